@@ -1,0 +1,75 @@
+"""The ``ufm`` command line: a thin layer that parses, calls the library and formats.
+
+Subcommands are imported only when invoked, so ``ufm --help`` starts in well under a second (no sympy,
+cvxpy or numba import). Library errors (:class:`ufm.errors.UFMError`) become one ``error: ...`` line on
+stderr and exit status 2 (bad input) or 1 (a solver or a check failed); never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from .._version import __version__
+from ..errors import InvalidFile, InvalidParameter, UFMError
+
+#: name -> ("module:attribute", one-line help). The help is repeated here so that listing the commands
+#: needs no import; each command's own docstring is the full help.
+COMMANDS = {
+    "check": ("ufm.cli._claims:check", "Verify the catalogue of NC claims by every route."),
+    "etf": ("ufm.cli._geometry:etf", "Print the simplex ETF for K classes in dimension d."),
+    "minimizer": ("ufm.cli._minimizers:minimizer", "Closed-form global minimizer of a regularized UFM."),
+    "relax": ("ufm.cli._relaxations:relax", "Convex relaxations: layer-peeled SDP, nuclear norm, ..."),
+    "flow": ("ufm.cli._dynamics:flow", "Run gradient descent on a UFM and measure collapse."),
+    "lesde": ("ufm.cli._dynamics:lesde", "Simulate the locally elastic SDE of feature dynamics."),
+    "metrics": ("ufm.cli._metrics:metrics", "NC metrics and objective of a saved configuration."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name][0].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ufm")
+def cli():
+    """ufm: Neural Collapse in the unconstrained features model.
+
+    Exact geometry, closed-form global minimizers, convex certificates and collapse dynamics; every claim
+    checked three ways. Conventions: W is K x d, H is d x N (columns grouped by class), b has length K.
+    """
+
+
+def main(argv=None) -> None:
+    """Console-script entry point: run the CLI, turning library errors into one-line messages."""
+    try:
+        cli.main(args=argv, prog_name="ufm", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (InvalidParameter, InvalidFile) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except UFMError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0)

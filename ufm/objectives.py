@@ -1,0 +1,165 @@
+r"""The regularized UFM objective and its exact gradient, in numpy.
+
+Conventions (stated once; every other module follows them):
+
+* ``loss='ce'`` (Zhu et al. 2021 [1]_, eq. (4)): data term :math:`\frac1N\sum_i \mathcal L_{CE}(z_i, y_i)`
+  with :math:`\mathcal L_{CE}(z, y) = \log\sum_j e^{z_j} - z_y`, evaluated by log-sum-exp so that logits of
+  any size are safe.
+* ``loss='mse'`` (Tirer & Bruna 2022 [2]_; Zhou et al. 2022 [3]_): data term
+  :math:`\frac{1}{2N}\|Z - Y\|_F^2` with Y the K x N one-hot matrix.
+* Regularizer :math:`\frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2`
+  (the last term only for ``bias='regularized'``); logits :math:`Z = WH + b\mathbf 1_N^\top`.
+
+Shapes: W is K x d, H is d x N (columns grouped by class), b has length K.
+
+References
+----------
+.. [1] Zhu, Ding, Zhou, Li, You, Sulam & Qu (2021), "A geometric analysis of neural collapse with
+   unconstrained features", NeurIPS.
+.. [2] Tirer & Bruna (2022), "Extended unconstrained features model for exploring deep neural collapse", ICML.
+.. [3] Zhou, Li, Ding, You, Qu & Zhu (2022), "On the optimization landscape of neural collapse under MSE
+   loss: global optimality with unconstrained features", ICML.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validation import check_matrix
+from .errors import InvalidParameter
+from .problem import Problem
+
+__all__ = ["objective", "gradient", "data_term", "Gradient", "logits"]
+
+
+class Gradient(NamedTuple):
+    """Partial derivatives of the objective; ``b`` is all zeros when ``bias='none'`` (b is fixed)."""
+
+    W: np.ndarray
+    H: np.ndarray
+    b: np.ndarray
+
+
+def _ce(Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """(1/N) sum_i CE(z_i, y_i) and its gradient (softmax(Z) - Y)/N, by a max-shifted log-sum-exp."""
+    N = Z.shape[1]
+    shifted = Z - Z.max(axis=0, keepdims=True)
+    expz = np.exp(shifted)
+    sums = expz.sum(axis=0)
+    cols = np.arange(N)
+    value = float(np.sum(np.log(sums) - shifted[labels, cols])) / N
+    G = expz / sums
+    G[labels, cols] -= 1.0
+    return value, G / N
+
+
+def _mse(Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """(1/(2N)) ||Z - Y||_F^2 and its gradient (Z - Y)/N."""
+    N = Z.shape[1]
+    R = Z.copy()
+    R[labels, np.arange(N)] -= 1.0
+    return float(np.sum(R * R)) / (2 * N), R / N
+
+
+#: Data terms by loss name: each returns (value, dvalue/dZ) for logits Z (K x N) and integer labels.
+_DATA_TERMS = {"ce": _ce, "mse": _mse}
+
+
+def _check(problem: Problem, W, H, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not isinstance(problem, Problem):
+        raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
+    K, d, N = problem.K, problem.d, problem.N
+    W = check_matrix("W", W, (K, d))
+    H = check_matrix("H", H, (d, N))
+    if problem.has_bias:
+        if b is None:
+            raise InvalidParameter(f"b (length K={K}) is required when bias={problem.bias!r}")
+        b = check_matrix("b", b, (K,))
+    else:
+        b = np.zeros(K) if b is None else check_matrix("b", b, (K,))
+        if np.any(b != 0):
+            raise InvalidParameter("b must be None or zero when bias='none'")
+    return W, H, b
+
+
+def logits(W: np.ndarray, H: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Z = W H + b 1^T (K x N)."""
+    return W @ H + b[:, None]
+
+
+def data_term(loss: str, Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The normalized data term of ``loss`` at logits Z (K x N) and its gradient with respect to Z."""
+    return _DATA_TERMS[loss](Z, labels)
+
+
+def _regularizer(problem: Problem, W, H, b) -> float:
+    reg = 0.5 * problem.lambda_W * float(np.sum(W * W)) + 0.5 * problem.lambda_H * float(np.sum(H * H))
+    if problem.bias == "regularized":
+        reg += 0.5 * problem.lambda_b * float(b @ b)
+    return reg
+
+
+def objective(problem: Problem, W, H, b=None) -> float:
+    r"""Value of the regularized UFM objective f(W, H, b) named by ``problem``.
+
+    .. math:: f = \text{data}(WH + b\mathbf 1^\top) + \frac{\lambda_W}{2}\|W\|_F^2
+              + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2
+
+    with the data term and normalization of the module docstring.
+
+    Parameters
+    ----------
+    problem : Problem
+    W : array_like, shape (K, d)
+    H : array_like, shape (d, N), columns grouped by class
+    b : array_like, shape (K,), optional
+        Required unless ``problem.bias == 'none'``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameter
+        Wrong shapes, non-finite entries, or a bias that contradicts the bias mode.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Problem(loss='mse', K=2, d=2, n=1, lambda_W=0.0, lambda_H=0.0, bias='none')
+    >>> objective(p, np.eye(2), np.eye(2))
+    0.0
+    """
+    W, H, b = _check(problem, W, H, b)
+    value, _ = data_term(problem.loss, logits(W, H, b), problem.labels)
+    return value + _regularizer(problem, W, H, b)
+
+
+def gradient(problem: Problem, W, H, b=None) -> Gradient:
+    r"""Exact gradient of :func:`objective`.
+
+    With :math:`G = \partial\,\text{data}/\partial Z` (CE: :math:`(\mathrm{softmax}(Z) - Y)/N`; MSE:
+    :math:`(Z - Y)/N`):
+
+    .. math:: \nabla_W f = G H^\top + \lambda_W W,\quad \nabla_H f = W^\top G + \lambda_H H,\quad
+              \nabla_b f = G\mathbf 1 + \lambda_b b
+
+    (:math:`\lambda_b = 0` for ``bias='free'``; :math:`\nabla_b f = 0` for ``bias='none'``).
+
+    Returns
+    -------
+    Gradient
+        Named tuple ``(W, H, b)`` of arrays shaped like the arguments.
+    """
+    W, H, b = _check(problem, W, H, b)
+    _, G = data_term(problem.loss, logits(W, H, b), problem.labels)
+    gW = G @ H.T + problem.lambda_W * W
+    gH = W.T @ G + problem.lambda_H * H
+    if problem.bias == "none":
+        gb = np.zeros(problem.K)
+    else:
+        gb = G.sum(axis=1) + problem.lambda_b * b
+    return Gradient(gW, gH, gb)

@@ -1,0 +1,200 @@
+"""The problem specification: one immutable object that names an unconstrained features model.
+
+Notation used throughout ufm
+----------------------------
+K classes, feature dimension d, class sizes n_1..n_K, N = n_1 + ... + n_K samples.
+W is K x d (row k is the classifier w_k), H is d x N with its columns grouped by class (the first n_1 columns
+belong to class 0, the next n_2 to class 1, ...), b has length K. Class labels are 0..K-1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_choice, check_int, check_nonneg
+from .errors import InvalidParameter
+
+__all__ = ["Problem", "LOSSES", "BIAS_MODES"]
+
+#: Losses ufm implements (their exact normalization is in :mod:`ufm.objectives`).
+LOSSES = ("ce", "mse")
+
+#: ``regularized``: b present and penalized by lambda_b/2 ||b||^2; ``free``: present, not penalized;
+#: ``none``: no bias (b = 0 throughout).
+BIAS_MODES = ("regularized", "free", "none")
+
+
+@dataclass(frozen=True, init=False)
+class Problem:
+    r"""An unconstrained features model: loss, sizes and regularization.
+
+    The objective it names is, for ``loss='ce'`` (Zhu et al. 2021, eq. (4)),
+
+    .. math:: f(W,H,b) = \frac1N\sum_{k=1}^K\sum_{i=1}^{n_k}\mathcal L_{CE}(W h_{k,i}+b, y_k)
+              + \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2,
+
+    and for ``loss='mse'`` (Tirer & Bruna 2022; Zhou et al. 2022)
+
+    .. math:: f(W,H,b) = \frac{1}{2N}\|WH + b\mathbf 1_N^\top - Y\|_F^2
+              + \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2,
+
+    with Y the K x N one-hot label matrix. The bias term is present only for ``bias='regularized'``;
+    ``bias='free'`` keeps b unpenalized, ``bias='none'`` fixes b = 0.
+
+    Parameters
+    ----------
+    loss : {'ce', 'mse'}
+    K : int
+        Number of classes, K >= 2.
+    d : int
+        Feature dimension, d >= 1 (theorems add their own requirement, e.g. d >= K - 1).
+    n : int, optional
+        Balanced shortcut: every class has n >= 1 samples. Give exactly one of ``n`` and ``class_sizes``.
+    class_sizes : sequence of int, optional
+        n_1, ..., n_K, each >= 1.
+    lambda_W, lambda_H : float
+        Weight decay on W and H, finite and >= 0.
+    lambda_b : float, optional
+        Weight decay on b; required (finite, >= 0) when ``bias='regularized'``, refused otherwise.
+    bias : {'regularized', 'free', 'none'}
+
+    Raises
+    ------
+    InvalidParameter
+        If any argument is outside its domain; the message names it.
+
+    Examples
+    --------
+    >>> p = Problem(loss='ce', K=4, d=8, n=20, lambda_W=5e-3, lambda_H=5e-3, lambda_b=1e-2,
+    ...             bias='regularized')
+    >>> p.N, p.balanced, p.n
+    (80, True, 20)
+    """
+
+    loss: str
+    K: int
+    d: int
+    class_sizes: tuple[int, ...]
+    lambda_W: float
+    lambda_H: float
+    lambda_b: float
+    bias: str
+    labels: np.ndarray = field(repr=False, compare=False)
+
+    def __init__(
+        self,
+        loss: str,
+        K: int,
+        d: int,
+        n: int | None = None,
+        class_sizes=None,
+        lambda_W: float = 0.0,
+        lambda_H: float = 0.0,
+        lambda_b: float | None = None,
+        bias: str = "regularized",
+    ):
+        loss = check_choice("loss", loss, LOSSES)
+        K = check_int("K", K, 2)
+        d = check_int("d", d, 1)
+        bias = check_choice("bias", bias, BIAS_MODES)
+        if (n is None) == (class_sizes is None):
+            raise InvalidParameter(
+                "give exactly one of n (balanced classes) and class_sizes, got "
+                f"n={n!r}, class_sizes={class_sizes!r}"
+            )
+        if n is not None:
+            sizes = (check_int("n", n, 1),) * K
+        else:
+            if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
+                raise InvalidParameter(f"class_sizes must be a sequence of K={K} integers, got {class_sizes!r}")
+            if len(class_sizes) != K:
+                raise InvalidParameter(
+                    f"class_sizes must have K={K} entries, got {len(class_sizes)}: {tuple(class_sizes)!r}"
+                )
+            sizes = tuple(check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes))
+        if bias == "regularized":
+            if lambda_b is None:
+                raise InvalidParameter(
+                    "lambda_b is required when bias='regularized' (use bias='free' for an unpenalized "
+                    "bias or bias='none' for no bias)"
+                )
+            lambda_b = check_nonneg("lambda_b", lambda_b)
+        elif lambda_b is not None:
+            raise InvalidParameter(
+                f"lambda_b applies only when bias='regularized', got lambda_b={lambda_b!r} with bias={bias!r}"
+            )
+        else:
+            lambda_b = 0.0
+        labels = np.repeat(np.arange(K), sizes)
+        labels.setflags(write=False)
+        for name, value in (
+            ("loss", loss),
+            ("K", K),
+            ("d", d),
+            ("class_sizes", sizes),
+            ("lambda_W", check_nonneg("lambda_W", lambda_W)),
+            ("lambda_H", check_nonneg("lambda_H", lambda_H)),
+            ("lambda_b", lambda_b),
+            ("bias", bias),
+            ("labels", labels),
+        ):
+            object.__setattr__(self, name, value)
+
+    @property
+    def N(self) -> int:
+        """Total number of samples, N = n_1 + ... + n_K."""
+        return sum(self.class_sizes)
+
+    @property
+    def balanced(self) -> bool:
+        """True when every class has the same size."""
+        return len(set(self.class_sizes)) == 1
+
+    @property
+    def n(self) -> int | None:
+        """The common class size for balanced classes, else None."""
+        return self.class_sizes[0] if self.balanced else None
+
+    @property
+    def has_bias(self) -> bool:
+        """True unless ``bias='none'``."""
+        return self.bias != "none"
+
+    def replace(self, **changes) -> Problem:
+        """A copy with some fields changed (``n=`` replaces ``class_sizes``), validated again."""
+        kwargs = self.to_dict()
+        if "n" in changes:
+            kwargs.pop("class_sizes")
+        if changes.get("bias", self.bias) != "regularized":
+            kwargs.pop("lambda_b")
+        kwargs.update(changes)
+        return Problem(**kwargs)
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields; ``Problem.from_dict(p.to_dict()) == p``."""
+        out = {
+            "loss": self.loss,
+            "K": self.K,
+            "d": self.d,
+            "class_sizes": list(self.class_sizes),
+            "lambda_W": self.lambda_W,
+            "lambda_H": self.lambda_H,
+            "lambda_b": self.lambda_b,
+            "bias": self.bias,
+        }
+        if self.bias != "regularized":
+            del out["lambda_b"]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Problem:
+        """Inverse of :meth:`to_dict`; validates every field."""
+        if not isinstance(data, dict):
+            raise InvalidParameter(f"a problem must be a JSON object, got {type(data).__name__}")
+        allowed = {"loss", "K", "d", "n", "class_sizes", "lambda_W", "lambda_H", "lambda_b", "bias"}
+        unknown = set(data) - allowed
+        if unknown:
+            raise InvalidParameter(f"unknown problem fields {sorted(unknown)}; allowed: {sorted(allowed)}")
+        return cls(**data)
