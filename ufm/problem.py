@@ -163,12 +163,16 @@ class Problem:
         return self.bias != "none"
 
     def replace(self, **changes) -> Problem:
-        """A copy with some fields changed (``n=`` replaces ``class_sizes``), validated again."""
+        """A copy with some fields changed, validated again.
+
+        ``n=`` replaces ``class_sizes``; changing K of a balanced problem keeps its class size n.
+        """
         kwargs = self.to_dict()
-        if "n" in changes:
+        if "n" in changes or ("K" in changes and "class_sizes" not in changes and self.balanced):
             kwargs.pop("class_sizes")
+            kwargs.setdefault("n", changes.get("n", self.n))
         if changes.get("bias", self.bias) != "regularized":
-            kwargs.pop("lambda_b")
+            kwargs.pop("lambda_b", None)
         kwargs.update(changes)
         return Problem(**kwargs)
 

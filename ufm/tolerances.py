@@ -17,6 +17,20 @@ __all__ = [
     "FLOAT",
     "GRADIENT_FD",
     "METRIC_ZERO",
+    "CLARABEL_EPS",
+    "SCS_EPS",
+    "CONVEX_CLARABEL",
+    "CONVEX_SCS",
+    "CONVEX_ARGMIN",
+    "COLLAPSE_SPREAD",
+    "STATIONARY",
+    "NEGATIVE_CURVATURE",
+    "KERNEL_TWIN",
+    "DESCENT_OBJECTIVE",
+    "DESCENT_METRIC",
+    "DESCENT_GRAM",
+    "FLOW_ORDER",
+    "MONTE_CARLO_SIGMAS",
     "relative_deviation",
 ]
 
@@ -35,6 +49,76 @@ GRADIENT_FD = 1e-6
 #: NC metrics on an exactly collapsed float64 configuration: rounding in Gram matrices and norms
 #: (about sqrt(eps) for the square roots of near-zero variances) stays far below 1e-6.
 METRIC_ZERO = 1e-6
+
+#: Gradient norm under which a constructed critical point counts as stationary (ufm.landscape):
+#: the points are closed forms or roots found to machine accuracy, so the gradient is float64
+#: rounding of O(1) entries summed over P <= 1e4 coordinates, ~1e-14; 1e-10 leaves a wide margin.
+STATIONARY = 1e-10
+
+#: A Hessian eigenvalue below -NEGATIVE_CURVATURE counts as negative curvature (ufm.landscape):
+#: dense eigh is backward stable, error ~ eps * ||Hessian|| ~ 1e-15 for O(1) entries, and ARPACK
+#: runs to tol=1e-12 relative; the symmetries of the UFM (rotations of feature space) put exact
+#: zeros in the spectrum of every critical point, which must not read as negative curvature.
+NEGATIVE_CURVATURE = 1e-8
+
+
+#: Gap and feasibility tolerance handed to Clarabel (interior point; its own default): a primal-dual
+#: method reaches 1e-8 in a few dozen iterations on the relaxations' O(K)-sized cones.
+CLARABEL_EPS = 1e-8
+
+#: eps_abs = eps_rel handed to SCS (first-order ADMM): 1e-6 is reachable within the iteration cap on
+#: the exponential cones of cross-entropy; tighter settings stall.
+SCS_EPS = 1e-6
+
+#: Optimal values of a convex relaxation solved by Clarabel at CLARABEL_EPS, compared with a closed form
+#: or another solve: the value error is the gap tolerance times the problem scale (<= 1e-8 * O(10)),
+#: plus the exponential-cone feasibility error propagated through log-sum-exp; 1e-6 leaves two decades.
+CONVEX_CLARABEL = 1e-6
+
+#: Optimal values from SCS at SCS_EPS: ADMM residuals of 1e-6 per cone entry, summed over O(K^2) entries
+#: and amplified by the conditioning of the nuclear-norm SDP, give errors up to ~1e-4.
+CONVEX_SCS = 1e-3
+
+#: Minimizers (Gram matrices, logits) rather than values: an interior-point solution of a degenerate SDP
+#: (optimal Gram matrix of rank < size, no strict complementarity) is accurate only to O(sqrt(gap)) =
+#: sqrt(1e-8) = 1e-4 in its entries; 1e-3 allows for the O(K) constant.
+CONVEX_ARGMIN = 1e-3
+
+#: Minority Collapse criterion max ||w_k - w_l||^2 / E_W over minority classifier rows of a layer-peeled
+#: SDP solved by Clarabel: at collapse the solver leaves a spread of ~1e-6 (measured; O(sqrt(gap)) noise
+#: in a degenerate Gram matrix), so 1e-4 is 100x above the noise; the spread vanishes linearly in the
+#: ratio (slope ~2), so the criterion shifts the located threshold by only ~5e-5.
+COLLAPSE_SPREAD = 1e-4
+
+
+#: The numba kernels against their plain-numpy twins (same operations, different summation order and
+#: BLAS blocking): each step differs by a few ulps, and gradient descent with lr < 2/L is contractive
+#: along the trajectory, so differences stay ~1e-14 after thousands of steps; 1e-10 is the issue's bar.
+KERNEL_TWIN = 1e-10
+
+#: Gradient descent after T steps vs the closed-form minimum value (relative deviation): with
+#: contraction factor q = 1 - lr*mu per step near the minimizer, the objective gap is ~q^(2T); the
+#: tests choose lr, T so that q^(2T) < 1e-12, and 1e-6 is the issue's bar (float64 rounding of f ~1e-15).
+DESCENT_OBJECTIVE = 1e-6
+
+#: NC metrics after gradient descent that reached DESCENT_OBJECTIVE: metrics are O(distance to the
+#: collapsed set) ~ sqrt(objective gap / mu) ~ 1e-6 / sqrt(1e-2) = 1e-5 at the tests' settings; 1e-4 is the
+#: issue's bar.
+DESCENT_METRIC = 1e-4
+
+#: Rotation-free Gram matrices W W^T, M^T M, W M after descent vs the closed form: first order in the
+#: distance to the minimizer set, hence the same order as the metrics.
+DESCENT_GRAM = 1e-4
+
+
+#: Gradient flow vs the Richardson extrapolation 2 x_(lr/2) - x_lr of gradient descent (forward Euler on
+#: the flow): the residual is O(lr^2), so the observed order log2(r(lr)/r(lr/2)) is 2 up to the next term,
+#: O(lr) ~ 1e-2 at lr = 1e-2, while the integrator's own error (rtol 1e-9) is 100x below the residual.
+FLOW_ORDER = 0.1
+
+#: Monte-Carlo checks of Gaussian increments: a statistic is accepted within this many standard errors
+#: of its mean (two-sided false-alarm probability 6e-7 per check under the normal approximation).
+MONTE_CARLO_SIGMAS = 5.0
 
 
 def relative_deviation(got, want) -> float:

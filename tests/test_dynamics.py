@@ -1,0 +1,267 @@
+"""Gradient descent and flow on the UFM: numba kernels against numpy twins, convergence to the
+closed
+form, the flow against the Richardson extrapolation of descent, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ufm
+from ufm.cli import main
+from ufm.dynamics import (
+    RECORDED_METRICS,
+    _kernels,
+    gradient_descent,
+    gradient_flow,
+    initialize,
+    verify_convergence,
+)
+from ufm.dynamics._verify import collapse_metrics
+from ufm.errors import InvalidParameter, NotConverged
+from ufm.tolerances import (
+    DESCENT_METRIC,
+    DESCENT_OBJECTIVE,
+    FLOAT,
+    FLOW_ORDER,
+    KERNEL_TWIN,
+    relative_deviation,
+)
+
+CASES = [
+    dict(loss=loss, bias=bias, sizes=sizes)
+    for loss in ("ce", "mse")
+    for bias in ("regularized", "free", "none")
+    for sizes in ((3, 3, 3), (2, 4, 3))
+]
+
+
+def _problem(loss, bias, sizes, d=4, lam=1e-2):
+    return ufm.Problem(
+        loss=loss, K=len(sizes), d=d, class_sizes=sizes, lambda_W=lam, lambda_H=2 * lam,
+        lambda_b=3 * lam if bias == "regularized" else None, bias=bias,
+    )  # fmt: skip
+
+
+def _numpy_descent(problem, W, H, b, lr, steps):
+    """The numpy twin of the descent kernel, through ufm.objectives."""
+    values, norms = [], []
+    for _ in range(steps + 1):
+        values.append(ufm.objective(problem, W, H, b if problem.has_bias else None))
+        g = ufm.gradient(problem, W, H, b if problem.has_bias else None)
+        norms.append(np.sqrt(np.sum(g.W**2) + np.sum(g.H**2) + np.sum(g.b**2)))
+        W, H, b = W - lr * g.W, H - lr * g.H, b - lr * g.b
+    return np.array(values), np.array(norms)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['loss']}-{c['bias']}-{c['sizes']}")
+def test_kernel_trajectory_equals_numpy(case):
+    """Property: the numba descent's objective and gradient norm equal the numpy twin step for
+    step."""
+    problem = _problem(case["loss"], case["bias"], case["sizes"])
+    steps, lr = 60, 0.2
+    result = gradient_descent(problem, steps=steps, lr=lr, seed=3, record_every=1)
+    values, norms = _numpy_descent(problem, *initialize(problem, 3, 1.0), lr, steps)
+    assert relative_deviation(result.objective, values) <= KERNEL_TWIN
+    assert relative_deviation(result.gradient_norm, norms) <= KERNEL_TWIN
+    assert list(result.steps) == list(range(steps + 1))
+
+
+@settings(max_examples=25)
+@given(
+    K=st.integers(2, 5),
+    d=st.integers(1, 6),
+    n=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+    scale=st.sampled_from([1e-3, 1.0, 30.0]),
+)
+def test_recorded_metrics_equal_metrics_module(K, d, n, seed, scale):
+    """Property: the kernel's recorded NC metrics equal ufm.metrics.nc_metrics on random inputs."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, n + 1, size=K)
+    labels = np.repeat(np.arange(K), sizes).astype(np.int64)
+    W = scale * rng.standard_normal((K, d))
+    H = scale * rng.standard_normal((d, labels.size))
+    out = np.empty(len(RECORDED_METRICS))
+    _kernels.nc_record(W, H, labels, sizes.astype(float), np.empty((d, K)), np.empty((K, K)), out)
+    want = ufm.nc_metrics(W, H, None, labels)
+    for name, got in zip(RECORDED_METRICS, out, strict=True):
+        if want[name] is None:
+            assert np.isnan(got), name
+        else:
+            assert relative_deviation(got, want[name]) <= FLOAT, name
+
+
+def test_undefined_metrics_are_masked():
+    """Property: at W = 0, H = 0 the recorded metrics are undefined (masked), never NaN or 0."""
+    problem = _problem("mse", "none", (2, 2))
+    zeros = (np.zeros((2, 4)), np.zeros((4, 4)), None)
+    result = gradient_descent(problem, steps=0, lr=0.1, init=zeros)
+    assert all(np.ma.getmaskarray(v).all() for v in result.history.values())
+
+
+def test_chunked_run_equals_single_call():
+    """Property: running the loop in chunks (progress bar) gives exactly the same trajectory."""
+    problem = _problem("ce", "free", (3, 2, 4))
+    seen = []
+    one = gradient_descent(problem, steps=4500, lr=0.3, seed=1, record_every=7)
+    chunked = gradient_descent(
+        problem, steps=4500, lr=0.3, seed=1, record_every=7, progress=seen.append
+    )
+    assert seen[-1] == 4500 and len(seen) > 1
+    np.testing.assert_array_equal(one.objective, chunked.objective)
+    np.testing.assert_array_equal(one.W, chunked.W)
+    np.testing.assert_array_equal(one.steps, chunked.steps)
+
+
+def _ce_closed_form_value(problem):
+    """Fallback closed form (used only while ufm.minimizers is absent): CE, balanced, d >= K-1, b =
+    0.
+
+    kappa = K sqrt(n lambda_W lambda_H) < 1, x* = ((K-1)/K) log((K - (K-1) kappa)/kappa) = s t, s^2
+    = x* sqrt(n lambda_H/lambda_W); W rows s u_k, features t u_k, u_k the unit simplex ETF.
+    """
+    K, d, n = problem.K, problem.d, problem.n
+    kappa = K * np.sqrt(n * problem.lambda_W * problem.lambda_H)
+    x = (K - 1) / K * np.log((K - (K - 1) * kappa) / kappa)
+    s = np.sqrt(x * np.sqrt(n * problem.lambda_H / problem.lambda_W))
+    U = np.sqrt(K / (K - 1)) * (np.eye(K) - 1.0 / K)
+    basis = np.linalg.svd(U)[2][: K - 1]
+    E = np.zeros((K, d))
+    E[:, : K - 1] = U @ basis.T
+    return ufm.objective(problem, s * E, np.repeat((x / s) * E.T, n, axis=1), np.zeros(K))
+
+
+def _closed_form_value(problem):
+    try:
+        from ufm.minimizers import global_minimizer
+    except ImportError:
+        if problem.loss != "ce":
+            pytest.skip("ufm.minimizers not available and no fallback closed form for MSE")
+        return _ce_closed_form_value(problem)
+    return float(global_minimizer(problem).objective)
+
+
+CONVERGENCE = [
+    # (problem kwargs, lr, steps): lr below 2/L; steps so that (1 - lr*mu)^(2T) < 1e-12 with mu ~ 2
+    # lambda.
+    (
+        dict(
+            loss="ce",
+            K=4,
+            d=5,
+            n=3,
+            lambda_W=2e-2,
+            lambda_H=2e-2,
+            lambda_b=2e-2,
+            bias="regularized",
+        ),
+        1.0,
+        6000,
+    ),
+    (dict(loss="ce", K=3, d=2, n=4, lambda_W=3e-2, lambda_H=1e-2, bias="free"), 1.0, 6000),
+    (dict(loss="mse", K=3, d=4, n=3, lambda_W=5e-2, lambda_H=5e-2, bias="none"), 0.5, 4000),
+    (dict(loss="mse", K=4, d=3, n=2, lambda_W=3e-2, lambda_H=3e-2, bias="free"), 0.5, 4000),
+]
+
+
+@pytest.mark.parametrize(
+    "spec,lr,steps",
+    CONVERGENCE,
+    ids=lambda v: v["loss"] + "-" + v["bias"] if isinstance(v, dict) else "",
+)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_descent_reaches_closed_form(spec, lr, steps, seed):
+    """Property: from random starts, descent ends within DESCENT_OBJECTIVE of the closed-form
+    minimum
+    value and the collapse metrics of the problem fall below DESCENT_METRIC."""
+    problem = ufm.Problem(**spec)
+    result = gradient_descent(problem, steps=steps, lr=lr, seed=seed)
+    assert (
+        relative_deviation(result.objective[-1], _closed_form_value(problem)) <= DESCENT_OBJECTIVE
+    )
+    for key in collapse_metrics(problem):
+        assert result.metrics[key] is not None and result.metrics[key] <= DESCENT_METRIC, key
+
+
+def test_verify_convergence_reports_gaps():
+    """Property: verify_convergence reports small rotation-free gaps where a closed form applies and
+    None for an imbalanced problem (no closed form)."""
+    imbalanced = _problem("ce", "regularized", (3, 1, 2))
+    report = verify_convergence(imbalanced, steps=500, lr=0.5)
+    assert report.objective_gap is None and report.gram_gaps is None and report.ok is None
+    pytest.importorskip("ufm.minimizers")
+    spec, lr, steps = CONVERGENCE[0]
+    report = verify_convergence(ufm.Problem(**spec), steps=steps, lr=lr, seed=4)
+    assert report.ok, report.to_dict()
+
+
+def test_flow_matches_richardson_extrapolated_descent():
+    """Property: descent is forward Euler on the flow, so 2 x_(lr/2) - x_lr approaches the flow at
+    second order in lr; along the flow the objective never increases."""
+    problem = _problem("ce", "regularized", (3, 3, 3), d=4)
+    T = 2.0
+    flow = gradient_flow(problem, time_horizon=T, seed=1)
+    assert np.all(np.diff(flow.objective) <= 0)
+    x = lambda r: np.concatenate((r.W.ravel(), r.H.ravel(), r.b))  # noqa: E731
+    residuals = []
+    for lr in (1e-2, 5e-3):
+        coarse = gradient_descent(problem, steps=round(T / lr), lr=lr, seed=1)
+        fine = gradient_descent(problem, steps=round(2 * T / lr), lr=lr / 2, seed=1)
+        residuals.append(np.abs(2 * x(fine) - x(coarse) - x(flow)).max())
+    assert abs(np.log2(residuals[0] / residuals[1]) - 2.0) <= FLOW_ORDER
+
+
+def test_deterministic_for_a_seed():
+    """Property: the same seed gives bit-identical runs; another seed another start."""
+    problem = _problem("mse", "regularized", (2, 3))
+    a, b = (gradient_descent(problem, steps=50, lr=0.1, seed=5) for _ in range(2))
+    c = gradient_descent(problem, steps=50, lr=0.1, seed=6)
+    np.testing.assert_array_equal(a.H, b.H)
+    assert not np.array_equal(a.H, c.H)
+
+
+def test_invalid_input_is_rejected():
+    """Property: bad step sizes, step counts, starts and divergent runs raise with a clear
+    message."""
+    problem = _problem("ce", "none", (2, 2))
+    with pytest.raises(InvalidParameter, match="lr"):
+        gradient_descent(problem, steps=10, lr=0.0)
+    with pytest.raises(InvalidParameter, match="steps"):
+        gradient_descent(problem, steps=-1, lr=0.1)
+    with pytest.raises(InvalidParameter, match="init_scale"):
+        gradient_descent(problem, steps=1, lr=0.1, init_scale=-1.0)
+    with pytest.raises(InvalidParameter, match="init H"):
+        gradient_descent(problem, steps=1, lr=0.1, init=(np.zeros((2, 4)), np.zeros((3, 4)), None))
+    with pytest.raises(InvalidParameter, match="problem"):
+        gradient_descent("ce", steps=1, lr=0.1)
+    with pytest.raises(NotConverged, match="lower lr"):
+        gradient_descent(_problem("mse", "free", (2, 2)), steps=200, lr=50.0, init_scale=3.0)
+
+
+def _run_cli(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    return exc.value.code, capsys.readouterr()
+
+
+def test_cli_flow(tmp_path, capsys):
+    """Property: ``ufm flow --json`` reports objective, metrics, gap, steps, seconds; -o and --plot
+    write a loadable configuration and a PNG."""
+    args = ["flow", "--loss", "ce", "--bias", "regularized", "--K", "3", "--d", "3", "--n", "2",
+            "--lambda-w", "0.02", "--lambda-h", "0.02", "--lambda-b", "0.02", "--steps", "300",
+            "--lr", "0.5", "--json", "-o", str(tmp_path / "x.npz"),
+            "--plot", str(tmp_path / "x.png")]  # fmt: skip
+    code, out = _run_cli(args, capsys)
+    assert code == 0, out.err
+    data = json.loads(out.out)
+    assert {"objective", "metrics", "gap_to_closed_form", "steps", "seconds"} <= set(data)
+    assert data["steps"] == 300
+    assert ufm.load(tmp_path / "x.npz").objective() == pytest.approx(data["objective"], rel=FLOAT)
+    assert (tmp_path / "x.png").read_bytes()[:4] == b"\x89PNG"
+    code, out = _run_cli(args[:19] + ["--lr=-1"], capsys)
+    assert code == 2 and "lr" in out.err

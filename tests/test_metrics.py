@@ -1,0 +1,191 @@
+"""Property tests of ufm.metrics: exact zeros on collapsed frames, NC1 >= 0, invariances, the
+documented effect of each convention, None for undefined metrics. ETFs are built inline from
+their formula."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import ortho_group
+
+from ufm import nc_metrics
+from ufm.metrics import METRIC_KEYS, feature_metrics
+from ufm.tolerances import FLOAT, METRIC_ZERO, relative_deviation
+
+ZERO_ON_ETF = [k for k in METRIC_KEYS if not k.startswith("of_distance")]
+
+
+def rotation(d, seed):
+    return ortho_group.rvs(d, random_state=seed) if d > 1 else np.eye(1)
+
+
+def etf_means(K, d, seed):
+    """sqrt(K/(K-1)) (I - 11^T/K) columns, embedded in R^d (d >= K) and rotated."""
+    M = np.sqrt(K / (K - 1)) * (np.eye(K) - 1.0 / K)
+    return rotation(d, seed) @ np.vstack([M, np.zeros((d - K, K))])
+
+
+def orthogonal_means(K, d, seed):
+    return rotation(d, seed)[:, :K]
+
+
+def collapsed(M, n, alpha, beta):
+    """Every sample at its (scaled) class mean; classifier = beta times the means."""
+    K = M.shape[1]
+    return beta * M.T, np.repeat(alpha * M, n, axis=1), np.repeat(np.arange(K), n)
+
+
+frames = st.tuples(
+    st.integers(2, 6),  # K
+    st.integers(0, 3),  # d - K
+    st.integers(1, 4),  # n
+    st.floats(0.1, 10),  # alpha
+    st.floats(0.1, 10),  # beta
+    st.integers(0, 1000),  # seed
+)
+
+
+@given(frames)
+def test_collapsed_etf_gives_exact_zeros(frame):
+    """Property: on an exactly collapsed balanced ETF with W = beta M^T, every NC metric except the
+    orthogonal-frame distances is <= METRIC_ZERO."""
+    K, extra, n, alpha, beta, seed = frame
+    W, H, labels = collapsed(etf_means(K, K + extra, seed), n, alpha, beta)
+    m = nc_metrics(W, H, np.zeros(K), labels)
+    for key in ZERO_ON_ETF:
+        assert m[key] is not None and 0 <= m[key] <= METRIC_ZERO, (key, m[key])
+
+
+@given(frames)
+def test_collapsed_orthogonal_frame_gives_zero_of_distance(frame):
+    """Property: on collapsed orthonormal means with W = beta M^T both of_distance_* vanish."""
+    K, extra, n, alpha, beta, seed = frame
+    W, H, labels = collapsed(orthogonal_means(K, K + extra, seed), n, alpha, beta)
+    m = nc_metrics(W, H, None, labels)
+    assert m["of_distance_means"] <= METRIC_ZERO
+    assert m["of_distance_classifiers"] <= METRIC_ZERO
+    assert m["nc1"] <= METRIC_ZERO and m["nc4"] == 0.0
+
+
+def random_configuration(K, d, sizes, seed, spread=1.0):
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(K), sizes)
+    means = spread * rng.standard_normal((d, K))
+    H = means[:, labels] + rng.standard_normal((d, labels.size))
+    return rng.standard_normal((K, d)), H, rng.standard_normal(K), labels
+
+
+configs = st.tuples(
+    st.integers(2, 5),
+    st.integers(1, 6),
+    st.lists(st.integers(2, 5), min_size=5, max_size=5),
+    st.integers(0, 2**16),
+)
+
+
+@given(configs, st.sampled_from([1.0, 1e-6, 1e-9]))
+def test_nc1_is_nonnegative_and_finite(config, spread):
+    """Property: NC1 >= 0 and every metric is finite or None, also when Sigma_B is near-singular
+    (class means 1e-9 apart relative to the within-class spread)."""
+    K, d, sizes, seed = config
+    W, H, b, labels = random_configuration(K, d, sizes[:K], seed, spread)
+    m = nc_metrics(W, H, b, labels)
+    assert m["nc1"] is None or m["nc1"] >= 0
+    for key, value in m.items():
+        assert value is None or np.isfinite(value), key
+
+
+def assert_same(m1, m2, keys=METRIC_KEYS):
+    for key in keys:
+        assert (m1[key] is None) == (m2[key] is None), key
+        if m1[key] is not None:
+            assert relative_deviation(m1[key], m2[key]) <= FLOAT, (key, m1[key], m2[key])
+
+
+@given(configs)
+def test_rotation_invariance(config):
+    """Property: H -> QH, W -> W Q^T (Q orthogonal) leaves every metric unchanged."""
+    K, d, sizes, seed = config
+    W, H, b, labels = random_configuration(K, d, sizes[:K], seed)
+    Q = rotation(d, seed)
+    assert_same(nc_metrics(W, H, b, labels), nc_metrics(W @ Q.T, Q @ H, b, labels))
+
+
+@given(configs)
+def test_class_permutation_invariance(config):
+    """Property: permuting the classes (rows of W, entries of b, relabelling) changes no metric."""
+    K, d, sizes, seed = config
+    W, H, b, labels = random_configuration(K, d, sizes[:K], seed)
+    perm = np.random.default_rng(seed).permutation(K)  # class k becomes class perm[k]
+    W2, b2 = np.empty_like(W), np.empty_like(b)
+    W2[perm], b2[perm] = W, b
+    assert_same(nc_metrics(W, H, b, labels), nc_metrics(W2, H, b2, perm[labels]))
+
+
+@given(configs, st.floats(1e-3, 1e3), st.floats(1e-3, 1e3))
+def test_scale_invariance(config, c_H, c_W):
+    """Property: scaling H by c_H and W by c_W (with b = 0) leaves every metric unchanged: all of
+    them are ratios or normalized Gram matrices."""
+    K, d, sizes, seed = config
+    W, H, _, labels = random_configuration(K, d, sizes[:K], seed)
+    assert_same(nc_metrics(W, H, None, labels), nc_metrics(c_W * W, c_H * H, None, labels))
+
+
+@given(configs)
+def test_global_mean_conventions_agree_for_balanced_classes(config):
+    """Property: weighted and unweighted global means give the same metrics for balanced classes."""
+    K, d, sizes, seed = config
+    W, H, b, labels = random_configuration(K, d, [sizes[0]] * K, seed)
+    assert_same(
+        nc_metrics(W, H, b, labels, global_mean="weighted"),
+        nc_metrics(W, H, b, labels, global_mean="unweighted"),
+    )
+
+
+@given(configs)
+def test_convention_factors(config):
+    """Property: nc1_divide_by_K=False multiplies NC1 by K; variance='unbiased' multiplies the
+    balanced CDNV by n/(n-1); nc3_squared squares nc3_papyan; nc4_as='agreement' is 1 - mismatch."""
+    K, d, sizes, seed = config
+    n = sizes[0]
+    W, H, b, labels = random_configuration(K, d, [n] * K, seed)
+    base = nc_metrics(W, H, b, labels)
+    assert (
+        relative_deviation(
+            nc_metrics(W, H, b, labels, nc1_divide_by_K=False)["nc1"], K * base["nc1"]
+        )
+        <= FLOAT
+    )
+    unbiased = nc_metrics(W, H, b, labels, variance="unbiased")
+    assert relative_deviation(unbiased["cdnv"], base["cdnv"] * n / (n - 1)) <= FLOAT
+    squared = nc_metrics(W, H, b, labels, nc3_squared=True)
+    assert relative_deviation(squared["nc3_papyan"], base["nc3_papyan"] ** 2) <= FLOAT
+    agreement = nc_metrics(W, H, b, labels, nc4_as="agreement")
+    assert agreement["nc4"] == 1.0 - base["nc4"]
+
+
+def test_nc4_bias_convention():
+    """Property: nc4_bias=False ignores b; a bias that flips decisions changes NC4 only if used."""
+    K, n = 3, 2
+    M = etf_means(K, K, 0)
+    W, H, labels = collapsed(M, n, 1.0, 1.0)
+    b = np.array([100.0, 0.0, 0.0])
+    assert nc_metrics(W, H, b, labels, nc4_bias=False)["nc4"] == 0.0
+    assert nc_metrics(W, H, b, labels)["nc4"] == pytest.approx(2 / 3, abs=FLOAT)
+
+
+def test_undefined_metrics_are_none_at_zero():
+    """Property: at W = 0, H = 0 every metric is undefined (None), never NaN or 0."""
+    K, d, n = 3, 4, 2
+    m = nc_metrics(np.zeros((K, d)), np.zeros((d, K * n)), np.zeros(K), np.repeat(np.arange(K), n))
+    assert set(m) == set(METRIC_KEYS)
+    assert all(value is None for value in m.values()), m
+
+
+def test_feature_metrics_agree_with_nc_metrics():
+    """Property: feature_metrics returns the feature keys of nc_metrics with the same values."""
+    W, H, b, labels = random_configuration(3, 4, [3, 2, 4], 5)
+    full, features = nc_metrics(W, H, b, labels), feature_metrics(H, labels)
+    assert_same(full, features, keys=list(features))

@@ -1,0 +1,140 @@
+"""Property tests of ufm.objectives: value against an independent formula, gradient against central
+finite differences, numerical stability of CE at huge logits, input validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.special import logsumexp
+
+from ufm import InvalidParameter, Problem, gradient, objective
+from ufm.tolerances import FLOAT, GRADIENT_FD, relative_deviation
+
+
+def make_problem(loss, bias, K, d, sizes, lam=(0.05, 0.03, 0.02)):
+    extra = {"lambda_b": lam[2]} if bias == "regularized" else {}
+    return Problem(
+        loss=loss, K=K, d=d, class_sizes=sizes, lambda_W=lam[0], lambda_H=lam[1], bias=bias, **extra
+    )
+
+
+cases = st.builds(
+    lambda loss, bias, K, d, sizes, balanced, seed: (
+        make_problem(loss, bias, K, d, (sizes[0],) * K if balanced else tuple(sizes[:K])),
+        seed,
+    ),
+    st.sampled_from(["ce", "mse"]),
+    st.sampled_from(["regularized", "free", "none"]),
+    st.integers(2, 5),
+    st.integers(1, 5),
+    st.lists(st.integers(1, 4), min_size=5, max_size=5),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
+
+
+def point(problem, seed):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((problem.K, problem.d))
+    H = rng.standard_normal((problem.d, problem.N))
+    b = rng.standard_normal(problem.K) if problem.has_bias else None
+    return W, H, b
+
+
+def reference_objective(problem, W, H, b):
+    """The objective written out independently (loops over samples, scipy's logsumexp)."""
+    b0 = np.zeros(problem.K) if b is None else b
+    Z = W @ H + b0[:, None]
+    if problem.loss == "ce":
+        data = np.mean([logsumexp(Z[:, i]) - Z[y, i] for i, y in enumerate(problem.labels)])
+    else:
+        Y = np.eye(problem.K)[:, problem.labels]
+        data = np.sum((Z - Y) ** 2) / (2 * problem.N)
+    reg = problem.lambda_W / 2 * np.sum(W**2) + problem.lambda_H / 2 * np.sum(H**2)
+    return data + reg + problem.lambda_b / 2 * np.sum(b0**2)
+
+
+@given(cases)
+def test_objective_matches_independent_formula(case):
+    """Property: objective() equals the formula written out sample by sample."""
+    problem, seed = case
+    W, H, b = point(problem, seed)
+    assert (
+        relative_deviation(objective(problem, W, H, b), reference_objective(problem, W, H, b))
+        <= FLOAT
+    )
+
+
+@given(cases)
+def test_gradient_matches_central_differences(case):
+    """Property: every partial derivative equals the central difference of the objective (step
+    1e-6), CE and MSE, every bias mode, balanced and imbalanced classes; grad b = 0 if no bias."""
+    problem, seed = case
+    W, H, b = point(problem, seed)
+    g = gradient(problem, W, H, b)
+    step = 1e-6
+    for name, array in (("W", W), ("H", H), ("b", b)):
+        if array is None:
+            assert np.array_equal(g.b, np.zeros(problem.K))
+            continue
+        fd = np.zeros(array.shape)
+        for idx in np.ndindex(array.shape):
+            plus, minus = array.copy(), array.copy()
+            plus[idx] += step
+            minus[idx] -= step
+            args = {"W": W, "H": H, "b": b}
+            f_plus = objective(problem, **{**args, name: plus})
+            f_minus = objective(problem, **{**args, name: minus})
+            fd[idx] = (f_plus - f_minus) / (2 * step)
+        assert relative_deviation(getattr(g, name), fd) <= GRADIENT_FD, name
+
+
+@pytest.mark.parametrize("scale", [1e4, 1e6])
+def test_ce_huge_logits_correct_class_dominates(scale):
+    """Property: when every correct logit exceeds the others by `scale`, the CE data term is exactly
+    its limit 0 and its gradient is exactly 0, with no overflow."""
+    K = 3
+    problem = make_problem("ce", "none", K, K, (1,) * K, lam=(0.0, 0.0, 0.0))
+    W, H = scale * np.eye(K), np.eye(K)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = objective(problem, W, H)
+        g = gradient(problem, W, H)
+    assert value == 0.0
+    assert np.all(g.W == 0.0) and np.all(g.H == 0.0)
+
+
+@pytest.mark.parametrize("scale", [1e4, 1e6])
+def test_ce_huge_logits_wrong_class_dominates(scale):
+    """Property: when a wrong logit exceeds the correct one by `scale`, CE equals `scale` (its limit
+    log(e^s + 2) -> s) and dCE/dZ is (e_wrong - e_true)/N, finite."""
+    K = 3
+    problem = make_problem("ce", "none", K, K, (1,) * K, lam=(0.0, 0.0, 0.0))
+    perm = np.roll(np.eye(K), 1, axis=0)  # sample i's largest logit is class i + 1
+    W, H = scale * perm, np.eye(K)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = objective(problem, W, H)
+        g = gradient(problem, W, H)
+    assert relative_deviation(value, scale) <= FLOAT
+    expected_G = (perm - np.eye(K)) / K
+    assert relative_deviation(g.W, expected_G @ H.T) <= FLOAT
+    assert relative_deviation(g.H, W.T @ expected_G) <= FLOAT
+
+
+def test_bias_rules():
+    """Property: b is required with a bias, None or zero without one; shapes are checked."""
+    K = 2
+    W, H = np.ones((K, 1)), np.ones((1, 2))
+    with pytest.raises(InvalidParameter, match=r"b \(length K=2\) is required"):
+        objective(make_problem("mse", "free", K, 1, (1, 1)), W, H)
+    none = make_problem("mse", "none", K, 1, (1, 1))
+    assert objective(none, W, H, np.zeros(K)) == objective(none, W, H)
+    with pytest.raises(InvalidParameter, match="b must be None or zero"):
+        objective(none, W, H, np.ones(K))
+    with pytest.raises(InvalidParameter, match=r"W must have shape \(2, 1\)"):
+        gradient(none, np.ones((1, 2)), H)
+    with pytest.raises(InvalidParameter, match="H must be finite"):
+        objective(none, W, np.array([[np.nan, 1.0]]))
+    with pytest.raises(InvalidParameter, match="problem must be a ufm.Problem"):
+        objective({"loss": "mse"}, W, H)

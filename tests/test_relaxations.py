@@ -1,0 +1,566 @@
+"""Tests of ufm.relaxations: nuclear-norm certificates, layer-peeled SDP, Minority Collapse, max
+margin."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize_scalar
+
+from ufm import Configuration, Problem
+from ufm.errors import InvalidParameter, SolverFailed
+from ufm.relaxations import (
+    gap,
+    layer_peeled_sdp,
+    max_margin,
+    minority_collapse_sweep,
+    minority_threshold,
+    nuclear_relaxation,
+)
+from ufm.relaxations._solve import solve
+from ufm.tolerances import (
+    CLARABEL_EPS,
+    CONVEX_ARGMIN,
+    CONVEX_CLARABEL,
+    CONVEX_SCS,
+    FLOAT,
+    relative_deviation,
+)
+
+lambdas = st.sampled_from([1e-3, 5e-3, 2e-2, 1e-1])
+biases = st.sampled_from(["regularized", "free", "none"])
+
+
+def _problem(loss, bias, K, d, lam_W, lam_H, lam_b=1e-2, **sizes):
+    return Problem(
+        loss=loss,
+        K=K,
+        d=d,
+        lambda_W=lam_W,
+        lambda_H=lam_H,
+        bias=bias,
+        lambda_b=lam_b if bias == "regularized" else None,
+        **sizes,
+    )
+
+
+def _balanced_optimum(problem: Problem) -> float:
+    r"""Optimum of the balanced convex program by a 1-D minimization (derived here, independent
+    route).
+
+    Joint permutations of rows and columns of the class-logit matrix leave the balanced program
+    invariant, so by convexity an optimum is :math:`\alpha I + \beta J` with b a multiple of 1; for
+    CE (:math:`\mathbf 1^\top Z = 0`, CE invariant to shifts) and for MSE with a free bias (b
+    absorbs the column mean, b = 1/K) it is :math:`sP`, P = I - J/K, with :math:`\|sPD^{1/2}\|_* =
+    s\sqrt n (K-1)`:
+
+    * CE: :math:`f(s) = \log(1 + (K-1)e^{-s}) + \mu\sqrt n(K-1)s`;
+    * MSE, free bias: :math:`f(s) = \tfrac12(1 - 1/K)(1-s)^2 + \mu\sqrt n(K-1)s`;
+    * MSE, no bias (Z = cI): :math:`f(c) = \tfrac12(1-c)^2 + \mu\sqrt n K c`,
+
+    with :math:`\mu = \sqrt{\lambda_W\lambda_H}`.
+    """
+    K, n = problem.K, problem.n
+    mu = math.sqrt(problem.lambda_W * problem.lambda_H)
+    if problem.loss == "ce":
+        data = lambda s: math.log1p((K - 1) * math.exp(-s))  # noqa: E731
+        rank = K - 1
+    elif problem.bias == "free":
+        data = lambda s: 0.5 * (1 - 1 / K) * (1 - s) ** 2  # noqa: E731
+        rank = K - 1
+    else:
+        data = lambda c: 0.5 * (1 - c) ** 2  # noqa: E731
+        rank = K
+
+    def f(s):
+        return data(s) + mu * math.sqrt(n) * rank * s
+
+    res = minimize_scalar(f, bounds=(0.0, 50.0), method="bounded", options={"xatol": 1e-12})
+    return min(float(res.fun), f(0.0))
+
+
+def test_import_ufm_does_not_import_cvxpy():
+    """Property: importing ufm and ufm.relaxations leaves cvxpy unimported until a relaxation is
+    solved."""
+    code = "import sys, ufm, ufm.relaxations; print('cvxpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- nuclear-norm certificate
+
+
+@settings(max_examples=12)
+@given(
+    loss=st.sampled_from(["ce", "mse"]),
+    bias=biases,
+    K=st.integers(2, 5),
+    n=st.integers(1, 4),
+    lam_W=lambdas,
+    lam_H=lambdas,
+)
+def test_nuclear_balanced_matches_one_dimensional_closed_form(loss, bias, K, n, lam_W, lam_H):
+    """Property: for balanced classes and d >= K the certified optimum equals the symmetric 1-D
+    closed form.
+
+    MSE with a regularized bias has no one-parameter form and is covered by the reduced/unreduced
+    test.
+    """
+    if loss == "mse" and bias == "regularized":
+        bias = "none"
+    p = _problem(loss, bias, K, K, lam_W, lam_H, n=n)
+    cert = nuclear_relaxation(p)
+    assert cert.exact and cert.status == "optimal"
+    assert relative_deviation(cert.objective, _balanced_optimum(p)) <= CONVEX_CLARABEL
+    assert relative_deviation(cert.upper, cert.objective) <= CONVEX_CLARABEL
+    assert abs(cert.duality_gap) <= 10 * CLARABEL_EPS * (1 + abs(cert.objective))
+
+
+@settings(max_examples=8)
+@given(
+    loss=st.sampled_from(["ce", "mse"]),
+    bias=biases,
+    sizes=st.lists(st.integers(1, 3), min_size=2, max_size=4),
+    lam=lambdas,
+)
+def test_within_class_reduction_matches_unreduced_program(loss, bias, sizes, lam):
+    """Property: the K x K program with sqrt(n_k)-weighted nuclear norm has the K x N program's
+    optimum."""
+    p = _problem(loss, bias, len(sizes), len(sizes), lam, 2 * lam, class_sizes=sizes)
+    reduced = nuclear_relaxation(p)
+    full = nuclear_relaxation(p, reduced=False)
+    assert relative_deviation(reduced.objective, full.objective) <= CONVEX_CLARABEL
+    # The full program's optimal logits have equal columns within a class, equal to the reduced
+    # ones.
+    assert relative_deviation(full.Z, reduced.Z[:, p.labels]) <= CONVEX_ARGMIN
+
+
+@settings(max_examples=10)
+@given(
+    loss=st.sampled_from(["ce", "mse"]),
+    bias=biases,
+    sizes=st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    lam=lambdas,
+    seed=st.integers(0, 2**16),
+)
+def test_certified_optimum_is_below_every_configuration(loss, bias, sizes, lam, seed):
+    """Property: gap(config) >= -tolerance for random configurations, ~0 at the recovered one."""
+    K = len(sizes)
+    p = _problem(loss, bias, K, K + 1, lam, lam, class_sizes=sizes)
+    cert = nuclear_relaxation(p)
+    rng = np.random.default_rng(seed)
+    scale = 1.0 / math.sqrt(lam)
+    W = rng.normal(scale=scale / K, size=(K, p.d))
+    H = rng.normal(scale=scale / K, size=(p.d, p.N))
+    b = rng.normal(size=K) if p.has_bias else None
+    tol = CONVEX_CLARABEL * (1 + abs(cert.objective))
+    assert gap((W, H, b), p, certificate=cert) >= -tol
+    # A neighbour of the optimum, and the optimum itself (as a saved-able Configuration).
+    near = Configuration(cert.W + 1e-3 * W, cert.H, cert.b, problem=p)
+    assert gap(near, certificate=cert) >= -tol
+    assert abs(gap(cert.configuration(), certificate=cert)) <= tol
+
+
+def test_gap_computes_its_own_certificate_and_checks_problems():
+    """Property: gap without a certificate solves one; a certificate for another problem is
+    refused."""
+    p = _problem("ce", "free", 3, 3, 1e-2, 1e-2, n=2)
+    cert = nuclear_relaxation(p)
+    cfg = cert.configuration()
+    assert abs(gap(cfg)) <= CONVEX_CLARABEL * (1 + abs(cert.objective))
+    with pytest.raises(InvalidParameter, match="certificate is for"):
+        gap(cfg, certificate=nuclear_relaxation(_problem("ce", "free", 3, 3, 2e-2, 1e-2, n=2)))
+    with pytest.raises(InvalidParameter, match="needs a problem"):
+        gap((cert.W, cert.H, cert.b))
+
+
+@pytest.mark.parametrize("bias", ["regularized", "free", "none"])
+def test_ce_certificate_exact_at_d_equal_K_minus_1(bias):
+    """Property: for CE the rank bound is K - 1, so d = K - 1 is certified (ETF-like rank K - 1
+    optimum)."""
+    sizes = (3, 2, 2, 1)
+    p = _problem("ce", bias, 4, 3, 5e-3, 5e-3, class_sizes=sizes)
+    cert = nuclear_relaxation(p)
+    assert cert.exact and cert.rank_bound == 3 and cert.rank == 3
+    assert cert.W.shape == (4, 3) and cert.H.shape == (3, 8) and cert.M.shape == (3, 4)
+    assert (
+        relative_deviation(
+            cert.objective,
+            nuclear_relaxation(_problem("ce", bias, 4, 5, 5e-3, 5e-3, class_sizes=sizes)).objective,
+        )
+        <= CONVEX_CLARABEL
+    )
+
+
+def test_mse_free_bias_rank_K_minus_1_but_no_bias_needs_K():
+    """Property: MSE with a free bias is certified at d = K - 1; without bias d = K - 1 is refused
+    (the optimum has rank K), unless a lower bound is requested, which is then below the UFM
+    value."""
+    free = _problem("mse", "free", 3, 2, 1e-2, 1e-2, class_sizes=(3, 2, 1))
+    assert nuclear_relaxation(free).exact
+    none = _problem("mse", "none", 3, 2, 1e-2, 1e-2, class_sizes=(3, 2, 1))
+    with pytest.raises(InvalidParameter, match="rank bound 3"):
+        nuclear_relaxation(none)
+    low = nuclear_relaxation(none, allow_lower_bound=True)
+    assert not low.exact and low.upper > low.objective
+    assert (
+        low.objective
+        <= nuclear_relaxation(
+            _problem("mse", "none", 3, 3, 1e-2, 1e-2, class_sizes=(3, 2, 1))
+        ).objective
+        + CONVEX_CLARABEL
+    )
+
+
+def test_zero_solution_is_certified_in_any_dimension():
+    """Property: under strong regularization the optimum is Z = 0 (rank 0), tight even for d = 1."""
+    p = _problem("mse", "none", 3, 1, 2.0, 2.0, n=2)
+    cert = nuclear_relaxation(p)
+    assert cert.exact and cert.rank == 0
+    assert relative_deviation(cert.objective, 0.5) <= CONVEX_CLARABEL
+
+
+def test_nuclear_scs_agrees_with_clarabel():
+    """Property: the SCS solve agrees with Clarabel to the SCS tolerance."""
+    p = _problem("ce", "regularized", 3, 3, 1e-2, 1e-2, n=2)
+    a = nuclear_relaxation(p).objective
+    b = nuclear_relaxation(p, solver="scs").objective
+    assert relative_deviation(b, a) <= CONVEX_SCS
+
+
+def test_nuclear_matches_closed_form_module():
+    """Property: the certificate equals ufm.minimizers.global_minimizer where both apply
+    (contract)."""
+    minimizers = pytest.importorskip("ufm.minimizers")
+    cases = [
+        _problem("ce", "regularized", 4, 4, 5e-3, 5e-3, n=3),
+        _problem("ce", "free", 3, 2, 1e-2, 2e-2, n=2),
+        _problem("mse", "none", 3, 3, 1e-2, 1e-2, n=2),
+        _problem("mse", "free", 4, 3, 1e-2, 1e-2, n=2),
+    ]
+    for p in cases:
+        closed = minimizers.global_minimizer(p)
+        assert (
+            relative_deviation(nuclear_relaxation(p).objective, closed.objective) <= CONVEX_CLARABEL
+        )
+
+
+def test_nuclear_rejects_bad_input():
+    """Property: zero weight decay, unknown solvers and non-problems are refused by name."""
+    with pytest.raises(InvalidParameter, match="lambda_W must be > 0"):
+        nuclear_relaxation(_problem("ce", "none", 3, 3, 0.0, 1e-2, n=2))
+    with pytest.raises(InvalidParameter, match="solver must be one of"):
+        nuclear_relaxation(_problem("ce", "none", 3, 3, 1e-2, 1e-2, n=2), solver="mosek")
+    with pytest.raises(InvalidParameter, match="problem must be"):
+        nuclear_relaxation({"loss": "ce"})
+
+
+def test_solver_failures_raise_with_solver_and_status():
+    """Property: infeasible programs and iteration limits raise SolverFailed naming solver and
+    status."""
+    import cvxpy as cp
+
+    x = cp.Variable(2)
+    infeasible = cp.Problem(cp.Minimize(cp.sum(x)), [x >= 1, x <= 0])
+    with pytest.raises(SolverFailed, match="CLARABEL") as info:
+        solve(infeasible, "clarabel", CLARABEL_EPS, "toy")
+    assert info.value.status == "infeasible" and info.value.solver == "CLARABEL"
+    with pytest.raises(SolverFailed) as info:
+        # a gap tolerance below float64 resolution cannot be certified
+        nuclear_relaxation(_problem("ce", "free", 3, 3, 1e-2, 1e-2, n=2), tol=1e-30)
+    assert info.value.status != "optimal"
+
+
+# ---------------------------------------------------------------- layer-peeled SDP
+
+
+def _lpm_closed_form(K, E_W, E_H):
+    return math.log1p((K - 1) * math.exp(-K * math.sqrt(E_W * E_H) / (K - 1)))
+
+
+@settings(max_examples=12)
+@given(
+    K=st.integers(2, 6),
+    n=st.integers(1, 50),
+    E_W=st.sampled_from([0.5, 1.0, 3.0]),
+    E_H=st.sampled_from([0.5, 1.0, 3.0]),
+)
+def test_lpm_balanced_is_etf(K, n, E_W, E_H):
+    """Property: balanced LPM optimum = ETF closed form; Gram PSD, rank K - 1, W and M ETFs."""
+    res = layer_peeled_sdp(K, (n,) * K, E_W, E_H)
+    assert relative_deviation(res.objective, _lpm_closed_form(K, E_W, E_H)) <= CONVEX_CLARABEL
+    assert np.linalg.eigvalsh(res.gram).min() >= -CONVEX_ARGMIN
+    assert abs(res.duality_gap) <= 10 * CLARABEL_EPS * (1 + abs(res.objective))
+    assert res.rank == K - 1 and res.W.shape == (K, K - 1) and res.M.shape == (K - 1, K)
+    etf = (np.eye(K) - 1.0 / K) * K / (K - 1)
+    assert relative_deviation(res.W @ res.W.T, E_W * etf) <= CONVEX_ARGMIN
+    assert relative_deviation(res.M.T @ res.M, E_H * etf) <= CONVEX_ARGMIN
+    # The factorization reproduces the Gram matrix it came from.
+    F = np.vstack([res.W, res.M.T])
+    assert relative_deviation(F @ F.T, res.gram) <= CONVEX_ARGMIN
+
+
+@settings(max_examples=12)
+@given(
+    sizes=st.lists(st.integers(1, 20), min_size=2, max_size=5),
+    E=st.sampled_from([0.5, 1.0, 2.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_lpm_value_below_feasible_configurations(sizes, E, seed):
+    """Property: the SDP value is never above the LPM objective of a hand-built feasible
+    configuration (random W and M scaled onto the constraints, and the ETF)."""
+    K = len(sizes)
+    res = layer_peeled_sdp(K, sizes, E, E)
+    p = np.asarray(sizes, float) / sum(sizes)
+
+    def lpm_objective(W, M):
+        Z = W @ M
+        shifted = Z - Z.max(axis=0)
+        ce = np.log(np.exp(shifted).sum(axis=0)) - np.diag(shifted)
+        return float(p @ ce)
+
+    rng = np.random.default_rng(seed)
+    W, M = rng.normal(size=(K, K)), rng.normal(size=(K, K))
+    W *= math.sqrt(K * E) / np.linalg.norm(W)
+    M *= math.sqrt(K * E) / np.linalg.norm(M)
+    etf = math.sqrt(E * K / (K - 1)) * (np.eye(K) - 1.0 / K)
+    tol = CONVEX_CLARABEL * (1 + abs(res.objective))
+    assert res.objective <= lpm_objective(W, M) + tol
+    assert res.objective <= lpm_objective(etf, etf) + tol
+    assert np.linalg.eigvalsh(res.gram).min() >= -CONVEX_ARGMIN
+
+
+def test_lpm_scs_matches_closed_form():
+    """Property: SCS reproduces the balanced closed form to its (looser) tolerance."""
+    res = layer_peeled_sdp(4, (5, 5, 5, 5), 1.0, 1.0, solver="scs")
+    assert res.solver == "SCS"
+    assert relative_deviation(res.objective, _lpm_closed_form(4, 1.0, 1.0)) <= CONVEX_SCS
+
+
+def test_lpm_matches_closed_form_module():
+    """Property: the SDP equals ufm.minimizers.layer_peeled_optimum for balanced classes
+    (contract)."""
+    minimizers = pytest.importorskip("ufm.minimizers")
+    for K, E_W, E_H in [(2, 1.0, 1.0), (4, 0.5, 2.0), (6, 3.0, 1.0)]:
+        want = minimizers.layer_peeled_optimum(K, E_W, E_H).objective
+        assert (
+            relative_deviation(layer_peeled_sdp(K, (3,) * K, E_W, E_H).objective, want)
+            <= CONVEX_CLARABEL
+        )
+
+
+def test_lpm_rejects_bad_input():
+    """Property: wrong-length sizes, non-positive sizes and energies are refused by name."""
+    with pytest.raises(InvalidParameter, match="K=3 entries"):
+        layer_peeled_sdp(3, (1, 2), 1.0, 1.0)
+    with pytest.raises(InvalidParameter, match="class_sizes\\[1\\]"):
+        layer_peeled_sdp(2, (1, 0), 1.0, 1.0)
+    with pytest.raises(InvalidParameter, match="E_H"):
+        layer_peeled_sdp(2, (1, 1), 1.0, -1.0)
+
+
+# ---------------------------------------------------------------- Minority Collapse
+
+
+def test_minority_collapse_threshold():
+    """Property: K_A = K_B = 5, E_W = E_H = 1: the minority cosine is 1 just above the located
+    threshold and clearly below 1 well under it; the sweep shows the transition and brackets it."""
+    sweep = minority_collapse_sweep(5, 5, 1.0, 1.0, [1.0, 1.25, 1.5, 2.0, 2.5, 4.0])
+    assert sweep.collapsed == (False, False, False, True, True, True)
+    th = sweep.threshold
+    assert th is not None and th.accuracy <= 1e-3
+    assert 1.5 <= th.bracket[0] < th.threshold < th.bracket[1] <= 2.0
+    sizes = lambda R: (R,) * 5 + (1.0,) * 5  # noqa: E731
+
+    def minority_cos(R):
+        G = layer_peeled_sdp(10, sizes(R), 1.0, 1.0).gram[5:10, 5:10]
+        d = np.sqrt(np.diag(G))
+        return (G / np.outer(d, d))[np.triu_indices(5, 1)]
+
+    above = minority_cos(th.bracket[1] + 0.01)
+    assert np.all(1 - above <= CONVEX_ARGMIN)
+    below = minority_cos(1 + (th.threshold - 1) / 2)
+    assert np.all(below <= 0.5)
+    # The direct bisection (doubling search for R_high) agrees with the sweep's to the stated
+    # accuracy.
+    direct = minority_threshold(5, 5, 1.0, 1.0, xtol=1e-3)
+    assert abs(direct.threshold - th.threshold) <= direct.accuracy + th.accuracy
+
+
+def test_minority_rejects_bad_input():
+    """Property: decreasing ratios, R < 1 and an already collapsed R_low are refused."""
+    with pytest.raises(InvalidParameter, match="increasing"):
+        minority_collapse_sweep(2, 2, 1.0, 1.0, [2.0, 1.5])
+    with pytest.raises(InvalidParameter, match="already collapsed"):
+        minority_threshold(5, 5, 1.0, 1.0, R_low=3.0)
+    with pytest.raises(InvalidParameter, match="K_B"):
+        minority_collapse_sweep(2, 1, 1.0, 1.0, [1.0])
+
+
+# ---------------------------------------------------------------- max margin / SELI
+
+
+@pytest.mark.parametrize("sizes", [(3, 3, 3), (5, 2, 1), (4, 1, 1, 2), (7, 1)])
+def test_max_margin_is_seli(sizes):
+    """Property: the max-margin logits are the simplex-encoded labels I - J/K, and the Grams of W
+    and of the class means are SELI's (an ETF for balanced sizes)."""
+    res = max_margin(sizes)
+    K = len(sizes)
+    P = np.eye(K) - 1.0 / K
+    assert relative_deviation(res.Z, P) <= CONVEX_ARGMIN
+    assert res.rank == K - 1
+    D = np.diag(np.asarray(sizes, float))
+    w, V = np.linalg.eigh(P @ D @ P)
+    want_W = (V * np.sqrt(np.clip(w, 0, None))) @ V.T
+    assert relative_deviation(res.gram_W, want_W) <= CONVEX_ARGMIN
+    # ||Z||_* of the full logit matrix = trace of (P D P)^{1/2}
+    assert relative_deviation(res.objective, np.trace(want_W)) <= CONVEX_CLARABEL
+    if len(set(sizes)) == 1:
+        assert relative_deviation(res.gram_W / res.gram_W[0, 0], P * K / (K - 1)) <= CONVEX_ARGMIN
+
+
+@pytest.mark.parametrize("sizes", [(3, 3, 3), (5, 2, 1), (4, 1, 1, 2)])
+def test_max_margin_matches_geometry_seli(sizes):
+    """Property: max_margin agrees with the symbolic construction ufm.geometry.seli (contract)."""
+    geometry = pytest.importorskip("ufm.geometry")
+    want = geometry.seli(sizes)
+    res = max_margin(sizes)
+    assert relative_deviation(res.gram_W, want.W_gram) <= CONVEX_ARGMIN
+    assert relative_deviation(res.gram_M, want.M_gram) <= CONVEX_ARGMIN
+    assert relative_deviation(res.W @ res.M, want.Z_class) <= CONVEX_ARGMIN
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _run(args):
+    from click.testing import CliRunner
+
+    from ufm.cli import cli
+
+    return CliRunner().invoke(cli, args)
+
+
+def test_cli_lpm_and_nuclear_json(tmp_path):
+    """Property: `ufm relax lpm|nuclear --json` print the contract keys with the library's
+    numbers."""
+    out = _run(
+        [
+            "relax",
+            "lpm",
+            "--K",
+            "3",
+            "--class-sizes",
+            "4,4,4",
+            "--energy-w",
+            "1",
+            "--energy-h",
+            "1",
+            "--json",
+        ]
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert {"objective", "status", "solver", "duality_gap", "rank", "W", "M"} <= set(data)
+    assert relative_deviation(data["objective"], _lpm_closed_form(3, 1.0, 1.0)) <= CONVEX_CLARABEL
+    assert np.shape(data["W"]) == (3, data["rank"]) and np.shape(data["M"]) == (data["rank"], 3)
+    path = tmp_path / "opt.npz"
+    out = _run(
+        [
+            "relax",
+            "nuclear",
+            "--loss",
+            "ce",
+            "--bias",
+            "regularized",
+            "--K",
+            "3",
+            "--d",
+            "3",
+            "--n",
+            "2",
+            "--lambda-w",
+            "0.01",
+            "--lambda-h",
+            "0.01",
+            "--lambda-b",
+            "0.01",
+            "--save",
+            str(path),
+            "--json",
+        ]
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert {"objective", "status", "W", "M", "b"} <= set(data)
+    from ufm import load
+
+    saved = load(path)
+    assert abs(saved.objective() - data["upper"]) <= FLOAT * (1 + abs(data["upper"]))
+
+
+def test_cli_nuclear_refuses_small_d():
+    """Property: `ufm relax nuclear` exits 2 with a one-line message when d < the rank bound."""
+    from ufm.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "relax",
+                "nuclear",
+                "--loss",
+                "mse",
+                "--bias",
+                "none",
+                "--K",
+                "3",
+                "--d",
+                "2",
+                "--n",
+                "2",
+                "--lambda-w",
+                "0.01",
+                "--lambda-h",
+                "0.01",
+            ]
+        )
+    assert exc.value.code == 2
+
+
+def test_cli_minority_json_and_plot(tmp_path):
+    """Property: `ufm relax minority` reports one cosine per ratio, the threshold and its accuracy,
+    and writes the plot."""
+    png = tmp_path / "sweep.png"
+    out = _run(
+        [
+            "relax",
+            "minority",
+            "--KA",
+            "3",
+            "--KB",
+            "3",
+            "--energy-w",
+            "1",
+            "--energy-h",
+            "1",
+            "--ratios",
+            "1,2,4,8",
+            "--xtol",
+            "0.01",
+            "--plot",
+            str(png),
+            "--json",
+        ]
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert len(data["minority_cosine"]) == len(data["ratios"]) == 4
+    assert data["threshold"] is not None and data["threshold_accuracy"] <= 0.01
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,148 @@
+"""``ufm flow`` and ``ufm lesde``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ._common import emit_json, emit_table, json_option, problem_options
+
+#: Runs longer than this many steps show a progress bar on stderr.
+_PROGRESS_STEPS = 100_000
+
+
+@click.command()
+@problem_options
+@click.option("--steps", type=int, required=True, help="Number of gradient steps T.")
+@click.option("--lr", type=float, required=True, help="Step size eta.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random start.")
+@click.option("--init-scale", type=float, default=1.0, show_default=True, help="Std of the start.")
+@click.option("--record-every", type=int, default=None, help="Record period (default steps/100).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Save final .npz."
+)
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write a PNG figure.")
+@json_option
+def flow(problem, steps, lr, seed, init_scale, record_every, output, plot, as_json):
+    """Run full-batch gradient descent on a UFM (numba) and measure collapse.
+
+    Reports the final objective, the NC metrics and, where a closed-form global minimizer applies,
+    the gap to it (relative objective gap and rotation-free Gram gaps); otherwise gap_to_closed_form
+    is null.
+    """
+    from ..dynamics import gradient_descent
+    from ..dynamics._verify import _closed_form, collapse_metrics
+    from ..metrics import class_means
+    from ..tolerances import relative_deviation
+
+    bar = None
+    if steps >= _PROGRESS_STEPS and sys.stderr.isatty():
+        bar = click.progressbar(length=steps, label="gradient descent", file=sys.stderr)
+        bar.__enter__()
+    done = [0]
+
+    def progress(n):
+        bar.update(n - done[0])
+        done[0] = n
+
+    try:
+        result = gradient_descent(
+            problem, steps=steps, lr=lr, seed=seed, init_scale=init_scale,
+            record_every=record_every, progress=None if bar is None else progress,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    star = _closed_form(problem)
+    gap = None
+    if star is not None:
+        M, _ = class_means(result.H, problem.labels, problem.K)
+        gap = {
+            "objective": relative_deviation(result.objective[-1], star.objective),
+            "WWt": relative_deviation(result.W @ result.W.T, star.W @ star.W.T),
+            "MtM": relative_deviation(M.T @ M, star.M.T @ star.M),
+            "WM": relative_deviation(result.W @ M, star.W @ star.M),
+        }
+    if output:
+        result.configuration().save(output)
+    if plot:
+        from ..dynamics._plot import plot_descent
+
+        plot_descent(result, plot, None if star is None else float(star.objective))
+    out = {
+        "objective": float(result.objective[-1]),
+        "gradient_norm": float(result.gradient_norm[-1]),
+        "metrics": result.metrics,
+        "collapse_metrics": list(collapse_metrics(problem)),
+        "gap_to_closed_form": gap,
+        "steps": steps,
+        "seconds": result.seconds,
+        "problem": problem.to_dict(),
+    }
+    if as_json:
+        emit_json(out)
+        return
+    rows = [("objective", out["objective"]), ("gradient_norm", out["gradient_norm"])]
+    rows += [(f"gap.{k}", v) for k, v in (gap or {"closed_form": None}).items()]
+    rows += list(result.metrics.items()) + [("steps", steps), ("seconds", result.seconds)]
+    emit_table(rows, headers=("quantity", "value"))
+
+
+@click.command()
+@click.option("--K", "K", type=int, required=True, help="Number of classes.")
+@click.option("--n", "n", type=int, required=True, help="Samples per class.")
+@click.option("--d", "d", type=int, required=True, help="Feature dimension (>= K-1).")
+@click.option("--alpha", type=float, required=True, help="Intra-class impact.")
+@click.option("--beta", type=float, required=True, help="Inter-class impact.")
+@click.option("--noise", type=float, required=True, help="Diffusion coefficient sigma.")
+@click.option("--time", "time_", type=float, required=True, help="Final time T.")
+@click.option("--dt", type=float, default=1e-2, show_default=True, help="Euler-Maruyama step.")
+@click.option("--paths", type=int, default=100, show_default=True, help="Independent paths.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--init-scale", type=float, default=0.1, show_default=True, help="Std of x_i(0).")
+@click.option(
+    "--criterion", type=click.Choice(["readout", "linear"]), default="readout", show_default=True,
+    help="readout: logits classify every sample (vanishing loss); linear: LP separability.",
+)  # fmt: skip
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write a PNG figure.")
+@json_option
+def lesde(
+    K, n, d, alpha, beta, noise, time_, dt, paths, seed, init_scale, criterion, plot, as_json
+):
+    """Simulate the locally elastic SDE (Zhang, Wang & Su 2021) and estimate P(separable at T).
+
+    The interval is Clopper-Pearson at 95%; metrics are NC metrics of the features at T averaged
+    over paths.
+    """
+    from ..dynamics import simulate_lesde
+
+    records = 11 if plot else 2
+    result = simulate_lesde(
+        K, n, d, alpha, beta, noise, time_, dt=dt, paths=paths, seed=seed, init_scale=init_scale,
+        records=records,
+    )  # fmt: skip
+    estimate = result.separability(criterion)
+    metrics = result.metrics()
+    if plot:
+        from ..dynamics._plot import plot_lesde
+
+        indices = range(len(result.times))
+        plot_lesde(
+            result, plot, [result.separability("readout", i) for i in indices],
+            [result.metrics(i) for i in indices],
+        )  # fmt: skip
+    out = {
+        "separable_probability": estimate.probability,
+        "ci_low": estimate.ci_low,
+        "ci_high": estimate.ci_high,
+        "confidence": estimate.confidence,
+        "criterion": criterion,
+        "metrics": metrics,
+        "parameters": result.parameters,
+    }
+    if as_json:
+        emit_json(out)
+        return
+    rows = [(k, out[k]) for k in ("separable_probability", "ci_low", "ci_high", "criterion")]
+    emit_table(rows + list(metrics.items()), headers=("quantity", "value"))

@@ -1,0 +1,201 @@
+"""``ufm relax lpm | nuclear | minority``: convex relaxations (logic in :mod:`ufm.relaxations`)."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import _parse_sizes, emit_json, emit_table, json_option, problem_options
+
+_SOLVER = click.option(
+    "--solver",
+    type=click.Choice(["clarabel", "scs"]),
+    default="clarabel",
+    show_default=True,
+    help="Conic solver (Clarabel: interior point, tight; SCS: first order, loose).",
+)
+
+
+def _parse_floats(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return tuple(float(s) for s in value.split(","))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected comma-separated numbers like 1,2,5, got {value!r}"
+        ) from None
+
+
+def _emit(result: dict, as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+    else:
+        scalars = [
+            (k, v) for k, v in result.items() if not hasattr(v, "shape") and not isinstance(v, list)
+        ]
+        emit_table(scalars, headers=("quantity", "value"))
+
+
+@click.group()
+def relax():
+    """Convex relaxations: layer-peeled SDP, nuclear-norm certificate, Minority Collapse."""
+
+
+@relax.command()
+@click.option("--K", "K", type=int, required=True, help="Number of classes (>= 2).")
+@click.option("--class-sizes", callback=_parse_sizes, required=True, help="Class sizes n1,...,nK.")
+@click.option("--energy-w", "E_W", type=float, required=True, help="Budget E_W on mean ||w_k||^2.")
+@click.option("--energy-h", "E_H", type=float, required=True, help="Budget E_H on mean ||h||^2.")
+@_SOLVER
+@json_option
+def lpm(K, class_sizes, E_W, E_H, solver, as_json):
+    """Global minimum of the layer-peeled model (Fang et al. 2021) by its SDP.
+
+    Prints the optimal value, solver status and duality gap, the rank of the optimal Gram matrix
+    (the smallest feature dimension that attains the optimum), and W (K x rank) and the class means
+    M (rank x K) factored from it.
+    """
+    from ..relaxations import layer_peeled_sdp
+
+    res = layer_peeled_sdp(K, class_sizes, E_W, E_H, solver=solver)
+    _emit(
+        {
+            "objective": res.objective,
+            "status": res.status,
+            "solver": res.solver,
+            "duality_gap": res.duality_gap,
+            "rank": res.rank,
+            "solve_time": res.solve_time,
+            "W": res.W,
+            "M": res.M,
+            "gram": res.gram,
+        },
+        as_json,
+    )
+
+
+@relax.command()
+@problem_options
+@_SOLVER
+@click.option(
+    "--unreduced", is_flag=True, help="Solve over K x N logits (no within-class reduction)."
+)
+@click.option(
+    "--save", type=click.Path(dir_okay=False), default=None, help="Write (W, H, b) to FILE.npz."
+)
+@json_option
+def nuclear(problem, solver, unreduced, save, as_json):
+    """Certified global optimum of a regularized UFM by its nuclear-norm convex program.
+
+    ``objective`` is the certified optimum; ``upper`` the UFM objective of the recovered (W, H, b),
+    equal to it up to the solver tolerance. Refuses (exit 2) when d is below the rank the optimum
+    needs.
+    """
+    from ..relaxations import nuclear_relaxation
+
+    cert = nuclear_relaxation(problem, solver=solver, reduced=not unreduced)
+    if save:
+        cert.configuration().save(save)
+    _emit(
+        {
+            "objective": cert.objective,
+            "upper": cert.upper,
+            "exact": cert.exact,
+            "status": cert.status,
+            "solver": cert.solver,
+            "duality_gap": cert.duality_gap,
+            "rank": cert.rank,
+            "rank_bound": cert.rank_bound,
+            "solve_time": cert.solve_time,
+            "W": cert.W,
+            "M": cert.M,
+            "b": cert.b,
+            "Z": cert.Z,
+        },
+        as_json,
+    )
+
+
+@relax.command()
+@click.option("--KA", "K_A", type=int, required=True, help="Number of majority classes.")
+@click.option("--KB", "K_B", type=int, required=True, help="Number of minority classes (>= 2).")
+@click.option("--energy-w", "E_W", type=float, required=True, help="Budget E_W.")
+@click.option("--energy-h", "E_H", type=float, required=True, help="Budget E_H.")
+@click.option(
+    "--ratios",
+    callback=_parse_floats,
+    default="1,1.5,2,3,5,7,10,15,20,30",
+    show_default=True,
+    help="Imbalance ratios R = n_A/n_B, increasing, >= 1.",
+)
+@click.option(
+    "--xtol", type=float, default=1e-3, show_default=True, help="Bisection accuracy on R."
+)
+@_SOLVER
+@click.option(
+    "--plot", type=click.Path(dir_okay=False), default=None, help="Save the sweep as FILE.png."
+)
+@json_option
+def minority(K_A, K_B, E_W, E_H, ratios, xtol, solver, plot, as_json):
+    """Minority Collapse: sweep R = n_A/n_B in the layer-peeled model and locate the threshold.
+
+    For each ratio prints the mean cosine between minority classifier rows (undefined where those
+    rows vanish) and their spread max ||w_k - w_l||^2 / E_W; the threshold is bisected between the
+    last non-collapsed and the first collapsed ratio, to within ``threshold_accuracy``.
+    """
+    from ..relaxations import minority_collapse_sweep
+
+    sweep = minority_collapse_sweep(K_A, K_B, E_W, E_H, ratios, xtol=xtol, solver=solver)
+    th = sweep.threshold
+    if plot:
+        _plot_sweep(sweep, plot)
+    result = {
+        "ratios": sweep.ratios,
+        "minority_cosine": sweep.minority_cosine,
+        "minority_spread": sweep.minority_spread,
+        "collapsed": sweep.collapsed,
+        "objective": sweep.objective,
+        "threshold": None if th is None else th.threshold,
+        "threshold_accuracy": None if th is None else th.accuracy,
+        "threshold_bracket": None if th is None else th.bracket,
+    }
+    if as_json:
+        emit_json(result)
+        return
+    rows = zip(
+        sweep.ratios, sweep.minority_cosine, sweep.minority_spread, sweep.collapsed, strict=True
+    )
+    emit_table(rows, headers=("R", "minority_cosine", "minority_spread", "collapsed"))
+    if th is None:
+        click.echo("threshold: no transition within the given ratios")
+    else:
+        click.echo(f"threshold: R = {th.threshold:.6g} +/- {th.accuracy:.2g}")
+
+
+def _plot_sweep(sweep, path) -> None:
+    """Minority cosine and spread against R with the located threshold, written atomically (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..io import atomic_write
+
+    fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(6, 5))
+    cos = [float("nan") if c is None else c for c in sweep.minority_cosine]
+    ax1.plot(sweep.ratios, cos, "o-")
+    ax1.set_ylabel("mean minority cosine")
+    ax2.semilogy(sweep.ratios, [max(s, 1e-12) for s in sweep.minority_spread], "o-")
+    ax2.set_ylabel("minority spread")
+    ax2.set_xlabel("imbalance ratio R = n_A / n_B")
+    ax2.set_xscale("log")
+    if sweep.threshold is not None:
+        for ax in (ax1, ax2):
+            ax.axvline(sweep.threshold.threshold, color="k", ls="--", lw=1)
+    fig.suptitle(
+        f"Minority Collapse, K_A={sweep.K_A}, K_B={sweep.K_B}, E_W={sweep.E_W}, E_H={sweep.E_H}"
+    )
+    try:
+        atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
+    finally:
+        plt.close(fig)

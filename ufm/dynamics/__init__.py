@@ -1,0 +1,47 @@
+"""Collapse dynamics: gradient descent and flow on the UFM, and the locally elastic SDE.
+
+Public API:
+
+* :func:`gradient_descent`, :func:`gradient_flow`, :func:`initialize` - descent (numba, whole loop
+in one
+  compiled call) and the flow (adaptive Dormand-Prince) on the regularized UFM objective;
+* :func:`verify_convergence` - run descent and compare with the closed-form global minimizer
+  (rotation-free: Gram matrices);
+* :func:`simulate_lesde`, :func:`le_ode_mean`, :func:`separability_probability`,
+:func:`is_separable` -
+  the locally elastic SDE of Zhang, Wang & Su (2021), its linearized ODE in closed form, and the
+  Monte-Carlo probability of linear separability.
+
+Kernels compile on first call (cached to disk), never at import.
+"""
+
+from ._descent import DescentResult, FlowResult, gradient_descent, gradient_flow, initialize
+from ._kernels import RECORDED_METRICS
+from ._lesde import (
+    LESDEResult,
+    SeparabilityEstimate,
+    is_separable,
+    le_ode_mean,
+    readout,
+    separability_probability,
+    simulate_lesde,
+)
+from ._verify import ConvergenceReport, verify_convergence
+
+__all__ = [
+    "gradient_descent",
+    "gradient_flow",
+    "initialize",
+    "DescentResult",
+    "FlowResult",
+    "RECORDED_METRICS",
+    "verify_convergence",
+    "ConvergenceReport",
+    "simulate_lesde",
+    "LESDEResult",
+    "le_ode_mean",
+    "readout",
+    "is_separable",
+    "separability_probability",
+    "SeparabilityEstimate",
+]

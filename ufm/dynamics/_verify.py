@@ -1,0 +1,151 @@
+"""``verify_convergence``: run gradient descent and compare its end point with the closed form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InvalidParameter
+from ..metrics import class_means
+from ..problem import Problem
+from ..tolerances import DESCENT_GRAM, DESCENT_METRIC, DESCENT_OBJECTIVE, relative_deviation
+from ._descent import DescentResult, gradient_descent
+
+__all__ = ["verify_convergence", "ConvergenceReport", "collapse_metrics"]
+
+
+def collapse_metrics(problem: Problem) -> tuple[str, ...]:
+    """The NC metrics that vanish at the problem's global minimizer.
+
+    Within-class variability (NC1) always; the classifier and mean geometry is the orthogonal frame
+    for the bias-free MSE model (Zhou et al. 2022) and the simplex ETF otherwise (Zhu et al. 2021;
+    Tirer & Bruna 2022). ``nc3_zhu`` compares W times the centred means with the ETF Gram, which
+    holds in both cases (W M~ = c I (I - 11^T/K) for the orthogonal frame).
+    """
+    if problem.loss == "mse" and problem.bias == "none":
+        return ("nc1", "of_distance_classifiers", "of_distance_means", "nc3_zhu")
+    return ("nc1", "etf_distance_classifiers", "etf_distance_means", "nc3_zhu", "nc3_papyan")
+
+
+@dataclass(frozen=True, eq=False)
+class ConvergenceReport:
+    """Result of :func:`verify_convergence`.
+
+    Attributes
+    ----------
+    descent : DescentResult
+    closed_form_objective : float or None
+        Global minimum value, None where no closed form applies.
+    objective_gap : float or None
+        ``relative_deviation(f_final, f_star)``.
+    gram_gaps : dict or None
+        ``{'WWt', 'MtM', 'WM'}``: relative deviations of W W^T, M^T M and W M from the closed form's
+        (rotation-free: both sides are invariant under W -> W Q^T, H -> Q H).
+    metrics : dict
+        Final NC metrics (``descent.metrics``).
+    checked_metrics : tuple of str
+        The metrics expected to vanish (:func:`collapse_metrics`).
+    tolerances : dict
+        objective, gram, metric.
+    ok : bool or None
+        All gaps and checked metrics within tolerance; None where no closed form applies.
+    """
+
+    descent: DescentResult = field(repr=False)
+    closed_form_objective: float | None
+    objective_gap: float | None
+    gram_gaps: dict | None
+    metrics: dict = field(repr=False)
+    checked_metrics: tuple
+    tolerances: dict
+    ok: bool | None
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary."""
+        return {
+            "objective": float(self.descent.objective[-1]),
+            "closed_form_objective": self.closed_form_objective,
+            "objective_gap": self.objective_gap,
+            "gram_gaps": self.gram_gaps,
+            "metrics": self.metrics,
+            "checked_metrics": list(self.checked_metrics),
+            "tolerances": self.tolerances,
+            "ok": self.ok,
+        }
+
+
+def _closed_form(problem: Problem):
+    """The closed-form minimizer, or None outside its hypotheses (or before ufm.minimizers
+    exists)."""
+    try:
+        from ..minimizers import global_minimizer
+    except ImportError:
+        return None
+    try:
+        return global_minimizer(problem)
+    except InvalidParameter:
+        return None
+
+
+def verify_convergence(
+    problem: Problem,
+    *,
+    steps: int,
+    lr: float,
+    seed: int = 0,
+    init_scale: float = 1.0,
+    objective_tol: float = DESCENT_OBJECTIVE,
+    gram_tol: float = DESCENT_GRAM,
+    metric_tol: float = DESCENT_METRIC,
+    progress=None,
+) -> ConvergenceReport:
+    r"""Run :func:`gradient_descent` and measure its distance to the closed-form global minimizer.
+
+    .. math:: \mathrm{gap}_f = \frac{|f(X_T) - f^\star|}{1 + |f^\star|},\qquad
+              \mathrm{gap}_G = \max_{ij}\frac{|G_{ij}(X_T) - G^\star_{ij}|}{1 + |G^\star_{ij}|}
+              \ \text{for}\ G \in \{WW^\top, M^\top M, WM\}
+
+    with M the class means (d x K). The closed form comes from
+    :func:`ufm.minimizers.global_minimizer` (CE balanced, d >= K-1, bias regularized/free; MSE with
+    bias none, d >= K, or bias free, d >= K-1); elsewhere every gap is None and ``ok`` is None.
+
+    Parameters
+    ----------
+    problem : Problem
+    steps, lr, seed, init_scale, progress
+        Passed to :func:`gradient_descent`.
+    objective_tol, gram_tol, metric_tol : float
+        Tolerances on the objective gap, the Gram gaps and the collapse metrics.
+
+    Returns
+    -------
+    ConvergenceReport
+    """
+    descent = gradient_descent(
+        problem, steps=steps, lr=lr, seed=seed, init_scale=init_scale, progress=progress
+    )
+    tolerances = {"objective": objective_tol, "gram": gram_tol, "metric": metric_tol}
+    checked = collapse_metrics(problem)
+    star = _closed_form(problem)
+    if star is None:
+        return ConvergenceReport(
+            descent, None, None, None, descent.metrics, checked, tolerances, None
+        )
+    f_star = float(star.objective)
+    gap = relative_deviation(descent.objective[-1], f_star)
+    M, _ = class_means(descent.H, problem.labels, problem.K)
+    W_star, M_star = np.asarray(star.W), np.asarray(star.M)
+    grams = {
+        "WWt": relative_deviation(descent.W @ descent.W.T, W_star @ W_star.T),
+        "MtM": relative_deviation(M.T @ M, M_star.T @ M_star),
+        "WM": relative_deviation(descent.W @ M, W_star @ M_star),
+    }
+    # A metric that is undefined (None) at a nonzero minimizer means descent went to the zero
+    # solution.
+    metric_ok = all(
+        descent.metrics[key] is not None and descent.metrics[key] <= metric_tol for key in checked
+    )
+    zero = bool(getattr(star, "zero_solution", False))
+    ok = gap <= objective_tol and max(grams.values()) <= gram_tol and (zero or metric_ok)
+    return ConvergenceReport(descent, f_star, gap, grams, descent.metrics, checked, tolerances, ok)

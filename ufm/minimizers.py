@@ -1,0 +1,509 @@
+r"""Closed-form global minimizers of the regularized UFM and of the layer-peeled model, derived by sympy.
+
+Notation: K classes of n samples each (balanced), N = nK, feature dimension d; W is K x d, H is d x N
+(columns grouped by class), b has length K; M (d x K) holds the class means. :math:`J = \mathbf 1\mathbf
+1^\top` and :math:`P = I - J/K` (K x K). The objectives are those of :mod:`ufm.objectives`.
+
+Every case is reduced to a few scalars (derived here; consistent with the papers cited):
+
+* all minimizers are *collapsed*: :math:`h_{k,i} = m_k`, so :math:`WH = \bar Z Y` with the K x K
+  class-logit matrix :math:`\bar Z = WM`, and, by the symmetry of balanced classes, :math:`\bar Z =
+  \alpha P + \gamma J`, :math:`b = \beta\mathbf 1`;
+* the regularizer is bounded below by the nuclear norm (Srebro et al.; the "nuclear-norm fact" of
+  LITERATURE.md): :math:`\frac{\lambda_W}2\|W\|_F^2 + \frac{\lambda_H}2\|H\|_F^2 \ge \sqrt{\lambda_W
+  \lambda_H}\|WH\|_* = \sqrt{n\lambda_W\lambda_H}\,\|\bar Z\|_*`, with equality for the balanced
+  factorization :math:`W = \rho^{1/2}F`, :math:`M = \rho^{-1/2}F^\top`, :math:`\bar Z = FF^\top`,
+  :math:`\rho = \sqrt{n\lambda_H/\lambda_W}`;
+* for cross-entropy only :math:`x = \alpha (K-1)/K` (the logit margin scale :math:`x = st` of
+  :math:`w_k = s u_k`, :math:`h_{k,i} = t u_k`, u the unit simplex ETF) matters, and the objective is
+  :math:`g(x) = \log(1 + (K-1)e^{-Kx/(K-1)}) + \kappa x`.
+
+The deciding quantity is :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}`: W = 0, H = 0 is the unique
+global minimizer iff :math:`\kappa \ge 1` (all cases). The reduced convex problems are solved by
+enumerating their KKT regimes with ``sympy.solve`` (:func:`derivation`), not by hand-typed formulas.
+
+References
+----------
+.. [1] Zhu, Ding, Zhou, Li, You, Sulam & Qu (2021), "A geometric analysis of neural collapse with
+   unconstrained features", NeurIPS, Thm 3.1 (CE, d >= K - 1, balanced classes).
+.. [2] Tirer & Bruna (2022), "Extended unconstrained features model for exploring deep neural
+   collapse", ICML (MSE without bias: orthogonal frame).
+.. [3] Zhou, Li, Ding, You, Qu & Zhu (2022), "On the optimization landscape of neural collapse under
+   MSE loss: global optimality with unconstrained features", ICML (MSE with and without bias).
+.. [4] Fang, He, Long & Su (2021), "Exploring deep neural networks via layer-peeled model: minority
+   collapse in imbalanced training", PNAS (norm-constrained layer-peeled model, balanced case).
+.. [5] Lu & Steinerberger (2020), "Neural collapse with cross-entropy loss"; Graf, Hofer, Niethammer &
+   Kwitt (2021), "Dissecting supervised contrastive learning", ICML.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import combinations
+
+import numpy as np
+import sympy as sp
+
+from ._validation import check_int, check_positive
+from .errors import InvalidParameter
+from .geometry import helmert_basis, random_rotation
+from .problem import Problem
+
+__all__ = [
+    "ClosedForm",
+    "PJ",
+    "SYMBOLS",
+    "derivation",
+    "global_minimizer",
+    "layer_peeled_optimum",
+]
+
+#: The symbols of every derivation: K, n, lambda_W, lambda_H, lambda_b, the CE margin scale x, the MSE
+#: logit coefficients alpha (on P), gamma (on J) and the bias level beta.
+SYMBOLS = {
+    name: sp.Symbol(name, positive=True)
+    for name in ("K", "n", "lambda_W", "lambda_H", "lambda_b", "E_W", "E_H")
+}
+SYMBOLS.update({name: sp.Symbol(name, nonnegative=True) for name in ("x", "alpha", "gamma")})
+SYMBOLS["beta"] = sp.Symbol("beta", real=True)
+_K, _n, _lW, _lH, _lb = (SYMBOLS[s] for s in ("K", "n", "lambda_W", "lambda_H", "lambda_b"))
+_x, _alpha, _gamma, _beta = (SYMBOLS[s] for s in ("x", "alpha", "gamma", "beta"))
+
+#: The quantity that decides the zero solution, and the split ratio of the balanced factorization.
+KAPPA = _K * sp.sqrt(_n * _lW * _lH)
+RHO = sp.sqrt(_n * _lH / _lW)
+
+_CITATIONS = {
+    "ce": "Zhu et al. (2021), NeurIPS, Thm 3.1 (derived here by a Jensen + nuclear-norm lower bound)",
+    "mse": "Tirer & Bruna (2022), ICML; Zhou et al. (2022), ICML (derived here by nuclear-norm "
+    "proximal reduction)",
+    "layer-peeled": "Fang et al. (2021), PNAS; Lu & Steinerberger (2020); Graf et al. (2021)",
+}
+
+
+@dataclass(frozen=True)
+class PJ:
+    r"""An element :math:`pP + jJ` of the commutative algebra spanned by :math:`P = I - J/K` and
+    :math:`J = \mathbf 1\mathbf 1^\top` (K x K, K may be a symbol).
+
+    :math:`P^2 = P`, :math:`PJ = 0`, :math:`J^2 = KJ`; eigenvalues p (multiplicity K - 1, on
+    :math:`\mathbf 1^\perp`) and jK (on :math:`\mathbf 1`). This is how statements "for every K" are
+    checked exactly: a K x K matrix of the form :math:`aI + bJ` is ``PJ(a, a + b K)/...`` (see
+    :meth:`from_IJ`).
+    """
+
+    p: sp.Expr
+    j: sp.Expr
+    K: sp.Expr = _K
+
+    @classmethod
+    def from_IJ(cls, a, b, K=_K) -> PJ:
+        """:math:`aI + bJ = aP + (a/K + b)J`."""
+        return cls(sp.sympify(a), sp.sympify(a) / K + b, K)
+
+    def __add__(self, other: PJ) -> PJ:
+        return PJ(self.p + other.p, self.j + other.j, self.K)
+
+    def __sub__(self, other: PJ) -> PJ:
+        return PJ(self.p - other.p, self.j - other.j, self.K)
+
+    def __mul__(self, other) -> PJ:
+        if isinstance(other, PJ):
+            return PJ(self.p * other.p, self.K * self.j * other.j, self.K)
+        return PJ(self.p * other, self.j * other, self.K)
+
+    __rmul__ = __mul__
+
+    def trace(self) -> sp.Expr:
+        return self.p * (self.K - 1) + self.j * self.K
+
+    def frobenius_sq(self) -> sp.Expr:
+        """:math:`\\|A\\|_F^2 = \\mathrm{tr}(A^\\top A)` (A is symmetric)."""
+        return (self * self).trace()
+
+    def nuclear(self) -> sp.Expr:
+        """Sum of absolute eigenvalues: :math:`|p|(K-1) + |j|K`."""
+        return sp.Abs(self.p) * (self.K - 1) + sp.Abs(self.j) * self.K
+
+    def matrix(self, K: int) -> sp.Matrix:
+        """The explicit K x K matrix for a concrete K."""
+        sub = {self.K: K} if isinstance(self.K, sp.Symbol) else {}
+        p, j = sp.sympify(self.p).subs(sub), sp.sympify(self.j).subs(sub)
+        return p * (sp.eye(K) - sp.ones(K, K) / K) + j * sp.ones(K, K)
+
+
+def _reduced_objective(loss: str, bias: str) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    r"""The objective on collapsed symmetric points, as a function of the scale variables.
+
+    CE: logits of a class-k sample are :math:`x` (own class) and :math:`-x/(K-1)` (others).
+    MSE: :math:`\frac1{2N}\|(\bar Z - I)Y + \beta\mathbf 1\mathbf 1_N^\top\|_F^2 = \frac1{2K}\|\bar Z + \beta J
+    - I\|_F^2` (since :math:`YY^\top = nI`, :math:`\mathbf 1\mathbf 1_N^\top = JY`), plus the nuclear-norm
+    regularizer :math:`\frac{\kappa}{K}\|\bar Z\|_*` and :math:`\frac{\lambda_b}{2}K\beta^2`.
+    """
+    if loss == "ce":
+        own, other = _x, -_x / (_K - 1)
+        ce = sp.log(sp.exp(own) + (_K - 1) * sp.exp(other)) - own
+        # Regularizer K lambda_W s^2/2 + N lambda_H t^2/2 at its minimum over s t = x (AM-GM), which
+        # proofs/ce_global_minimizer.py derives; equal to the nuclear-norm bound kappa x.
+        return ce + KAPPA * _x, (_x,)
+    logit = PJ(_alpha, _gamma)
+    data = (logit + PJ(0, _beta) - PJ.from_IJ(1, 0)).frobenius_sq() / (2 * _K)
+    value = data + KAPPA / _K * logit.nuclear()
+    if bias == "regularized":
+        value += _lb * _K * _beta**2 / 2
+    variables = (_alpha, _gamma) if bias == "none" else (_alpha, _gamma, _beta)
+    return sp.simplify(value.subs({_beta: 0}) if bias == "none" else value), variables
+
+
+@dataclass(frozen=True)
+class _Regime:
+    """One KKT regime of the reduced problem: which nonnegative scales vanish, the solution in closed
+    form, and the conditions (expressions that must be >= 0) under which it is the minimizer."""
+
+    zero: tuple[str, ...]
+    solution: dict
+    conditions: tuple[sp.Expr, ...]
+    value: sp.Expr
+
+
+@lru_cache(maxsize=None)
+def derivation(loss: str, bias: str) -> dict:
+    r"""The sympy derivation of the global minimizer for (loss, bias), balanced classes.
+
+    The reduced objective F (see :func:`_reduced_objective`) is convex in its scale variables, with
+    nonnegativity constraints on the scales (x, or alpha and gamma). Its KKT points are enumerated: for
+    every set of scales fixed at 0, ``sympy.solve`` solves the stationarity equations of the others; the
+    regime is optimal where the solution is nonnegative and the derivative in each fixed scale is
+    nonnegative (the multiplier). Convexity makes KKT sufficient.
+
+    Returns
+    -------
+    dict
+        ``objective`` (F), ``variables``, ``regimes`` (list of _Regime), ``kappa``, ``rho``.
+    """
+    F, variables = _reduced_objective(loss, bias)
+    scales = [v for v in variables if v in (_x, _alpha, _gamma)]
+    regimes = []
+    for r in range(len(scales) + 1):
+        for zero in combinations(scales, r):
+            free = [v for v in variables if v not in zero]
+            G = F.subs({v: 0 for v in zero})
+            # On the open orthant the nuclear norm is linear: drop Abs of nonnegative scales.
+            G = G.replace(sp.Abs, lambda e: e)
+            sols = sp.solve([sp.diff(G, v) for v in free], free, dict=True) if free else [{}]
+            for sol in sols:
+                sol = {v: sp.simplify(e) for v, e in sol.items()}
+                sol.update({v: sp.Integer(0) for v in zero})
+                conditions = [sol[v] for v in free if v in scales]
+                conditions += [
+                    sp.simplify(sp.diff(F.replace(sp.Abs, lambda e: e), v).subs(sol)) for v in zero
+                ]
+                value = sp.simplify(F.subs(sol).replace(sp.Abs, lambda e: e))
+                regimes.append(_Regime(tuple(str(v) for v in zero), sol, tuple(conditions), value))
+    return {"objective": F, "variables": variables, "regimes": regimes, "kappa": KAPPA, "rho": RHO}
+
+
+#: Working precision (decimal digits) of the closed forms before rounding to float64: the expressions
+#: are evaluated once per call, so 30 digits cost nothing and make the float64 result correctly rounded.
+_DIGITS = 30
+
+
+def _exact(values: dict) -> dict:
+    """Inputs as exact rationals (the binary value of each float): substituting floats would evaluate
+    at their 53-bit precision and lose the regime decision near the threshold to cancellation."""
+    return {symbol: sp.Rational(value) for symbol, value in values.items()}
+
+
+def _numeric(expr: sp.Expr, values: dict) -> float:
+    return float(sp.N(sp.sympify(expr).subs(values), _DIGITS))
+
+
+def _holds(condition: sp.Expr, values: dict) -> bool:
+    """condition >= 0 at these numbers; a non-real value (a logarithm of a negative number outside the
+    regime's domain) means the regime does not apply."""
+    value = sp.N(condition.subs(values), _DIGITS)
+    return bool(value.is_real) and value >= 0
+
+
+def _select(regimes, values: dict) -> _Regime:
+    """The regime whose KKT conditions hold at these numbers (ties on a boundary: the first)."""
+    for regime in regimes:
+        if all(_holds(c, values) for c in regime.conditions):
+            return regime
+    raise AssertionError("no KKT regime holds; the reduced problem is convex, so this is a bug")
+
+
+@dataclass(frozen=True, eq=False)
+class ClosedForm:
+    r"""A global minimizer in closed form, with its sympy expressions.
+
+    Attributes
+    ----------
+    problem : Problem or None
+        The regularized UFM (None for the layer-peeled model).
+    objective : float
+        The minimal value.
+    zero_solution : bool
+        True past the threshold (:math:`\kappa \ge 1`): W = 0, H = 0.
+    threshold : float or None
+        Value of the deciding quantity :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` (None for the
+        layer-peeled model).
+    threshold_formula : str
+    w_norm, h_norm : float
+        Common norm of the classifier rows and of the feature vectors.
+    b : ndarray, (K,)
+    W : ndarray, (K, d)
+    H : ndarray, (d, N)
+    M : ndarray, (d, K)
+    expressions : dict
+        name -> sympy expression (in :data:`SYMBOLS`), e.g. ``kappa``, ``x_star``, ``value``, ``s``, ``t``.
+    hypotheses, citation : str
+    """
+
+    problem: Problem | None
+    objective: float
+    zero_solution: bool
+    threshold: float | None
+    threshold_formula: str
+    w_norm: float
+    h_norm: float
+    b: np.ndarray
+    W: np.ndarray
+    H: np.ndarray
+    M: np.ndarray
+    expressions: dict
+    hypotheses: str
+    citation: str
+    labels: np.ndarray = field(repr=False)
+    parameters: dict = field(default_factory=dict)
+
+    def latex(self) -> str:
+        """Every expression as ``name = <LaTeX>``, one per line."""
+        return "\n".join(f"{name} = {sp.latex(expr)}" for name, expr in self.expressions.items())
+
+    def configuration(self, seed=None):
+        """The realization as a :class:`ufm.Configuration`; ``seed`` rotates feature space by a random
+        orthogonal matrix (the objective is invariant), ``None`` keeps the canonical frame."""
+        from .io import Configuration
+
+        Q = np.eye(self.W.shape[1]) if seed is None else random_rotation(self.W.shape[1], seed)
+        method = "global_minimizer" if self.problem is not None else "layer_peeled_optimum"
+        return Configuration(
+            self.W @ Q.T,
+            Q @ self.H,
+            self.b,
+            labels=self.labels,
+            problem=self.problem,
+            metadata={
+                "produced_by": {"method": f"ufm.minimizers.{method}", "parameters": self.parameters},
+                "extra": {
+                    "objective": self.objective,
+                    "zero_solution": self.zero_solution,
+                    "threshold": self.threshold,
+                    "threshold_formula": self.threshold_formula,
+                    "rotation_seed": seed if isinstance(seed, int) else None,
+                },
+            },
+        )
+
+
+def _collapsed_realization(K: int, d: int, alpha: float, gamma: float, rho: float):
+    r"""W (K x d), M (d x K) with :math:`WM = \alpha P + \gamma J`, :math:`W = \rho^{1/2}F`,
+    :math:`M = \rho^{-1/2}F^\top`, F = [sqrt(alpha) E^T, sqrt(gamma K) 1/sqrt(K)] (zero parts dropped)."""
+    columns = []
+    if alpha > 0:
+        columns.append(math.sqrt(alpha) * helmert_basis(K).T)
+    if gamma > 0:
+        columns.append(math.sqrt(gamma) * np.ones((K, 1)))
+    F = np.hstack(columns) if columns else np.zeros((K, 0))
+    F = np.hstack([F, np.zeros((K, d - F.shape[1]))])
+    return math.sqrt(rho) * F, F.T / math.sqrt(rho)
+
+
+_HYPOTHESES = {
+    ("ce", "regularized"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0, lambda_b >= 0",
+    ("ce", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
+    ("ce", "none"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
+    ("mse", "none"): "balanced classes, d >= K, lambda_W > 0, lambda_H > 0",
+    ("mse", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
+    ("mse", "regularized"): "balanced classes, lambda_W > 0, lambda_H > 0, lambda_b >= 0; d >= K - 1, "
+    "and d >= K when kappa < lambda_b/(1 + lambda_b) (the logits then carry a mean component)",
+}
+
+
+def _refuse(problem: Problem, rule: str, got: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"the closed-form global minimizer ({problem.loss}, bias={problem.bias!r}) requires {rule}, got "
+        f"{got}; outside these hypotheses use the convex relaxation `ufm relax nuclear` "
+        "(ufm.relaxations.nuclear_relaxation)"
+    )
+
+
+def global_minimizer(problem: Problem) -> ClosedForm:
+    r"""The global minimizer of a balanced regularized UFM, in closed form.
+
+    .. math:: \min_{W,H,b}\ \text{data}(WH + b\mathbf 1^\top) + \frac{\lambda_W}2\|W\|_F^2
+              + \frac{\lambda_H}2\|H\|_F^2 + \frac{\lambda_b}2\|b\|^2
+
+    With :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` and :math:`\rho = \sqrt{n\lambda_H/\lambda_W}`:
+
+    * CE, any bias mode ([1]_ Thm 3.1): W = 0, H = 0 iff :math:`\kappa\ge 1`; otherwise
+      :math:`w_k = s u_k`, :math:`h_{k,i} = t u_k` (u a unit simplex ETF), :math:`s^2 = \rho x^*`,
+      :math:`t^2 = x^*/\rho`, :math:`x^* = \frac{K-1}{K}\log\frac{K - (K-1)\kappa}{\kappa}`; b = 0 (a
+      free bias is defined up to a constant vector, returned as 0). Value
+      :math:`\log(1 + (K-1)e^{-Kx^*/(K-1)}) + \kappa x^*` (log K at the zero solution).
+    * MSE, no bias ([2]_, [3]_): :math:`WM = (1-\kappa)_+ I` (orthogonal frame), value
+      :math:`\kappa - \kappa^2/2` (1/2 past the threshold).
+    * MSE, free bias ([3]_): :math:`WM = (1-\kappa)_+P` (simplex ETF), b = 1/K, value
+      :math:`\frac{K-1}{K}(\kappa - \kappa^2/2)`.
+    * MSE, regularized bias (derived here): :math:`WM = (1-\kappa)_+P + \gamma J`, b = beta 1 with
+      :math:`\beta = 1/(K(1+\lambda_b))`, :math:`\gamma = 0` when :math:`\kappa\ge\lambda_b/(1+\lambda_b)`,
+      else :math:`\beta = \kappa/(K\lambda_b)`, :math:`\gamma = (1-\kappa)/K - \kappa/(K\lambda_b)`.
+
+    Parameters
+    ----------
+    problem : Problem
+
+    Returns
+    -------
+    ClosedForm
+
+    Raises
+    ------
+    InvalidParameter
+        Imbalanced classes, d below the rank the minimizer needs, or a zero lambda_W / lambda_H (the
+        infimum is then not attained for CE, and the minimizer is not unique or not attained for MSE).
+
+    Examples
+    --------
+    >>> p = Problem(loss='ce', K=4, d=3, n=5, lambda_W=1e-3, lambda_H=1e-3, lambda_b=1e-3)
+    >>> cf = global_minimizer(p)
+    >>> cf.zero_solution, round(cf.threshold, 6)
+    (False, 0.008944)
+    """
+    if not isinstance(problem, Problem):
+        raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
+    K, d = problem.K, problem.d
+    if not problem.balanced:
+        raise _refuse(problem, "balanced classes", f"class_sizes={problem.class_sizes}")
+    if problem.lambda_W == 0 or problem.lambda_H == 0:
+        raise _refuse(
+            problem,
+            "lambda_W > 0 and lambda_H > 0 (with a zero weight decay the infimum is not attained or the "
+            "minimizer is not unique)",
+            f"lambda_W={problem.lambda_W}, lambda_H={problem.lambda_H}",
+        )
+    min_d = K if (problem.loss, problem.bias) == ("mse", "none") else K - 1
+    if d < min_d:
+        raise _refuse(problem, f"d >= {min_d}", f"d={d} with K={K}")
+    n = problem.n
+    values = _exact({_K: K, _n: n, _lW: problem.lambda_W, _lH: problem.lambda_H, _lb: problem.lambda_b})
+    deriv = derivation(problem.loss, problem.bias)
+    regime = _select(deriv["regimes"], values)
+    kappa = _numeric(KAPPA, values)
+    rho = _numeric(RHO, values)
+    sol = {str(v): _numeric(e, values) for v, e in regime.solution.items()}
+    if problem.loss == "ce":
+        alpha, gamma, beta = sol["x"] * K / (K - 1), 0.0, 0.0
+    else:
+        alpha, gamma, beta = sol["alpha"], sol["gamma"], sol.get("beta", 0.0)
+    if gamma > 0 and d < K:
+        raise _refuse(
+            problem,
+            "d >= K here (kappa < lambda_b/(1 + lambda_b): the optimal logits have rank K)",
+            f"d={d} with K={K}",
+        )
+    W, M = _collapsed_realization(K, d, alpha, gamma, rho)
+    diag = alpha * (K - 1) / K + gamma
+    expressions = {"kappa": KAPPA, "rho": RHO, "reduced_objective": deriv["objective"]}
+    expressions.update({f"{name}_star": e for name, e in regime.solution.items()})
+    expressions["value"] = regime.value
+    if problem.loss == "ce":
+        expressions["s"] = sp.sqrt(RHO * regime.solution[_x])
+        expressions["t"] = sp.sqrt(regime.solution[_x] / RHO)
+    objective = _numeric(expressions["value"], values)
+    return ClosedForm(
+        problem=problem,
+        objective=objective,
+        zero_solution=bool(alpha == 0 and gamma == 0),
+        threshold=kappa,
+        threshold_formula="kappa = K*sqrt(n*lambda_W*lambda_H); W = 0, H = 0 is the unique global "
+        "minimizer iff kappa >= 1",
+        w_norm=math.sqrt(rho * diag),
+        h_norm=math.sqrt(diag / rho),
+        b=np.full(K, beta),
+        W=W,
+        H=M[:, problem.labels],
+        M=M,
+        expressions=expressions,
+        hypotheses=_HYPOTHESES[problem.loss, problem.bias],
+        citation=_CITATIONS[problem.loss],
+        labels=problem.labels,
+        parameters=problem.to_dict(),
+    )
+
+
+def layer_peeled_optimum(K: int, E_W: float, E_H: float, *, d: int | None = None, n: int = 1) -> ClosedForm:
+    r"""Optimum of the balanced norm-constrained layer-peeled model with cross-entropy.
+
+    .. math:: \min_{W,H}\ \frac1N\sum_{k=1}^K\sum_{i=1}^n \mathcal L_{CE}(Wh_{k,i}, y_k)\quad
+              \text{s.t.}\quad \frac1K\sum_k\|w_k\|^2\le E_W,\quad
+              \frac1K\sum_k\frac1n\sum_i\|h_{k,i}\|^2 \le E_H,
+
+    has value :math:`\log\bigl(1 + (K-1)\exp(-K\sqrt{E_WE_H}/(K-1))\bigr)`, attained by a simplex ETF
+    with :math:`\|w_k\| = \sqrt{E_W}`, :math:`h_{k,i} = \sqrt{E_H}\,w_k/\|w_k\|` ([4]_ Thm 3; [5]_).
+    Derived here by Jensen and Cauchy-Schwarz (``proofs/layer_peeled.py``).
+
+    Parameters
+    ----------
+    K : int
+        K >= 2.
+    E_W, E_H : float
+        Energy budgets, finite and > 0.
+    d : int, optional
+        Feature dimension of the realization, d >= K - 1 (default K).
+    n : int
+        Samples per class of the realization, >= 1 (the value does not depend on it).
+
+    Returns
+    -------
+    ClosedForm
+        ``problem`` None, ``threshold`` None, ``zero_solution`` False, b = 0.
+
+    Raises
+    ------
+    InvalidParameter
+        K < 2, a budget that is not finite and > 0, d < K - 1, n < 1.
+    """
+    K = check_int("K", K, 2)
+    E_W, E_H = check_positive("E_W", E_W), check_positive("E_H", E_H)
+    d = K if d is None else check_int("d", d, 1)
+    if d < K - 1:
+        raise InvalidParameter(f"the simplex ETF optimum needs d >= K - 1 = {K - 1}, got d={d}")
+    n = check_int("n", n, 1)
+    s_E_W, s_E_H = SYMBOLS["E_W"], SYMBOLS["E_H"]
+    x = sp.sqrt(s_E_W * s_E_H)
+    value = sp.log(1 + (_K - 1) * sp.exp(-_K * x / (_K - 1)))
+    values = _exact({_K: K, s_E_W: E_W, s_E_H: E_H})
+    labels = np.repeat(np.arange(K), n)
+    W, M = _collapsed_realization(K, d, K / (K - 1) * math.sqrt(E_W * E_H), 0.0, math.sqrt(E_W / E_H))
+    return ClosedForm(
+        problem=None,
+        objective=_numeric(value, values),
+        zero_solution=False,
+        threshold=None,
+        threshold_formula="none: the constrained optimum is never zero",
+        w_norm=math.sqrt(E_W),
+        h_norm=math.sqrt(E_H),
+        b=np.zeros(K),
+        W=W,
+        H=M[:, labels],
+        M=M,
+        expressions={"x_star": x, "value": value, "w_norm": sp.sqrt(s_E_W), "h_norm": sp.sqrt(s_E_H)},
+        hypotheses="balanced classes, d >= K - 1, E_W > 0, E_H > 0",
+        citation=_CITATIONS["layer-peeled"],
+        labels=labels,
+        parameters={"K": K, "d": d, "n": n, "E_W": E_W, "E_H": E_H},
+    )

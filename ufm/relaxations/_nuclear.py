@@ -1,0 +1,525 @@
+r"""The regularized UFM as a convex program in the logits: nuclear-norm certificates, max margin.
+
+For Z = W H (K x N) of rank at most d,
+
+.. math:: \min\Big\{\tfrac{\lambda_W}{2}\|W\|_F^2 + \tfrac{\lambda_H}{2}\|H\|_F^2 :
+          WH = Z,\ W\in\mathbb R^{K\times d}\Big\} = \sqrt{\lambda_W\lambda_H}\,\|Z\|_*,
+
+attained by the balanced SVD factorization :math:`Z = USV^\top`,
+:math:`W = (\lambda_H/\lambda_W)^{1/4} US^{1/2}`, :math:`H = (\lambda_W/\lambda_H)^{1/4}
+S^{1/2}V^\top` (AM-GM on :math:`\|W\|_F\|H\|_F \ge \|Z\|_*`). Hence the UFM equals
+
+.. math:: \min_{Z,\,b,\ \operatorname{rank} Z\le d}\ \text{data}(Z + b\mathbf 1^\top)
+          + \sqrt{\lambda_W\lambda_H}\,\|Z\|_* + \tfrac{\lambda_b}{2}\|b\|^2,
+
+and dropping the rank constraint gives a convex lower bound that is exact whenever some optimal Z
+has rank <= d. Derived here; consistent with the nuclear-norm reformulations of Zhu et al. (2021)
+[1]_ and Zhou et al. (2022) [2]_.
+
+**When the rank constraint may be dropped** (derived here, verified by the tests). Write r_max for
+a bound on the rank of an optimal Z that the convex program can impose without loss:
+
+* CE, every bias mode: the loss is invariant under :math:`z_i \to z_i + c\mathbf 1`, and
+  :math:`P = I - \mathbf 1\mathbf 1^\top/K` satisfies :math:`\|PZ\|_* \le \|Z\|_*`,
+  :math:`\|Pb\| \le \|b\|`; so :math:`\mathbf 1^\top Z = 0` (and :math:`\mathbf 1^\top b = 0`) is
+  imposed and r_max = K - 1.
+* MSE with ``bias='free'``: replacing Z by :math:`Z(I - \mathbf 1\mathbf 1^\top/N)` and b by
+  :math:`b + Z\mathbf 1/N` leaves the data term unchanged and does not increase the nuclear norm; so
+  :math:`Z\mathbf 1 = 0` is imposed. With equal columns within a class this reads
+  :math:`\bar Z n = 0`, so r_max = K - 1.
+* MSE with ``bias='none'`` or ``'regularized'``: r_max = K.
+
+For d >= r_max the relaxation is exact. For d < r_max it is exact only if the solution happens to
+have rank <= d (e.g. the zero solution under strong regularization); this is checked, never assumed:
+the relaxation is accepted only if the UFM objective of the recovered rank-<=d configuration matches
+the convex optimum.
+
+**Within-class symmetry** (derived here, tested against the unreduced K x N program). The convex
+objective is invariant under permutations of the columns within a class and convex, so averaging an
+optimal Z over those permutations gives an optimal Z with equal columns within each class: :math:`Z
+= \bar Z E^\top` with E the N x K class-indicator matrix and :math:`\bar Z` K x K. Since
+:math:`E^\top E = D = \operatorname{diag}(n)`, :math:`ZZ^\top = (\bar ZD^{1/2})(\bar
+ZD^{1/2})^\top`, so :math:`\|Z\|_* = \|\bar Z D^{1/2}\|_*`: a nuclear norm of the class-logit matrix
+with column k weighted by :math:`\sqrt{n_k}`. The data terms become :math:`\frac1N\sum_k
+n_k\,\ell(\bar z_k + b, k)`. If :math:`\bar ZD^{1/2} = USV^\top`, then :math:`Z =
+US(ED^{-1/2}V)^\top` is an SVD of Z, and the class means of the balanced factorization are :math:`M
+= (\lambda_W/\lambda_H)^{1/4}S^{1/2}V^\top D^{-1/2}`.
+
+References
+----------
+.. [1] Zhu, Ding, Zhou, Li, You, Sulam & Qu (2021), "A geometric analysis of neural collapse with
+   unconstrained features", NeurIPS.
+.. [2] Zhou, Li, Ding, You, Qu & Zhu (2022), "On the optimization landscape of neural collapse
+   under MSE loss: global optimality with unconstrained features", ICML.
+.. [3] Thrampoulidis, Kini, Vakilian & Behnia (2022), "Imbalance trouble: revisiting neural-collapse
+   geometry", NeurIPS.
+.. [4] Ji, Lu, Zhang, Deng & Su (2021), "An unconstrained layer-peeled perspective on neural
+   collapse", ICLR 2022.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_int
+from ..errors import InvalidParameter, SolverFailed
+from ..io import Configuration
+from ..objectives import objective as ufm_objective
+from ..problem import Problem
+from ..tolerances import CONVEX_CLARABEL, CONVEX_SCS, relative_deviation
+from ._solve import import_cvxpy, resolve_tolerance, solve
+
+__all__ = ["NuclearCertificate", "nuclear_relaxation", "gap", "MaxMargin", "max_margin"]
+
+#: Agreement required between the convex optimum and the UFM objective of the recovered
+#: configuration, by solver (the relaxation's value error, see ufm.tolerances).
+_VALUE_TOL = {"CLARABEL": CONVEX_CLARABEL, "SCS": CONVEX_SCS}
+
+#: Singular values below this fraction of the largest count as zero when reporting the rank: far
+#: above the O(sqrt(gap)) ~ 1e-4 noise an interior-point solution leaves in a degenerate spectrum,
+#: far below any singular value of a nonzero optimum in the tests (>= 1e-2 of the largest).
+_RANK_RTOL = 1e-3
+
+
+def numerical_rank(S: np.ndarray) -> int:
+    """Number of singular (or eigen-) values above ``_RANK_RTOL`` times the largest (0 for
+    all-zero)."""
+    S = np.asarray(S, dtype=float)
+    top = float(S.max(initial=0.0))
+    # An optimum that is zero up to solver noise (the zero solution) has rank 0, not rank K.
+    if top <= _RANK_RTOL:
+        return 0
+    return int(np.count_nonzero(S > _RANK_RTOL * top))
+
+
+def _rank_bound(problem: Problem) -> int:
+    return problem.K - 1 if problem.loss == "ce" or problem.bias == "free" else problem.K
+
+
+@dataclass(frozen=True, eq=False)
+class NuclearCertificate:
+    """Certified global optimum of a regularized UFM, from its nuclear-norm convex program.
+
+    Attributes
+    ----------
+    problem : Problem
+    objective : float
+        Optimal value of the convex program (the certified global optimum of the UFM when
+        ``exact``).
+    upper : float
+        UFM objective f(W, H, b) of the recovered configuration (agrees with ``objective`` to the
+        solver tolerance when ``exact``).
+    exact : bool
+        True when the relaxation is tight for this d (always for d >= ``rank_bound``); False only
+        with ``allow_lower_bound=True``, and then ``objective`` is merely a lower bound.
+    status, solver : str
+        Solver status (always ``'optimal'``) and name.
+    duality_gap : float
+        Primal minus dual objective reported by the solver.
+    solve_time : float
+        Seconds spent in cvxpy and the solver.
+    Z : ndarray, shape (K, K) if ``reduced`` else (K, N)
+        Optimal logits W H without the bias (reduced: column k is the logit vector of class k).
+    W : ndarray, shape (K, d)
+    H : ndarray, shape (d, N)
+    M : ndarray, shape (d, K)
+        Class means of H.
+    b : ndarray, shape (K,)
+    rank : int
+        Numerical rank of the optimal Z.
+    rank_bound : int
+        The rank an optimal Z can be assumed to have (module docstring): K - 1 or K.
+    reduced : bool
+        Whether the within-class symmetry reduction was used.
+    """
+
+    problem: Problem
+    objective: float
+    upper: float
+    exact: bool
+    status: str
+    solver: str
+    duality_gap: float
+    solve_time: float
+    Z: np.ndarray
+    W: np.ndarray
+    H: np.ndarray
+    M: np.ndarray
+    b: np.ndarray
+    rank: int
+    rank_bound: int
+    reduced: bool
+
+    def configuration(self) -> Configuration:
+        """The recovered (W, H, b) as a :class:`ufm.Configuration` with provenance."""
+        return Configuration(
+            self.W,
+            self.H,
+            self.b,
+            problem=self.problem,
+            metadata={
+                "produced_by": {
+                    "method": "ufm.relaxations.nuclear_relaxation",
+                    "parameters": {"solver": self.solver, "reduced": self.reduced},
+                },
+                "extra": {
+                    "certified_objective": self.objective,
+                    "exact": self.exact,
+                    "duality_gap": self.duality_gap,
+                    "rank": self.rank,
+                },
+            },
+        )
+
+
+def _data_term(cp, loss: str, logits, weights: np.ndarray, labels: np.ndarray, N: int):
+    """(1/N) sum_j c_j loss(logits_j, label_j) for columns j of ``logits`` with weights c_j."""
+    K, m = logits.shape
+    Y = np.zeros((K, m))
+    Y[labels, np.arange(m)] = 1.0
+    if loss == "ce":
+        lse = cp.log_sum_exp(logits, axis=0)
+        return (weights @ lse - cp.sum(cp.multiply(Y * weights, logits))) / N
+    return cp.sum_squares(cp.multiply(logits - Y, np.sqrt(weights)[None, :])) / (2 * N)
+
+
+def _program(cp, problem: Problem, reduced: bool):
+    """The convex program of the module docstring: (cvxpy problem, Z variable, b or None, c)."""
+    K, N = problem.K, problem.N
+    if reduced:
+        weights, labels = np.asarray(problem.class_sizes, dtype=float), np.arange(K)
+    else:
+        weights, labels = np.ones(N), np.asarray(problem.labels)
+    m = weights.size
+    Z = cp.Variable((K, m))
+    constraints = []
+    if problem.loss == "ce":
+        constraints.append(cp.sum(Z, axis=0) == 0)
+    if problem.bias == "free":
+        constraints.append(Z @ weights == 0)
+    b = None
+    logits = Z
+    if problem.has_bias:
+        b = cp.Variable(K)
+        if problem.loss == "ce":
+            constraints.append(cp.sum(b) == 0)
+        logits = Z + cp.reshape(b, (K, 1), order="F") @ np.ones((1, m))
+    mu = float(np.sqrt(problem.lambda_W * problem.lambda_H))
+    cost = _data_term(cp, problem.loss, logits, weights, labels, N)
+    cost = cost + mu * cp.normNuc(Z @ np.diag(np.sqrt(weights)))
+    if problem.bias == "regularized":
+        cost = cost + 0.5 * problem.lambda_b * cp.sum_squares(b)
+    return cp.Problem(cp.Minimize(cost), constraints), Z, b, weights
+
+
+def balanced_factors(
+    Z: np.ndarray, weights: np.ndarray, d: int, ratio: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Balanced factorization of :math:`\bar Z D^{1/2}` into (W, per-column factor, singular
+    values).
+
+    Returns W (K x d) and F (d x m) with :math:`W F = \bar Z` truncated to its d leading singular
+    directions, :math:`W = \rho^{1/2} U S^{1/2}`, :math:`F = \rho^{-1/2} S^{1/2}V^\top D^{-1/2}`,
+    where :math:`\rho = (\lambda_H/\lambda_W)^{1/2}` is ``ratio`` (1 for the unweighted max-margin
+    problem).
+    """
+    K, m = Z.shape
+    U, S, Vt = np.linalg.svd(Z * np.sqrt(weights)[None, :], full_matrices=False)
+    r = min(S.size, d)
+    root = np.sqrt(S[:r])
+    W = np.zeros((K, d))
+    F = np.zeros((d, m))
+    W[:, :r] = np.sqrt(ratio) * U[:, :r] * root
+    F[:r] = (root[:, None] * Vt[:r]) / np.sqrt(ratio) / np.sqrt(weights)[None, :]
+    return W, F, S
+
+
+def nuclear_relaxation(
+    problem: Problem,
+    *,
+    solver: str = "clarabel",
+    reduced: bool = True,
+    tol: float | None = None,
+    allow_lower_bound: bool = False,
+) -> NuclearCertificate:
+    r"""Certified global optimum of a regularized UFM by its nuclear-norm convex program.
+
+    Solves
+
+    .. math:: \min_{\bar Z,\,b}\ \frac1N\sum_{k=1}^K n_k\,\ell(\bar z_k + b, k)
+              + \sqrt{\lambda_W\lambda_H}\,\|\bar Z D^{1/2}\|_* + \frac{\lambda_b}{2}\|b\|^2
+
+    (``reduced=True``, :math:`\bar Z` K x K, D = diag(n_1..n_K); ``reduced=False`` solves the same
+    program over the full K x N logit matrix with unit weights), with :math:`\ell` the CE or the
+    halved squared error of :mod:`ufm.objectives`, b fixed to 0 for ``bias='none'`` and unpenalized
+    for ``bias='free'``. Recovers (W, H) by the balanced SVD factorization and certifies that the
+    UFM objective of the recovered configuration equals the convex optimum (module docstring for the
+    derivation, the rank condition and the symmetry reduction).
+
+    Parameters
+    ----------
+    problem : Problem
+        Any loss, bias mode and class sizes; lambda_W and lambda_H must be > 0 (with either zero the
+        infimum is not attained).
+    solver : {'clarabel', 'scs'}
+    reduced : bool
+        Use the within-class symmetry reduction (K x K instead of K x N).
+    tol : float, optional
+        Solver gap/feasibility tolerance (default ``ufm.tolerances.CLARABEL_EPS`` / ``SCS_EPS``).
+    allow_lower_bound : bool
+        For d below the rank bound, return a non-tight relaxation (``exact=False``; its
+        ``objective`` is a lower bound) instead of raising.
+
+    Returns
+    -------
+    NuclearCertificate
+
+    Raises
+    ------
+    InvalidParameter
+        lambda_W or lambda_H is 0; or d < rank bound and the relaxation is not tight (the message
+        gives both values), unless ``allow_lower_bound``.
+    SolverFailed
+        The solver did not reach optimality, or its optimum is not matched by the recovered
+        configuration.
+
+    Examples
+    --------
+    >>> from ufm import Problem
+    >>> p = Problem(loss='mse', K=3, d=3, n=2, lambda_W=0.1, lambda_H=0.1, bias='none')
+    >>> c = 1 - 0.1 * 3 * 2**0.5  # Z = c I per class: f = (1-c)^2/2 + mu K sqrt(n) c, mu = 0.1
+    >>> abs(nuclear_relaxation(p).objective - ((1 - c) ** 2 / 2 + 0.1 * 3 * 2**0.5 * c)) < 1e-6
+    True
+    """
+    if not isinstance(problem, Problem):
+        raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
+    for name in ("lambda_W", "lambda_H"):
+        if getattr(problem, name) <= 0:
+            raise InvalidParameter(
+                f"{name} must be > 0 for a nuclear-norm certificate (with it 0 the infimum is not "
+                f"attained), got {getattr(problem, name)}"
+            )
+    solver, tol = resolve_tolerance(solver, tol)
+    cp = import_cvxpy()
+    program, Zvar, bvar, weights = _program(cp, problem, bool(reduced))
+    info = solve(program, solver, tol, "nuclear-norm relaxation")
+    K, d = problem.K, problem.d
+    Z = np.asarray(Zvar.value, dtype=float)
+    b = np.zeros(K) if bvar is None else np.asarray(bvar.value, dtype=float)
+    ratio = float(np.sqrt(problem.lambda_H / problem.lambda_W))
+    W, F, S = balanced_factors(Z, weights, d, ratio)
+    labels = np.asarray(problem.labels)
+    H = F[:, labels] if reduced else F
+    M = F if reduced else np.stack([H[:, labels == k].mean(axis=1) for k in range(K)], axis=1)
+    value = float(program.value)
+    upper = ufm_objective(problem, W, H, b if problem.has_bias else None)
+    bound = _rank_bound(problem)
+    rank = numerical_rank(S)
+    exact = relative_deviation(upper, value) <= _VALUE_TOL[info.solver]
+    if not exact:
+        if d >= bound:
+            raise SolverFailed(
+                f"the recovered configuration's objective {upper:.10g} does not match the "
+                f"convex optimum {value:.10g}; solve more accurately (lower tol or use clarabel)",
+                solver=info.solver,
+                status="inaccurate_recovery",
+            )
+        if not allow_lower_bound:
+            raise InvalidParameter(
+                f"d={d} is below the rank bound {bound} and the relaxation is not tight here: "
+                f"the convex optimum {value:.10g} has rank {rank} > d, and the best rank-{d} "
+                f"truncation has objective {upper:.10g}; use d >= {bound}, or "
+                "allow_lower_bound=True for a lower bound"
+            )
+    return NuclearCertificate(
+        problem=problem,
+        objective=value,
+        upper=float(upper),
+        exact=bool(exact),
+        status=info.status,
+        solver=info.solver,
+        duality_gap=info.duality_gap,
+        solve_time=info.solve_time,
+        Z=Z,
+        W=W,
+        H=H,
+        M=M,
+        b=b,
+        rank=rank,
+        rank_bound=bound,
+        reduced=bool(reduced),
+    )
+
+
+def gap(
+    config,
+    problem: Problem | None = None,
+    certificate: NuclearCertificate | None = None,
+    **solve_kw,
+) -> float:
+    r"""How far a configuration is above the certified global optimum: :math:`f(W,H,b) - f^\star`.
+
+    Parameters
+    ----------
+    config : Configuration or tuple
+        A :class:`ufm.Configuration`, or ``(W, H, b)`` / ``(W, H)`` (b omitted only for
+        ``bias='none'``).
+    problem : Problem, optional
+        Default: the configuration's problem, else the certificate's.
+    certificate : NuclearCertificate, optional
+        A certificate for the same problem; computed by :func:`nuclear_relaxation` (with
+        ``solve_kw``) when omitted.
+
+    Returns
+    -------
+    float
+        Non-negative up to the solver tolerance (``ufm.tolerances.CONVEX_CLARABEL`` for Clarabel,
+        times 1 + |f*|). If the certificate is not ``exact`` this is an upper bound on the
+        suboptimality.
+
+    Raises
+    ------
+    InvalidParameter
+        No problem can be determined, or the certificate belongs to a different problem.
+    """
+    if isinstance(config, Configuration):
+        W, H, b = config.W, config.H, config.b
+        problem = problem if problem is not None else config.problem
+    elif isinstance(config, tuple | list) and len(config) in (2, 3):
+        W, H = config[0], config[1]
+        b = config[2] if len(config) == 3 else None
+    else:
+        raise InvalidParameter(
+            f"config must be a ufm.Configuration or a tuple (W, H, b), got {type(config).__name__}"
+        )
+    if problem is None:
+        if certificate is None:
+            raise InvalidParameter(
+                "gap needs a problem: pass problem= or a configuration that has one"
+            )
+        problem = certificate.problem
+    if certificate is None:
+        certificate = nuclear_relaxation(problem, **solve_kw)
+    elif not isinstance(certificate, NuclearCertificate):
+        raise InvalidParameter(
+            f"certificate must be a NuclearCertificate, got {type(certificate).__name__}"
+        )
+    elif certificate.problem != problem:
+        raise InvalidParameter(
+            f"the certificate is for {certificate.problem.to_dict()}, not for {problem.to_dict()}"
+        )
+    if not problem.has_bias and b is not None and not np.any(np.asarray(b)):
+        b = None
+    return float(ufm_objective(problem, W, H, b) - certificate.objective)
+
+
+@dataclass(frozen=True, eq=False)
+class MaxMargin:
+    """Solution of the nuclear-norm max-margin program (see :func:`max_margin`).
+
+    Attributes
+    ----------
+    class_sizes : tuple of int
+    objective : float
+        :math:`\\|Z\\|_* = \\min (\\|W\\|_F^2 + \\|H\\|_F^2)/2` under the margin constraints.
+    Z : ndarray, shape (K, K)
+        Class logits (column k: logits of class k).
+    W : ndarray, shape (K, r)
+    M : ndarray, shape (r, K)
+        Class means (features of a class are all equal to its mean).
+    gram_W, gram_M : ndarray, shape (K, K)
+        W W^T and M^T M.
+    rank : int
+    status, solver : str
+    duality_gap : float
+    """
+
+    class_sizes: tuple[int, ...]
+    objective: float
+    Z: np.ndarray
+    W: np.ndarray
+    M: np.ndarray
+    gram_W: np.ndarray
+    gram_M: np.ndarray
+    rank: int
+    status: str
+    solver: str
+    duality_gap: float
+
+
+def max_margin(class_sizes, *, solver: str = "clarabel", tol: float | None = None) -> MaxMargin:
+    r"""The max-margin (vanishing-regularization) limit of the CE UFM without bias, as a program.
+
+    .. math:: \min_{W,H}\ \tfrac12(\|W\|_F^2 + \|H\|_F^2)\ \text{ s.t. }\
+              (w_{y_i} - w_j)^\top h_i \ge 1\ \ \forall i,\ j\ne y_i
+              \;=\; \min_{\bar Z}\ \|\bar Z D^{1/2}\|_*\ \text{ s.t. }\
+              \bar z_{kk} - \bar z_{jk} \ge 1,
+
+    the second form by the nuclear-norm identity (d >= K) and the within-class symmetry reduction of
+    the module docstring (the constraints are per column and permutation invariant within a class);
+    :math:`\mathbf 1^\top\bar Z = 0` is imposed without loss (margins are invariant under it, the
+    nuclear norm does not grow). The regularization path of the CE UFM converges in direction to its
+    solution (Ji et al. 2021 [4]_; Thrampoulidis et al. 2022 [3]_), which is the SELI geometry: the
+    logits equal the simplex-encoded labels :math:`\bar Z = I - \mathbf 1\mathbf 1^\top/K`, for
+    balanced classes a simplex ETF (checked numerically against :func:`ufm.geometry.seli` in the
+    tests).
+
+    Parameters
+    ----------
+    class_sizes : sequence of int
+        n_1, ..., n_K (K >= 2, each >= 1).
+    solver : {'clarabel', 'scs'}
+    tol : float, optional
+
+    Returns
+    -------
+    MaxMargin
+
+    Raises
+    ------
+    InvalidParameter
+        Bad class sizes.
+    SolverFailed
+        The solver did not reach optimality.
+    """
+    sizes = class_sizes_tuple(class_sizes)
+    solver, tol = resolve_tolerance(solver, tol)
+    cp = import_cvxpy()
+    K = len(sizes)
+    n = np.asarray(sizes, dtype=float)
+    Z = cp.Variable((K, K))
+    margins = cp.reshape(cp.diag(Z), (1, K), order="F") - Z
+    off = 1.0 - np.eye(K)
+    constraints = [cp.multiply(off, margins) >= off, cp.sum(Z, axis=0) == 0]
+    program = cp.Problem(cp.Minimize(cp.normNuc(Z @ np.diag(np.sqrt(n)))), constraints)
+    info = solve(program, solver, tol, "max-margin program")
+    Zv = np.asarray(Z.value, dtype=float)
+    W, M, S = balanced_factors(Zv, n, K, 1.0)
+    rank = numerical_rank(S)
+    W, M = W[:, :rank], M[:rank]
+    return MaxMargin(
+        class_sizes=sizes,
+        objective=float(program.value),
+        Z=Zv,
+        W=W,
+        M=M,
+        gram_W=W @ W.T,
+        gram_M=M.T @ M,
+        rank=rank,
+        status=info.status,
+        solver=info.solver,
+        duality_gap=info.duality_gap,
+    )
+
+
+def class_sizes_tuple(class_sizes) -> tuple[int, ...]:
+    """Validate integer class sizes (K >= 2 entries, each >= 1)."""
+    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
+        raise InvalidParameter(
+            f"class_sizes must be a sequence of K >= 2 integers, got {class_sizes!r}"
+        )
+    if len(class_sizes) < 2:
+        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {len(class_sizes)}")
+    return tuple(check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes))
