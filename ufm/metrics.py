@@ -125,6 +125,12 @@ def _zero(A: np.ndarray) -> float:
     return RANK_RTOL * float(np.abs(A).max(initial=0.0))
 
 
+def _unit_scale(A: np.ndarray) -> np.ndarray:
+    """A / max|A| (A itself if it is zero)."""
+    scale = np.abs(A).max(initial=0.0)
+    return A / scale if scale > 0 else A
+
+
 def _ratio(num: float, den: float, zero: float) -> float | None:
     return None if den <= zero else float(num / den)
 
@@ -210,6 +216,9 @@ def feature_metrics(H, labels, K: int | None = None, **conventions) -> dict[str,
     if K < 2:
         raise InvalidParameter(f"NC metrics need K >= 2 classes, got K={K}")
     labels = check_labels(labels, H.shape[1], K)
+    # every feature metric is invariant to scaling H; rescaling to max |H| = 1 keeps squares of tiny
+    # features (e.g. a run converging to the zero solution) from underflowing to 0/0
+    H = _unit_scale(H)
     M, Mc, R, scatter, counts, dof_W, dof_k = _features(H, labels, K, conv)
     zero = _zero(H)
     U, s, _ = np.linalg.svd(Mc, full_matrices=False)
@@ -292,27 +301,29 @@ def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
     conv = Conventions(**conventions)
     out = feature_metrics(H, labels, K, **conventions)
     labels = np.asarray(labels)
-    M, _ = class_means(H, labels, K)
+    Ws, Hs = _unit_scale(W), _unit_scale(H)  # the classifier metrics are scale-free as well
+    M, _ = class_means(Hs, labels, K)
     N = H.shape[1]
     mu_G = M @ (np.bincount(labels, minlength=K) / N) if conv.global_mean == "weighted" else M.mean(axis=1)
     Mc = M - mu_G[:, None]
-    zero_W, zero_H = _zero(W), _zero(H)
-    for key, value in _frame_stats(W.T, zero_W).items():
+    zero_W, zero_H = _zero(Ws), _zero(Hs)
+    for key, value in _frame_stats(Ws.T, zero_W).items():
         out[f"{key}_classifiers"] = value
-    G_W = W @ W.T
+    G_W = Ws @ Ws.T
     out["etf_distance_classifiers"] = _gram_distance(G_W, _etf_gram(K), zero_W)
     out["of_distance_classifiers"] = _gram_distance(G_W, np.eye(K) / np.sqrt(K), zero_W)
-    nW, nM = np.linalg.norm(W), np.linalg.norm(Mc)
+    nW, nM = np.linalg.norm(Ws), np.linalg.norm(Mc)
     if nW <= zero_W or nM <= zero_H:
         out["nc3_papyan"] = None
     else:
-        dist = float(np.linalg.norm(W.T / nW - Mc / nM))
+        dist = float(np.linalg.norm(Ws.T / nW - Mc / nM))
         out["nc3_papyan"] = dist**2 if conv.nc3_squared else dist
-    out["nc3_zhu"] = _gram_distance(W @ Mc, _etf_gram(K), np.sqrt(zero_W * zero_H))
+    out["nc3_zhu"] = _gram_distance(Ws @ Mc, _etf_gram(K), np.sqrt(zero_W * zero_H))
     if out["nc3_papyan"] is None:  # W = 0 or coinciding means: one of the two decisions is a tie
         out["nc4"] = None
         return {key: out[key] for key in METRIC_KEYS}
     Z = W @ H + (b[:, None] if conv.nc4_bias else 0.0)
+    M, _ = class_means(H, labels, K)
     dists = np.sum(H * H, axis=0)[None, :] - 2 * M.T @ H + np.sum(M * M, axis=0)[:, None]
     mismatch = float(np.mean(np.argmax(Z, axis=0) != np.argmin(dists, axis=0)))
     out["nc4"] = mismatch if conv.nc4_as == "mismatch" else 1.0 - mismatch

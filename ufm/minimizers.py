@@ -228,8 +228,9 @@ def _holds(condition: sp.Expr, values: dict) -> bool:
 
 
 def _select(regimes, values: dict) -> _Regime:
-    """The regime whose KKT conditions hold at these numbers (ties on a boundary: the first)."""
-    for regime in regimes:
+    """The regime whose KKT conditions hold at these numbers. On a boundary two regimes hold and give
+    the same point; the one with more scales fixed at zero is taken, so that it is exactly zero."""
+    for regime in sorted(regimes, key=lambda r: -len(r.zero)):
         if all(_holds(c, values) for c in regime.conditions):
             return regime
     raise AssertionError("no KKT regime holds; the reduced problem is convex, so this is a bug")

@@ -31,6 +31,7 @@ __all__ = [
     "DESCENT_GRAM",
     "FLOW_ORDER",
     "MONTE_CARLO_SIGMAS",
+    "LESDE_PROBABILITY",
     "relative_deviation",
 ]
 
@@ -119,6 +120,13 @@ FLOW_ORDER = 0.1
 #: Monte-Carlo checks of Gaussian increments: a statistic is accepted within this many standard errors
 #: of its mean (two-sided false-alarm probability 6e-7 per check under the normal approximation).
 MONTE_CARLO_SIGMAS = 5.0
+
+
+#: The LE-SDE separability probability, estimated from 40 paths, against the claim's 0 or 1: if the
+#: true probability is 1 (or 0) the estimate is exactly 1 (0); 0.1 (relative, i.e. up to 0.2 absolute
+#: near 1) admits up to ~8 atypical paths out of 40 and still rejects a probability of 1/2, whose
+#: 40-path estimate exceeds 0.8 with binomial probability < 1e-4.
+LESDE_PROBABILITY = 0.1
 
 
 def relative_deviation(got, want) -> float:

@@ -298,3 +298,441 @@ _register_minimizer(
     "features with W M = (1 - kappa)_+ (I - 11^T/K), a simplex ETF, and b = 1/K.",
     "mse", "free", -1, _mse_theorem, "proofs/mse_free_bias.py",
 )  # fmt: skip
+
+# --------------------------------------------------------------------------------------------------
+# 3. Benign landscape: gradient descent from random starts reaches the global optimum
+
+_BENIGN_SEEDS = 3
+
+
+def _benign_problem(point) -> Problem:
+    return _problem(point, point["loss"], point["bias"])
+
+
+def _benign_theorem(point) -> dict:
+    theorem = _ce_theorem if point["loss"] == "ce" else _mse_theorem
+    return theorem(point, point["bias"])
+
+
+def _benign_runs(point):
+    p = _benign_problem(point)
+    return p, [
+        _descend(p, seed=point["seed"] + i, init_scale=(1.0, 1e-3, 3.0)[i % 3])
+        for i in range(_BENIGN_SEEDS)
+    ]
+
+
+def _benign_dynamic(point):
+    _, runs = _benign_runs(point)
+    f_star = _benign_theorem(point)["objective"]
+    return {"worst_gap": max((float(r.objective[-1]) - f_star) / (1 + abs(f_star)) for r in runs)}
+
+
+def _benign_convex(point):
+    from ..relaxations import gap, nuclear_relaxation
+
+    p, runs = _benign_runs(point)
+    cert = nuclear_relaxation(p)
+    worst = max(gap((r.W, r.H, r.b if p.has_bias else None), p, cert) for r in runs)
+    return {"worst_gap": worst / (1 + abs(cert.objective))}
+
+
+def _benign_domain() -> Domain:
+    base = _ufm_domain("ce", ("regularized", "free"), -1)
+
+    def derive(p):
+        # d >= K for the bias-free MSE (orthogonal frame), d >= K - 1 otherwise
+        p = {**p, "bias": {"ce": p["bias"], "mse": ("none", "free")[p["bias"] == "free"]}[p["loss"]]}
+        offset = 0 if p["bias"] == "none" else -1
+        return {"bias": p["bias"], "d": p["K"] + offset + p["extra_d"], **_lambdas(p)}
+
+    return Domain(
+        {**base.params, "loss": Choice(("ce", "mse"))},
+        derive=derive,
+        where=base.where,
+        description="balanced classes; CE (bias regularized/free, d >= K-1) or MSE (no bias, d >= K; "
+        "free bias, d >= K-1); kappa outside [0.8, 1.2]",
+    )
+
+
+register(
+    Claim(
+        id="landscape.benign",
+        citation="Zhu et al. 2021 (landscape); Zhou et al. 2022",
+        statement="Gradient descent from random initializations (three scales) reaches the global "
+        "optimum of the regularized UFM: no spurious local minima.",
+        domain=_benign_domain(),
+        predict=lambda point: {"worst_gap": 0.0},
+        routes={
+            "convex": Route("convex", _benign_convex, tol.CONVEX_CLARABEL, relation="upper",
+                            max_points=3,
+                            description="gap of every run to the nuclear-norm certificate"),
+            "dynamic": Route("dynamic", _benign_dynamic, tol.DESCENT_OBJECTIVE, relation="upper",
+                             max_points=3,
+                             description="gap of every run to the closed-form optimum value"),
+        },  # fmt: skip
+        proof="proofs/strict_saddle.py",
+    )
+)
+
+# --------------------------------------------------------------------------------------------------
+# 5. Norm-constrained layer-peeled model, balanced classes: simplex ETF
+
+
+def _lpm_predict(point):
+    K, E_W, E_H = point["K"], point["E_W"], point["E_H"]
+    G = _etf_unit_gram(K)
+    value = math.log1p((K - 1) * math.exp(-K * math.sqrt(E_W * E_H) / (K - 1)))
+    return {"objective": value, "WWt": E_W * G, "MtM": E_H * G, "WM": math.sqrt(E_W * E_H) * G}
+
+
+def _lpm_symbolic(point):
+    from ..minimizers import layer_peeled_optimum
+
+    cf = layer_peeled_optimum(point["K"], point["E_W"], point["E_H"])
+    return {"objective": cf.objective, **_grams(cf.W, cf.M)}
+
+
+def _lpm_convex(point):
+    from ..relaxations import layer_peeled_sdp
+
+    K = point["K"]
+    res = layer_peeled_sdp(K, (point["n"],) * K, point["E_W"], point["E_H"])
+    return {"objective": res.objective, **_grams(res.W, res.M)}
+
+
+register(
+    Claim(
+        id="lpm.balanced-etf",
+        citation="Fang et al. 2021; Lu & Steinerberger 2020; Graf et al. 2021",
+        statement="In the norm-constrained layer-peeled model with CE and balanced classes, the optimum "
+        "is log(1 + (K-1) exp(-K sqrt(E_W E_H)/(K-1))), attained by a self-dual simplex ETF with "
+        "||w_k||^2 = E_W and ||h||^2 = E_H.",
+        domain=Domain(
+            {"K": IntRange(2, 10, fast_hi=4), "n": IntRange(1, 20),
+             "E_W": LogRange(0.1, 10.0), "E_H": LogRange(0.1, 10.0)},
+            description="balanced classes, d >= K - 1, energy budgets E_W, E_H > 0",
+        ),  # fmt: skip
+        predict=_lpm_predict,
+        routes={
+            "symbolic": Route("symbolic", _lpm_symbolic, tol.FLOAT * 1e3,
+                              description="sympy derivation (ufm.minimizers.layer_peeled_optimum)"),
+            "convex": Route("convex", _lpm_convex, tol.CONVEX_ARGMIN, max_points=3,
+                            description="SDP over the Gram matrix of (W, M), Clarabel"),
+        },  # fmt: skip
+        proof="proofs/layer_peeled.py",
+    )
+)
+
+# --------------------------------------------------------------------------------------------------
+# 6. Minority Collapse
+
+
+def _minority_convex(point):
+    from ..relaxations import minority_collapse_sweep, minority_threshold
+
+    args = (point["K_A"], point["K_B"], point["E_W"], point["E_H"])
+    located = minority_threshold(*args)
+    R_star = located.threshold
+    sweep = minority_collapse_sweep(*args, ((1 + R_star) / 2, 2 * R_star), locate=False)
+    return {
+        # below the threshold the minority classifiers are spread out, above they coincide
+        "spread_below_positive": float(sweep.minority_spread[0] > tol.COLLAPSE_SPREAD),
+        "spread_above": sweep.minority_spread[1],
+    }
+
+
+register(
+    Claim(
+        id="lpm.minority-collapse",
+        citation="Fang et al. 2021 (Minority Collapse)",
+        statement="With K_A majority classes of size n_A and K_B minority classes of size n_B in the "
+        "layer-peeled model, the minority classifiers coincide once n_A/n_B exceeds a finite threshold.",
+        domain=Domain(
+            {"K_A": IntRange(1, 5, fast_hi=3), "K_B": IntRange(2, 5, fast_hi=3),
+             "E_W": LogRange(0.5, 2.0), "E_H": LogRange(0.5, 2.0)},
+            description="K_A >= 1, K_B >= 2, energy budgets in [0.5, 2]",
+        ),  # fmt: skip
+        predict=lambda point: {"spread_below_positive": 1.0, "spread_above": 0.0},
+        routes={
+            "convex": Route("convex", _minority_convex, tol.COLLAPSE_SPREAD, max_points=2,
+                            description="bisection for R*, then spreads of the minority rows at "
+                            "(1 + R*)/2 and 2R* (layer-peeled SDP)"),
+        },  # fmt: skip
+    )
+)
+
+# --------------------------------------------------------------------------------------------------
+# 7. SELI geometry of the max-margin limit
+
+
+def _seli_predict(point):
+    r"""W W^T = (P D P)^{1/2}, M^T M = D^{-1/2}(D^{1/2} P D^{1/2})^{1/2} D^{-1/2}, logits Z = P: the SVD
+    factors of the simplex-encoded label matrix (Thrampoulidis et al. 2022), per class."""
+    sizes = np.asarray(point["class_sizes"], dtype=float)
+    K = sizes.size
+    P = _centring(K)
+
+    def psd_sqrt(A):
+        vals, vecs = np.linalg.eigh(A)
+        return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+
+    import sympy as sp
+
+    Dh = np.diag(np.sqrt(sizes))
+    return {
+        "WWt": psd_sqrt(P @ np.diag(sizes) @ P),
+        "MtM": np.linalg.inv(Dh) @ psd_sqrt(Dh @ P @ Dh) @ np.linalg.inv(Dh),
+        "WM": sp.eye(K) - sp.ones(K, K) / K,
+        "margins": sp.ones(K * (K - 1), 1),
+    }
+
+
+def _seli_convex(point):
+    from ..relaxations import max_margin
+
+    res = max_margin(point["class_sizes"])
+    return {"WWt": res.gram_W, "MtM": res.gram_M, "WM": res.W @ res.M}
+
+
+def _seli_symbolic(point):
+    import sympy as sp
+
+    sizes = point["class_sizes"]
+    K = len(sizes)
+    P = sp.eye(K) - sp.ones(K, K) / K
+    # exact margins of the SEL logits: z_kk - z_jk = 1 for every class k and j != k
+    margins = [P[k, k] - P[j, k] for k in range(K) for j in range(K) if j != k]
+    return {"WM": P, "margins": sp.Matrix(margins)}
+
+
+register(
+    Claim(
+        id="seli.max-margin",
+        citation="Thrampoulidis et al. 2022 (SELI); Ji et al. 2021",
+        statement="The max-margin (vanishing-regularization) UFM has logits equal to the simplex-encoded "
+        "labels (margins exactly 1) and W, H given by their SVD (SELI); for balanced classes a simplex ETF.",
+        domain=Domain(
+            {"K": IntRange(2, 6, fast_hi=4), "n_lo": IntRange(1, 5), "n_hi": IntRange(1, 20),
+             "seed": IntRange(0, 10**6)},
+            derive=lambda p: {"class_sizes": tuple(
+                int(x) for x in np.random.default_rng(p["seed"]).integers(
+                    min(p["n_lo"], p["n_hi"]), max(p["n_lo"], p["n_hi"]) + 1, p["K"]))},
+            description="any class sizes, d >= K",
+        ),  # fmt: skip
+        predict=_seli_predict,
+        routes={
+            "symbolic": Route("symbolic", _seli_symbolic, tol.EXACT,
+                              description="exact SEL matrix and its margins (sympy)"),
+            "convex": Route("convex", _seli_convex, tol.CONVEX_ARGMIN, max_points=3,
+                            description="min ||Z D^(1/2)||_* s.t. margins >= 1, Clarabel"),
+        },  # fmt: skip
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# 8. NC1-NC3 imply NC4
+
+
+def _nc4_symbolic(point):
+    r"""The identity behind NC4 (derived here; consistent with Papyan et al. 2020, Sec. 'NC4'): with
+    w_j = c (mu_j - mu_G) and b_j = -c <mu_j - mu_G, mu_G>,
+
+    (W h + b)_j - (W h + b)_k = (c/2)(||h - mu_k||^2 - ||h - mu_j||^2) + (c/2)(||mu~_j||^2 - ||mu~_k||^2),
+
+    so under equinorm (NC2) the classifier decision is the nearest class mean, for every h."""
+    import sympy as sp
+
+    d = point["d"]
+    h, g, u, v = (sp.Matrix(sp.symbols(f"{name}0:{d}", real=True)) for name in "hguv")
+    c = sp.Symbol("c", positive=True)
+
+    def sq(x):
+        return (x.T * x)[0]
+
+    logit = lambda m: c * (m.T * h)[0] - c * (m.T * g)[0]  # noqa: E731
+    lhs = logit(u) - logit(v)
+    rhs = c / 2 * (sq(h - g - v) - sq(h - g - u)) + c / 2 * (sq(u) - sq(v))
+    return {"ncc_identity": sp.expand(lhs - rhs)}
+
+
+def _nc4_dynamic(point):
+    from ..metrics import nc_metrics
+
+    K = point["K"]
+    kappa = 0.5
+    p = Problem(loss="ce", K=K, d=point["d"], n=point["n"],
+                lambda_W=kappa / K / math.sqrt(point["n"]), lambda_H=kappa / K / math.sqrt(point["n"]),
+                lambda_b=1e-2, bias="regularized")  # fmt: skip
+    r = _descend(p, seed=point["seed"])
+    return {"nc4": nc_metrics(r.W, r.H, r.b, p.labels)["nc4"]}
+
+
+register(
+    Claim(
+        id="nc.nc4-from-nc1-nc3",
+        citation="Papyan et al. 2020 (NC4); identity derived here",
+        statement="When the classifier is self-dual to equinorm centred class means (NC2, NC3), its "
+        "decision equals the nearest class mean for every feature (NC4): the logit differences are "
+        "differences of squared distances.",
+        domain=Domain(
+            {"K": IntRange(2, 8, fast_hi=4), "extra_d": IntRange(0, 3), "n": IntRange(1, 10, fast_hi=4),
+             "seed": IntRange(0, 10**6)},
+            derive=lambda p: {"d": p["K"] - 1 + p["extra_d"]},
+            description="K >= 2, d >= K - 1; dynamics on a balanced CE UFM below the threshold",
+        ),  # fmt: skip
+        predict=lambda point: {"ncc_identity": _sympy_zero(), "nc4": 0.0},
+        routes={
+            "symbolic": Route("symbolic", _nc4_symbolic, tol.EXACT,
+                              description="sympy: logit differences = squared-distance differences"),
+            "dynamic": Route("dynamic", _nc4_dynamic, tol.EXACT, max_points=3,
+                             description="NC4 mismatch at the end of gradient descent"),
+        },  # fmt: skip
+    )
+)
+
+
+def _sympy_zero():
+    import sympy as sp
+
+    return sp.Integer(0)
+
+
+# --------------------------------------------------------------------------------------------------
+# 9. The LE-SDE phase transition
+
+
+def _lesde_point(p):
+    beta = p["alpha"] * (p["ratio"] if p["regime"] == "locally elastic" else 1 / p["ratio"])
+    return {"beta": beta}
+
+
+def _lesde_predict(point):
+    return {"separable": float(point["alpha"] > point["beta"])}
+
+
+def _lesde_symbolic(point):
+    r"""Exact drift of the linearized LE-ODE at M = 0 for balanced classes: class k moves along
+    (alpha - beta)(e_k - 1/K)/K, so the readout margin of its mean grows like (alpha - beta)t/K."""
+    import sympy as sp
+
+    K = point["K"]
+    alpha, beta = sp.nsimplify(point["alpha"]), sp.nsimplify(point["beta"])
+    E = (alpha - beta) * sp.eye(K) + beta * sp.ones(K, K)
+    P = sp.eye(K) - sp.ones(K, K) / K
+    drift = P * E / K  # column k: d m_k / dt at M = 0 in logit coordinates (balanced, W_0 = I)
+    margins = [drift[k, k] - drift[j, k] for k in range(K) for j in range(K) if j != k]
+    return {"separable": sp.Integer(int(all(m > 0 for m in margins)))}
+
+
+def _lesde_dynamic(point):
+    from ..dynamics import simulate_lesde
+
+    K = point["K"]
+    res = simulate_lesde(K, point["n"], K, point["alpha"], point["beta"], noise=0.1, time=20.0,
+                         paths=point["paths"], seed=point["seed"])  # fmt: skip
+    return {"separable": res.separability().probability}
+
+
+register(
+    Claim(
+        id="lesde.phase-transition",
+        citation="Zhang, Wang & Su 2021 (LE-SDE); model and linearization derived here",
+        statement="Under the locally elastic SDE the features become separable by the readout (vanishing "
+        "training loss) when the intra-class impact alpha exceeds the inter-class impact beta, and not "
+        "when alpha < beta.",
+        domain=Domain(
+            {"K": IntRange(2, 5, fast_hi=3), "n": IntRange(3, 10, fast_hi=5), "alpha": LogRange(0.5, 2.0),
+             "ratio": LogRange(0.1, 0.5), "regime": Choice(("locally elastic", "inelastic")),
+             "paths": IntRange(40, 40), "seed": IntRange(0, 10**6)},
+            derive=_lesde_point,
+            description="features = logits (d = K), noise 0.1, time 20, beta/alpha in [0.1, 0.5] or "
+            "[2, 10]",
+        ),  # fmt: skip
+        predict=_lesde_predict,
+        routes={
+            "symbolic": Route("symbolic", _lesde_symbolic, tol.EXACT, fast_points=2,
+                              description="exact sign of the LE-ODE drift margins (sympy)"),
+            "dynamic": Route("dynamic", _lesde_dynamic, tol.LESDE_PROBABILITY, max_points=4,
+                             fast_points=2,
+                             description="Euler-Maruyama paths, fraction separable at the final time"),
+        },  # fmt: skip
+        proof="proofs/le_ode.py",
+    )
+)
+
+# --------------------------------------------------------------------------------------------------
+# 10. Strict saddles
+
+
+def _saddle_problem(point) -> Problem:
+    bias = {"ce": point["bias"], "mse": ("none", "free")[point["bias"] == "free"]}[point["loss"]]
+    return _problem(point, point["loss"], bias)
+
+
+def _saddle_predict(point):
+    r"""Below the threshold (kappa < 1): the origin has lambda_min = (lambda_W + lambda_H)/2 -
+    sqrt(((lambda_W - lambda_H)/2)^2 + 1/(K^2 n)) < 0, and every constructed non-global critical point
+    is a strict saddle from which gradient descent escapes."""
+    lW, lH = point["lambda_W"], point["lambda_H"]
+    lam = (lW + lH) / 2 - math.sqrt(((lW - lH) / 2) ** 2 + 1 / (point["K"] ** 2 * point["n"]))
+    return {"origin_lambda_min": lam, "strict_saddle_fraction": 1.0, "escape_fraction": 1.0}
+
+
+def _saddle_symbolic(point):
+    from ..landscape import origin_spectrum
+
+    return {"origin_lambda_min": float(origin_spectrum(_saddle_problem(point)).min())}
+
+
+def _saddle_dynamic(point):
+    from ..dynamics import gradient_descent
+    from ..landscape import classify_critical_point, critical_points
+    from ..objectives import objective
+
+    p = _saddle_problem(point)
+    points = critical_points(p)
+    saddles = escapes = 0
+    origin_min = None
+    for name, W, H, b in points:
+        report = classify_critical_point(p, W, H, b)
+        saddles += report.verdict == "strict saddle"
+        if name == "origin":
+            origin_min = report.lambda_min
+        D = report.direction
+        start = (W + 1e-3 * D.W, H + 1e-3 * D.H, (b if b is not None else np.zeros(p.K)) + 1e-3 * D.b)
+        end = gradient_descent(p, steps=2000, lr=0.05, init=start)
+        escapes += float(end.objective[-1]) < objective(p, W, H, b) - tol.NEGATIVE_CURVATURE
+    out = {"strict_saddle_fraction": saddles / len(points), "escape_fraction": escapes / len(points)}
+    if origin_min is not None:
+        out["origin_lambda_min"] = origin_min
+    return out
+
+
+register(
+    Claim(
+        id="landscape.strict-saddle",
+        citation="Zhu et al. 2021 (CE); Zhou et al. 2022 (MSE); spectra derived here",
+        statement="Below the threshold, every non-global critical point of the regularized UFM (the "
+        "origin, rank-deficient sub-frames) has a direction of negative curvature, and gradient descent "
+        "started next to it escapes.",
+        domain=Domain(
+            {"K": IntRange(2, 5, fast_hi=3), "extra_d": IntRange(1, 3), "n": IntRange(1, 4),
+             "kappa": LogRange(0.05, 0.8), "ratio": LogRange(0.2, 5.0), "loss": Choice(("ce", "mse")),
+             "bias": Choice(("regularized", "free")), "lambda_b": LogRange(1e-3, 1e-1)},
+            derive=lambda p: {"d": p["K"] + p["extra_d"], **_lambdas(p)},
+            description="balanced classes, d > K, kappa < 0.8",
+        ),  # fmt: skip
+        predict=_saddle_predict,
+        routes={
+            "symbolic": Route("symbolic", _saddle_symbolic, tol.FLOAT * 1e3,
+                              description="closed-form Hessian spectrum at the origin "
+                              "(proofs/strict_saddle.py derives it in sympy)"),
+            "dynamic": Route("dynamic", _saddle_dynamic, tol.NEGATIVE_CURVATURE, max_points=3,
+                             description="numeric Hessian eigenpairs at each critical point, then "
+                             "gradient descent from a step along the escape direction"),
+        },  # fmt: skip
+        proof="proofs/strict_saddle.py",
+    )
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,18 +39,24 @@ class CheckRow:
         return "pass" if self.ok else "FAIL"
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (failing points with the parameters that reproduce them)."""
+        """JSON-ready fields (failing points with the parameters that reproduce them); an infinite
+        deviation (a route that crashed, or an exact comparison that failed) is ``None``."""
+
+        def finite(x):
+            return x if math.isfinite(x) else None
+
         return {
             "claim": self.claim,
             "citation": self.citation,
             "route": self.route,
             "points": self.points,
-            "worst_deviation": self.worst_deviation,
+            "worst_deviation": finite(self.worst_deviation),
             "tolerance": self.tolerance,
             "verdict": self.verdict,
             "seconds": self.seconds,
             "failures": [
-                {"point": f.point, "deviation": f.deviation, "error": f.error} for f in self.failures
+                {"point": f.point, "deviation": finite(f.deviation), "error": f.error}
+                for f in self.failures
             ],
         }
 

@@ -46,8 +46,8 @@ def check(claim_ids, fast, points, seed, list_only, as_json):
                    "checks": [r.to_dict() for r in rows]})
     else:
         emit_table(
-            [(r.claim, r.citation, r.route, r.points, f"{r.worst_deviation:.2e}", f"{r.tolerance:.0e}",
-              r.verdict) for r in rows],
+            [(r.claim, r.citation, r.route, r.points, f"{r.worst_deviation:.2e}",
+              "exact" if r.tolerance == 0 else f"{r.tolerance:.0e}", r.verdict) for r in rows],
             headers=("claim", "citation", "route", "points", "worst dev", "tol", "verdict"),
         )
         for r in rows:
