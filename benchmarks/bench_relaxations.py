@@ -1,9 +1,13 @@
-"""Timing of ufm.relaxations against K, with and without the within-class symmetry reduction.
+"""Timing of ufm.relaxations against K, with and without the symmetry reductions.
 
-Run with ``OMP_NUM_THREADS=1 python benchmarks/bench_relaxations.py``. Prints one table per
-relaxation; the ratio column compares the unreduced (K x N) and reduced (K x K) nuclear-norm
-programs measured in the same run. Targets: reduced nuclear-norm problem at K = 50 under 10 s;
-Minority Collapse sweep with K_A = K_B = 5 (sweep plus bisection) under a minute.
+Run with ``OMP_NUM_THREADS=1 python benchmarks/bench_relaxations.py``. The nuclear-norm table
+compares, in the same run, the three forms of :func:`ufm.relaxations.nuclear_relaxation`: the
+class-exchange program (``symmetry='classes'``, the default: a 2G x 2G PSD block for G distinct
+class sizes), the per-class program (``'samples'``, 2K x 2K) and the unreduced program (``'none'``,
+(K + N) x (K + N)), the slower ones only up to where they are affordable, with time ratios and the
+largest difference of optimal values. The layer-peeled table compares the class-exchange SDP with
+the full 2K x 2K SDP. Targets: nuclear-norm problem at K = 50 under 10 s (balanced and two-size
+imbalanced); Minority Collapse sweep with K_A = K_B = 5 (sweep plus bisection) under a minute.
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ import time
 from ufm import Problem
 from ufm.relaxations import layer_peeled_sdp, minority_collapse_sweep, nuclear_relaxation
 
-#: Samples per class in the nuclear-norm benchmark; the unreduced program has K + N = K (1 + n)
-#: rows in its PSD cone, so it is timed only up to UNREDUCED_MAX_K.
+#: Samples per class in the nuclear-norm benchmark (the imbalanced case has half the classes of
+#: size N_PER_CLASS and half of size 1). Largest K timed for each slower form: the per-class
+#: program's dense 2K x 2K factorization takes ~90 s at K = 50, the unreduced one grows with N.
 N_PER_CLASS = 3
+SAMPLES_MAX_K = 30
 UNREDUCED_MAX_K = 10
+LPM_FULL_MAX_K = 30
+KS = (2, 3, 5, 8, 10, 15, 20, 30, 40, 50)
 
 
 def _timed(fn):
@@ -35,39 +43,67 @@ def _table(headers, rows):
     print()
 
 
-def bench_nuclear(Ks=(2, 3, 5, 8, 10, 15, 20, 30, 40, 50)):
+def _nuclear_problem(K: int, balanced: bool) -> Problem:
+    sizes = (
+        (N_PER_CLASS,) * K
+        if balanced
+        else tuple(N_PER_CLASS if k < K // 2 else 1 for k in range(K))
+    )
+    return Problem(
+        loss="ce",
+        K=K,
+        d=K,
+        class_sizes=sizes,
+        lambda_W=5e-3,
+        lambda_H=5e-3,
+        lambda_b=1e-2,
+        bias="regularized",
+    )
+
+
+def bench_nuclear(Ks=KS):
     rows = []
-    for K in Ks:
-        p = Problem(
-            loss="ce",
-            K=K,
-            d=K,
-            n=N_PER_CLASS,
-            lambda_W=5e-3,
-            lambda_H=5e-3,
-            lambda_b=1e-2,
-            bias="regularized",
-        )
-        red, t_red = _timed(lambda p=p: nuclear_relaxation(p))
-        scs, t_scs = _timed(lambda p=p: nuclear_relaxation(p, solver="scs"))
-        if K <= UNREDUCED_MAX_K:
-            full, t_full = _timed(lambda p=p: nuclear_relaxation(p, reduced=False))
-            diff = abs(full.objective - red.objective)
-            rows.append([K, t_red, t_scs, t_full, t_full / t_red, diff])
-        else:
-            rows.append([K, t_red, t_scs, "-", "-", "-"])
-    print(f"nuclear-norm certificate, CE, regularized bias, n = {N_PER_CLASS} per class (seconds)")
-    _table(["K", "reduced", "reduced SCS", "unreduced", "ratio", "|value diff|"], rows)
+    for balanced in (True, False):
+        for K in Ks:
+            p = _nuclear_problem(K, balanced)
+            cls, t_cls = _timed(lambda p=p: nuclear_relaxation(p))
+            row = [K, "balanced" if balanced else "two sizes", t_cls]
+            values = [cls.objective]
+            for sym, max_K in (("samples", SAMPLES_MAX_K), ("none", UNREDUCED_MAX_K)):
+                if K <= max_K:
+                    other, t = _timed(lambda p=p, sym=sym: nuclear_relaxation(p, symmetry=sym))
+                    row += [t, t / t_cls]
+                    values.append(other.objective)
+                else:
+                    row += ["-", "-"]
+            row.append(max(values) - min(values) if len(values) > 1 else "-")
+            rows.append(row)
+    print(
+        f"nuclear-norm certificate, CE, regularized bias, Clarabel; classes of size {N_PER_CLASS}"
+        " (balanced) or half of them of size 1 (two sizes); seconds, ratio = form / classes"
+    )
+    _table(
+        ["K", "sizes", "classes", "samples", "ratio", "none", "ratio", "|value diff|"],
+        rows,
+    )
 
 
-def bench_lpm(Ks=(2, 3, 5, 8, 10, 15, 20, 30, 40, 50)):
+def bench_lpm(Ks=KS):
     rows = []
     for K in Ks:
         sizes = tuple(10 if k < K // 2 else 1 for k in range(K))
         res, t = _timed(lambda K=K, sizes=sizes: layer_peeled_sdp(K, sizes, 1.0, 1.0))
-        rows.append([K, t, res.rank, res.duality_gap])
+        row = [K, t]
+        if K <= LPM_FULL_MAX_K:
+            full, t_full = _timed(
+                lambda K=K, sizes=sizes: layer_peeled_sdp(K, sizes, 1.0, 1.0, symmetry="none")
+            )
+            row += [t_full, t_full / t, abs(full.objective - res.objective)]
+        else:
+            row += ["-", "-", "-"]
+        rows.append(row + [res.rank, res.duality_gap])
     print("layer-peeled SDP, half the classes 10x larger, E_W = E_H = 1 (seconds)")
-    _table(["K", "time", "rank", "duality gap"], rows)
+    _table(["K", "classes", "full", "ratio", "|value diff|", "rank", "duality gap"], rows)
 
 
 def bench_minority():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,6 +33,7 @@ REQUIRED = {
     "landscape.benign": {"convex", "dynamic"},
     "mse.no-bias-orthogonal-frame": {"symbolic", "convex", "dynamic"},
     "mse.free-bias-etf": {"symbolic", "convex", "dynamic"},
+    "mse.regularized-bias": {"symbolic", "convex", "dynamic"},
     "lpm.balanced-etf": {"symbolic", "convex"},
     "lpm.minority-collapse": {"convex"},
     "seli.max-margin": {"symbolic", "convex"},
@@ -47,8 +49,10 @@ def test_catalogue_lists_the_ten_claims_with_their_routes():
     for claim_id, routes in REQUIRED.items():
         assert claim_id in claims
         assert routes <= set(claims[claim_id].routes)
+    root = Path(__file__).resolve().parents[1]
     for claim in claims.values():
         assert claim.citation and claim.statement and claim.domain.description
+        assert claim.proof is None or (root / claim.proof).is_file(), claim.proof
 
 
 @pytest.mark.parametrize("claim", list_claims(), ids=lambda c: c.id)

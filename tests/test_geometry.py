@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ufm.cli import cli
@@ -50,7 +50,8 @@ def test_exact_etf_identities_K_2_to_30(K):
 
 @given(sizes, st.integers(0, 2**32 - 1))
 def test_float_etf_rotated(Kd, seed):
-    """Property: the float ETF, rotated by any seeded orthogonal matrix, satisfies every identity within
+    """Property: the float ETF, rotated by any seeded orthogonal matrix, satisfies every identity
+    within
     FLOAT and has the exact Gram matrix."""
     K, d = Kd
     M = simplex_etf(K, d, seed=seed)
@@ -69,7 +70,8 @@ def test_float_matches_exact(Kd):
 
 @given(st.integers(2, 12), st.integers(0, 2**32 - 1))
 def test_no_frame_beats_the_etf_angle(K, seed):
-    """Property: K random unit vectors in any dimension never have a larger minimal pairwise angle than
+    """Property: K random unit vectors in any dimension never have a larger minimal pairwise angle
+    than
     arccos(-1/(K-1)), the ETF's."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((rng.integers(1, K + 3), K))
@@ -78,7 +80,8 @@ def test_no_frame_beats_the_etf_angle(K, seed):
 
 
 def test_non_etf_frames_are_rejected_exactly():
-    """Property: the verdicts separate: an orthogonal frame has unit norms but not the ETF Gram, and a
+    """Property: the verdicts separate: an orthogonal frame has unit norms but not the ETF Gram,
+    and a
     perturbed exact ETF fails exactly (no tolerance involved)."""
     verdicts = is_simplex_etf(orthogonal_frame(4, exact=True))
     assert verdicts["unit_norm"] and verdicts["equinorm"]
@@ -98,7 +101,8 @@ def test_orthogonal_frame(K, extra, seed):
 
 @pytest.mark.parametrize("K", [2, 5, 9])
 def test_helmert_and_rotation(K):
-    """Property: the Helmert basis is orthonormal and orthogonal to 1 (exactly); rotations are orthogonal."""
+    """Property: the Helmert basis is orthonormal and orthogonal to 1 (exactly); rotations are
+    orthogonal."""
     E = helmert_basis(K, exact=True)
     assert E * E.T == sp.eye(K - 1) and E * sp.ones(K, 1) == sp.zeros(K - 1, 1)
     assert E.T * E == sp.eye(K) - sp.ones(K, K) / K
@@ -128,13 +132,17 @@ def test_refusals(call, match):
 
 @given(st.lists(st.integers(1, 30), min_size=2, max_size=8), st.integers(0, 1000))
 def test_seli_geometry(class_sizes, seed):
-    """Property: SELI interpolates the simplex-encoded labels (W H = Z_hat), its factors are the SVD of
+    """Property: SELI interpolates the simplex-encoded labels (W H = Z_hat), its factors are the
+    SVD of
     Z_hat (singular values agree with numpy's), W W^T = (P D P)^{1/2} and
     D^{1/2} M^T M D^{1/2} = (D^{1/2} P D^{1/2})^{1/2}; the rotated realization keeps W H."""
     S = seli(class_sizes)
     K = len(class_sizes)
     assert relative_deviation(S.W @ S.H, S.Z_hat) <= FLOAT
-    assert relative_deviation(S.singular_values, np.linalg.svd(S.Z_hat, compute_uv=False)[: K - 1]) <= FLOAT
+    assert (
+        relative_deviation(S.singular_values, np.linalg.svd(S.Z_hat, compute_uv=False)[: K - 1])
+        <= FLOAT
+    )
     assert relative_deviation(S.U.T @ S.U, np.eye(K - 1)) <= FLOAT
     assert relative_deviation(S.V.T @ S.V, np.eye(K - 1)) <= FLOAT
     D = np.diag(np.asarray(class_sizes, float))
@@ -174,7 +182,8 @@ def _run(args):
 
 
 def test_cli_etf_json_contract():
-    """Property: `ufm etf --json --exact` prints K, d, M (d x K), gram and the exact entries as strings."""
+    """Property: `ufm etf --json --exact` prints K, d, M (d x K), gram and the exact entries as
+    strings."""
     out = _run(["etf", "--K", "4", "--d", "3", "--exact", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
@@ -198,7 +207,9 @@ def test_cli_etf_latex_table_plot(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("args", [["--K", "1"], ["--K", "5", "--d", "3"], ["--K", "3", "--latex", "--json"]])
+@pytest.mark.parametrize(
+    "args", [["--K", "1"], ["--K", "5", "--d", "3"], ["--K", "3", "--latex", "--json"]]
+)
 def test_cli_etf_refusals(args, capsys):
     """Property: K = 1, d < K - 1 and conflicting formats exit 2 with a one-line error."""
     from ufm.cli import main

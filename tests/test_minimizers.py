@@ -21,8 +21,14 @@ from ufm.minimizers import global_minimizer, layer_peeled_optimum
 from ufm.objectives import data_term
 from ufm.tolerances import FLOAT, METRIC_ZERO, STATIONARY, relative_deviation
 
-CASES = [("ce", "regularized"), ("ce", "free"), ("ce", "none"), ("mse", "none"), ("mse", "free"),
-         ("mse", "regularized")]
+CASES = [
+    ("ce", "regularized"),
+    ("ce", "free"),
+    ("ce", "none"),
+    ("mse", "none"),
+    ("mse", "free"),
+    ("mse", "regularized"),
+]
 
 
 @st.composite
@@ -40,8 +46,16 @@ def problems(draw, max_K=12, max_extra_d=6, max_n=50):
     if (loss, bias) == ("mse", "regularized") and kappa < lambda_b / (1 + lambda_b):
         min_d = K
     d = min_d + draw(st.integers(0, max_extra_d))
-    return Problem(loss=loss, K=K, d=d, n=n, lambda_W=math.sqrt(product * ratio),
-                   lambda_H=math.sqrt(product / ratio), lambda_b=lambda_b, bias=bias)
+    return Problem(
+        loss=loss,
+        K=K,
+        d=d,
+        n=n,
+        lambda_W=math.sqrt(product * ratio),
+        lambda_H=math.sqrt(product / ratio),
+        lambda_b=lambda_b,
+        bias=bias,
+    )
 
 
 def _args(problem, cf, W=None, H=None, b=None):
@@ -52,18 +66,23 @@ def _args(problem, cf, W=None, H=None, b=None):
 
 
 def _relative_gradient(problem, W, H, b) -> float:
-    """||grad f|| / (1 + ||grad of the regularizer||): at a stationary point the data gradient cancels
+    """||grad f|| / (1 + ||grad of the regularizer||): at a stationary point the data gradient
+    cancels
     the regularizer's, so this measures the cancellation relative to the size of what cancels."""
     g = gradient(problem, W, H, b)
     bb = np.zeros(problem.K) if b is None else b
-    reg = np.sqrt(np.sum((problem.lambda_W * W) ** 2) + np.sum((problem.lambda_H * H) ** 2)
-                  + np.sum((problem.lambda_b * bb) ** 2))
+    reg = np.sqrt(
+        np.sum((problem.lambda_W * W) ** 2)
+        + np.sum((problem.lambda_H * H) ** 2)
+        + np.sum((problem.lambda_b * bb) ** 2)
+    )
     return float(np.sqrt(sum(np.sum(x * x) for x in g))) / (1.0 + reg)
 
 
 @given(problems())
 def test_stationary_and_value(problem):
-    """Property: at the closed form the relative gradient norm is <= STATIONARY, the objective equals
+    """Property: at the closed form the relative gradient norm is <= STATIONARY, the objective
+    equals
     the formula's value, and W = 0, H = 0 exactly when kappa >= 1."""
     cf = global_minimizer(problem)
     assert _relative_gradient(*_args(problem, cf)) <= STATIONARY
@@ -81,7 +100,8 @@ def test_stationary_and_value(problem):
 
 @given(problems(), st.integers(0, 2**32 - 1))
 def test_perturbations_never_lower(problem, seed):
-    """Property: random perturbations of every size (1e-3 to 1 times the solution's scale) never lower
+    """Property: random perturbations of every size (1e-3 to 1 times the solution's scale) never
+    lower
     the objective (beyond float64 rounding, FLOAT relative)."""
     cf = global_minimizer(problem)
     f_star = cf.objective
@@ -117,7 +137,9 @@ def test_lbfgs_never_finds_lower(problem, seed):
     rng = np.random.default_rng(seed)
     for start in range(3):
         z0 = rng.standard_normal(sum(sizes)) * (0.1 + start)
-        res = minimize(fun, z0, jac=True, method="L-BFGS-B", options={"maxiter": 3000, "gtol": 1e-12})
+        res = minimize(
+            fun, z0, jac=True, method="L-BFGS-B", options={"maxiter": 3000, "gtol": 1e-12}
+        )
         assert (cf.objective - res.fun) / (1 + abs(cf.objective)) <= FLOAT
 
 
@@ -146,7 +168,9 @@ def test_formulas_by_independent_route(K, n, log_kappa, log_ratio):
     (K-1)/K (kappa - kappa^2/2) (free bias), below the threshold."""
     kappa = 10**log_kappa
     product = (kappa / K) ** 2 / n
-    lam = dict(lambda_W=math.sqrt(product * 10**log_ratio), lambda_H=math.sqrt(product / 10**log_ratio))
+    lam = dict(
+        lambda_W=math.sqrt(product * 10**log_ratio), lambda_H=math.sqrt(product / 10**log_ratio)
+    )
     x = (K - 1) / K * math.log((K - (K - 1) * kappa) / kappa)
     g = math.log1p((K - 1) * math.exp(-K * x / (K - 1))) + kappa * x
     ce = global_minimizer(Problem(loss="ce", K=K, d=K, n=n, bias="free", **lam))
@@ -160,12 +184,17 @@ def test_formulas_by_independent_route(K, n, log_kappa, log_ratio):
 
 
 def test_exactly_at_threshold():
-    """Property: at kappa = 1 exactly the zero solution is returned, with value log K (CE) and 1/2 (MSE)."""
+    """Property: at kappa = 1 exactly the zero solution is returned, with value log K (CE) and 1/2
+    (MSE)."""
     K, n = 4, 4
     lam = 1.0 / (K * math.sqrt(n))
-    ce = global_minimizer(Problem(loss="ce", K=K, d=K, n=n, lambda_W=lam, lambda_H=lam, bias="free"))
+    ce = global_minimizer(
+        Problem(loss="ce", K=K, d=K, n=n, lambda_W=lam, lambda_H=lam, bias="free")
+    )
     assert ce.zero_solution and relative_deviation(ce.objective, math.log(K)) <= FLOAT
-    mse = global_minimizer(Problem(loss="mse", K=K, d=K, n=n, lambda_W=lam, lambda_H=lam, bias="none"))
+    mse = global_minimizer(
+        Problem(loss="mse", K=K, d=K, n=n, lambda_W=lam, lambda_H=lam, bias="none")
+    )
     assert mse.zero_solution and relative_deviation(mse.objective, 0.5) <= FLOAT
 
 
@@ -177,12 +206,23 @@ def test_exactly_at_threshold():
         (dict(loss="mse", bias="none", n=2, d=2), "d >= 3"),
         (dict(loss="ce", n=2, d=3, lambda_W=0.0), "lambda_W > 0"),
         (dict(loss="mse", n=2, d=3, lambda_H=0.0), "lambda_W > 0 and lambda_H > 0"),
-        (dict(loss="mse", bias="regularized", lambda_b=10.0, n=2, d=2, lambda_W=1e-4, lambda_H=1e-4),
-         "d >= K here"),
+        (
+            dict(
+                loss="mse",
+                bias="regularized",
+                lambda_b=10.0,
+                n=2,
+                d=2,
+                lambda_W=1e-4,
+                lambda_H=1e-4,
+            ),
+            "d >= K here",
+        ),
     ],
 )
 def test_refusals(kwargs, match):
-    """Property: inputs outside the hypotheses are refused with the rule, the value and the remedy."""
+    """Property: inputs outside the hypotheses are refused with the rule, the value and the
+    remedy."""
     spec = dict(loss="ce", K=3, bias="free", lambda_W=1e-3, lambda_H=1e-3) | kwargs
     with pytest.raises(InvalidParameter, match=match) as exc:
         global_minimizer(Problem(**spec))
@@ -192,9 +232,12 @@ def test_refusals(kwargs, match):
 
 
 def test_expressions_and_latex():
-    """Property: every result carries sympy expressions for kappa, the scales and the value, and prints
+    """Property: every result carries sympy expressions for kappa, the scales and the value, and
+    prints
     them as LaTeX."""
-    cf = global_minimizer(Problem(loss="ce", K=3, d=2, n=2, lambda_W=1e-3, lambda_H=1e-3, bias="free"))
+    cf = global_minimizer(
+        Problem(loss="ce", K=3, d=2, n=2, lambda_W=1e-3, lambda_H=1e-3, bias="free")
+    )
     assert {"kappa", "rho", "x_star", "value", "s", "t"} <= set(cf.expressions)
     text = cf.latex()
     assert "\\log" in text and "kappa = K \\sqrt" in text
@@ -216,7 +259,9 @@ def test_layer_peeled_value_and_feasibility(K, n, log_EW, log_EH):
 
 
 @settings(max_examples=8)
-@given(st.integers(2, 4), st.integers(1, 3), st.floats(-1, 1), st.floats(-1, 1), st.integers(0, 1000))
+@given(
+    st.integers(2, 4), st.integers(1, 3), st.floats(-1, 1), st.floats(-1, 1), st.integers(0, 1000)
+)
 def test_layer_peeled_not_beaten(K, n, log_EW, log_EH, seed):
     """Property: L-BFGS over configurations on the constraint boundary (W and H rescaled to the full
     budgets, where the optimum lies: scaling up a classifying configuration lowers CE) from random
@@ -238,16 +283,40 @@ def test_layer_peeled_not_beaten(K, n, log_EW, log_EH, seed):
         assert (cf.objective - res.fun) / (1 + cf.objective) <= FLOAT
 
 
-@pytest.mark.parametrize("args", [dict(K=1, E_W=1, E_H=1), dict(K=3, E_W=0.0, E_H=1),
-                                  dict(K=3, E_W=1, E_H=-1), dict(K=4, E_W=1, E_H=1, d=2)])
+@pytest.mark.parametrize(
+    "args",
+    [
+        dict(K=1, E_W=1, E_H=1),
+        dict(K=3, E_W=0.0, E_H=1),
+        dict(K=3, E_W=1, E_H=-1),
+        dict(K=4, E_W=1, E_H=1, d=2),
+    ],
+)
 def test_layer_peeled_refusals(args):
     """Property: K < 2, non-positive budgets and d < K - 1 are refused."""
     with pytest.raises(InvalidParameter):
         layer_peeled_optimum(**args)
 
 
-BASE = ["minimizer", "--loss", "ce", "--bias", "regularized", "--K", "3", "--d", "2", "--n", "4",
-        "--lambda-w", "1e-3", "--lambda-h", "2e-3", "--lambda-b", "1e-2"]
+BASE = [
+    "minimizer",
+    "--loss",
+    "ce",
+    "--bias",
+    "regularized",
+    "--K",
+    "3",
+    "--d",
+    "2",
+    "--n",
+    "4",
+    "--lambda-w",
+    "1e-3",
+    "--lambda-h",
+    "2e-3",
+    "--lambda-b",
+    "1e-2",
+]
 
 
 def test_cli_minimizer_json_contract(tmp_path):
@@ -257,8 +326,18 @@ def test_cli_minimizer_json_contract(tmp_path):
     out = CliRunner().invoke(cli, [*BASE, "--json", "-o", str(path)])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    keys = {"problem", "conventions", "objective", "w_norm", "h_norm", "b", "zero_solution",
-            "threshold", "W", "M"}
+    keys = {
+        "problem",
+        "conventions",
+        "objective",
+        "w_norm",
+        "h_norm",
+        "b",
+        "zero_solution",
+        "threshold",
+        "W",
+        "M",
+    }
     assert keys <= set(data)
     assert "threshold_formula" in data["conventions"]
     assert np.asarray(data["W"]).shape == (3, 2) and np.asarray(data["M"]).shape == (2, 3)
@@ -286,7 +365,8 @@ def test_cli_minimizer_latex_and_table():
     ],
 )
 def test_cli_minimizer_refusals(change, capsys):
-    """Property: d < K - 1, a negative lambda, K = 1 and lambda_b with bias none exit 2 with a message."""
+    """Property: d < K - 1, a negative lambda, K = 1 and lambda_b with bias none exit 2 with a
+    message."""
     args = list(BASE)
     for key, value in change.items():
         args[args.index(key) + 1] = value

@@ -16,15 +16,18 @@ from scipy.optimize import minimize_scalar
 
 from ufm import Configuration, Problem
 from ufm.errors import InvalidParameter, SolverFailed
+from ufm.objectives import data_term
 from ufm.relaxations import (
     gap,
     layer_peeled_sdp,
     max_margin,
+    max_min_angle,
     minority_collapse_sweep,
     minority_threshold,
     nuclear_relaxation,
 )
 from ufm.relaxations._solve import solve
+from ufm.relaxations._symmetry import ClassGroups, exchange_data, expand
 from ufm.tolerances import (
     CLARABEL_EPS,
     CONVEX_ARGMIN,
@@ -278,6 +281,106 @@ def test_solver_failures_raise_with_solver_and_status():
     assert info.value.status != "optimal"
 
 
+# ---------------------------------------------------------------- class-exchange symmetry
+
+#: Class sizes with repeats (and singletons) so that the class-exchange reduction is non-trivial.
+repeated_sizes = st.lists(st.sampled_from([1, 2, 3]), min_size=2, max_size=5)
+
+
+def _exchange_parameters(sizes, seed):
+    groups = ClassGroups(sizes)
+    rng = np.random.default_rng(seed)
+    G = groups.G
+    return groups, rng.normal(size=G), rng.normal(size=(G, G)), rng.normal(size=G)
+
+
+@given(sizes=repeated_sizes, seed=st.integers(0, 2**16))
+def test_commutant_nuclear_norm_formula(sizes, seed):
+    """Property: for Z in the class-exchange commutant, ||Z D^(1/2)||_* = ||T||_* + sum_j (g_j - 1)
+    sqrt(s_j) |a_j| with T_ij = sqrt(s_j)(a_j delta_ij + sqrt(g_i g_j) c_ij), and Z commutes with
+    every swap of two equal-size classes."""
+    groups, a, C, _ = _exchange_parameters(sizes, seed)
+    Z = expand(a, C, groups.index)
+    s, g = groups.sizes, groups.counts
+    T = np.sqrt(s)[None, :] * (np.diag(a) + groups.root_counts() * C)
+    got = np.linalg.svd(Z * np.sqrt(np.asarray(sizes, float))[None, :], compute_uv=False).sum()
+    want = np.linalg.svd(T, compute_uv=False).sum() + ((g - 1) * np.sqrt(s)) @ np.abs(a)
+    assert relative_deviation(got, want) <= FLOAT
+    for k in range(len(sizes)):
+        for j in range(k):
+            if sizes[k] == sizes[j]:
+                P = np.eye(len(sizes))
+                P[[k, j]] = P[[j, k]]
+                assert relative_deviation(P @ Z @ P.T, Z) <= FLOAT
+
+
+@given(loss=st.sampled_from(["ce", "mse"]), sizes=repeated_sizes, seed=st.integers(0, 2**16))
+def test_exchange_data_term_matches_objectives(loss, sizes, seed):
+    """Property: the data term with multiplicities equals ufm.objectives.data_term on the expanded
+    K x N logits Z E^T + b 1^T (CE log-sum-exp with log-multiplicities, MSE)."""
+    import cvxpy as cp
+
+    groups, a, C, beta = _exchange_parameters(sizes, seed)
+    G = groups.G
+    L = C + beta[:, None]
+    weights = groups.counts * groups.sizes / sum(sizes)
+    got = exchange_data(cp, loss, cp.Constant(L), cp.Constant(a), groups, weights).value
+    logits = expand(a, C, groups.index) + beta[groups.index][:, None]
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    want, _ = data_term(loss, logits[:, labels], labels)
+    assert G == len(set(sizes))
+    assert relative_deviation(got, want) <= FLOAT
+
+
+@settings(max_examples=10)
+@given(
+    loss=st.sampled_from(["ce", "mse"]),
+    bias=biases,
+    sizes=repeated_sizes,
+    lam=lambdas,
+    d_extra=st.integers(0, 1),
+)
+def test_class_exchange_matches_per_class_and_unreduced(loss, bias, sizes, lam, d_extra):
+    """Property: the class-exchange program (2G x 2G PSD block) has the optimum of the per-class
+    (2K x 2K) and unreduced (K x N) programs; its recovered configuration is certified (objective
+    f(W, H, b) = convex optimum) and its class logits are those of the per-class program."""
+    K = len(sizes)
+    p = _problem(loss, bias, K, K + d_extra, lam, 2 * lam, class_sizes=sizes)
+    certs = {sym: nuclear_relaxation(p, symmetry=sym) for sym in ("classes", "samples", "none")}
+    classes = certs["classes"]
+    assert classes.symmetry == "classes" and classes.reduced and classes.exact
+    assert relative_deviation(classes.upper, classes.objective) <= CONVEX_CLARABEL
+    for other in ("samples", "none"):
+        assert relative_deviation(classes.objective, certs[other].objective) <= CONVEX_CLARABEL
+    assert relative_deviation(classes.Z, certs["samples"].Z) <= CONVEX_ARGMIN
+    assert classes.W.shape == (K, p.d) and classes.H.shape == (p.d, p.N)
+
+
+def test_class_exchange_at_K_50_matches_closed_form():
+    """Property: the default (class-exchange) program at K = 50 equals the balanced 1-D closed form
+    and certifies a rank-(K - 1) configuration; a two-size imbalanced K = 50 problem agrees with the
+    per-class program only where that is affordable, so here it is checked for certification."""
+    p = _problem("ce", "regularized", 50, 50, 5e-3, 5e-3, n=2)
+    cert = nuclear_relaxation(p)
+    assert cert.exact and cert.rank == 49
+    assert relative_deviation(cert.objective, _balanced_optimum(p)) <= CONVEX_CLARABEL
+    two = _problem("mse", "free", 50, 50, 5e-3, 5e-3, class_sizes=(4,) * 25 + (1,) * 25)
+    cert = nuclear_relaxation(two)
+    assert cert.exact and relative_deviation(cert.upper, cert.objective) <= CONVEX_CLARABEL
+
+
+def test_symmetry_argument_is_validated():
+    """Property: an unknown symmetry, or one contradicting reduced=False, is refused by name."""
+    p = _problem("ce", "none", 3, 3, 1e-2, 1e-2, n=2)
+    with pytest.raises(InvalidParameter, match="symmetry must be one of"):
+        nuclear_relaxation(p, symmetry="rows")
+    with pytest.raises(InvalidParameter, match="contradicts symmetry='samples'"):
+        nuclear_relaxation(p, reduced=False, symmetry="samples")
+    assert nuclear_relaxation(p, reduced=False).symmetry == "none"
+    with pytest.raises(InvalidParameter, match="symmetry must be one of"):
+        layer_peeled_sdp(3, (1, 1, 1), 1.0, 1.0, symmetry="samples")
+
+
 # ---------------------------------------------------------------- layer-peeled SDP
 
 
@@ -366,6 +469,26 @@ def test_lpm_rejects_bad_input():
         layer_peeled_sdp(2, (1, 1), 1.0, -1.0)
 
 
+@settings(max_examples=8)
+@given(
+    sizes=st.lists(st.sampled_from([1.0, 2.0, 5.0]), min_size=2, max_size=6),
+    E_W=st.sampled_from([0.5, 1.0, 3.0]),
+    E_H=st.sampled_from([0.5, 2.0]),
+)
+def test_lpm_class_exchange_matches_full_sdp(sizes, E_W, E_H):
+    """Property: the class-exchange-reduced SDP has the full SDP's optimum; its expanded Gram matrix
+    is PSD, meets both energy constraints and is close to the full SDP's."""
+    K = len(sizes)
+    red = layer_peeled_sdp(K, sizes, E_W, E_H)
+    full = layer_peeled_sdp(K, sizes, E_W, E_H, symmetry="none")
+    assert relative_deviation(red.objective, full.objective) <= CONVEX_CLARABEL
+    assert np.linalg.eigvalsh(red.gram).min() >= -CONVEX_ARGMIN
+    assert np.trace(red.gram[:K, :K]) <= K * E_W * (1 + CONVEX_ARGMIN)
+    assert np.trace(red.gram[K:, K:]) <= K * E_H * (1 + CONVEX_ARGMIN)
+    assert relative_deviation(red.gram, full.gram) <= CONVEX_ARGMIN
+    assert red.rank == full.rank
+
+
 # ---------------------------------------------------------------- Minority Collapse
 
 
@@ -435,6 +558,37 @@ def test_max_margin_matches_geometry_seli(sizes):
     assert relative_deviation(res.gram_W, want.W_gram) <= CONVEX_ARGMIN
     assert relative_deviation(res.gram_M, want.M_gram) <= CONVEX_ARGMIN
     assert relative_deviation(res.W @ res.M, want.Z_class) <= CONVEX_ARGMIN
+
+
+# ---------------------------------------------------------------- max-min-angle SDP
+
+
+@pytest.mark.parametrize("K", [2, 3, 4, 7, 12])
+def test_max_min_angle_is_simplex_etf(K):
+    """Property: the max-min-angle SDP's optimum is t = -1/(K-1), attained by the ETF Gram matrix
+    K/(K-1)(I - 11^T/K) (ufm.geometry.etf_gram), with a small duality gap."""
+    from ufm.geometry import etf_gram
+
+    res = max_min_angle(K)
+    assert res.status == "optimal" and res.solver == "CLARABEL"
+    assert relative_deviation(res.t, -1.0 / (K - 1)) <= CONVEX_CLARABEL
+    assert relative_deviation(res.G, etf_gram(K, exact=False)) <= CONVEX_ARGMIN
+    assert relative_deviation(np.diag(res.G), 1.0) <= CONVEX_CLARABEL
+    assert abs(res.duality_gap) <= 10 * CLARABEL_EPS
+    # The optimum is a lower bound for any unit-vector configuration built by hand.
+    X = np.random.default_rng(K).normal(size=(K, K))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    assert res.t <= (X @ X.T)[np.triu_indices(K, 1)].max() + CONVEX_CLARABEL
+
+
+def test_max_min_angle_scs_and_bad_input():
+    """Property: SCS agrees to its tolerance; K < 2 and unknown solvers are refused by name."""
+    res = max_min_angle(5, solver="scs")
+    assert res.solver == "SCS" and relative_deviation(res.t, -0.25) <= CONVEX_SCS
+    with pytest.raises(InvalidParameter, match="K"):
+        max_min_angle(1)
+    with pytest.raises(InvalidParameter, match="solver must be one of"):
+        max_min_angle(3, solver="mosek")
 
 
 # ---------------------------------------------------------------- CLI

@@ -13,15 +13,19 @@ directions (class means, or classifier rows transposed). :math:`\mathbf 1` is th
 * Orthogonal frame (Tirer & Bruna 2022 [2]_, Zhou et al. 2022 [3]_): :math:`M^\top M = I` (d >= K).
 * SELI (Thrampoulidis et al. 2022 [4]_): for class sizes :math:`n_1..n_K` the simplex-encoded label
   matrix :math:`\hat Z = P Y` (Y the K x N one-hot labels) with SVD :math:`\hat Z = U\Lambda V^\top`
-  determines :math:`W = U\Lambda^{1/2}`, :math:`H = \Lambda^{1/2}V^\top` (up to a rotation of feature
-  space), so :math:`WW^\top = (\hat Z\hat Z^\top)^{1/2}`, :math:`H^\top H = (\hat Z^\top\hat Z)^{1/2}`
+  determines :math:`W = U\Lambda^{1/2}`, :math:`H = \Lambda^{1/2}V^\top` (up to a rotation of
+  feature
+  space), so :math:`WW^\top = (\hat Z\hat Z^\top)^{1/2}`, :math:`H^\top H = (\hat Z^\top\hat
+  Z)^{1/2}`
   and :math:`WH = \hat Z`.
 
 Exact frames are sympy matrices with entries in closed form (square roots of rationals, no floats):
-the ``d = K - 1`` ETF is built from the Helmert basis of :math:`\mathbf 1^\perp`, the ``d >= K`` ETF is
+the ``d = K - 1`` ETF is built from the Helmert basis of :math:`\mathbf 1^\perp`, the ``d >= K``
+ETF is
 :math:`\sqrt{K/(K-1)}\,P` padded with zero rows.
 
-The ``is_*``/``has_*`` predicates return an exact verdict for sympy input (``simplify(lhs - rhs) == 0``)
+The ``is_*``/``has_*`` predicates return an exact verdict for sympy input (``simplify(lhs - rhs) ==
+0``)
 and a float verdict within :data:`ufm.tolerances.FLOAT` for float input.
 
 References
@@ -81,16 +85,16 @@ def _check_dims(K, d, minimum_d: int, what: str) -> tuple[int, int]:
         d = K
     d = check_int("d", d, 1)
     if d < minimum_d(K):
-        raise InvalidParameter(
-            f"{what} needs d >= {minimum_d(K)} for K={K} classes, got d={d}"
-        )
+        raise InvalidParameter(f"{what} needs d >= {minimum_d(K)} for K={K} classes, got d={d}")
     return K, d
 
 
 def helmert_basis(K: int, *, exact: bool = False) -> Frame:
-    r"""Orthonormal basis of :math:`\mathbf 1^\perp\subset\mathbb R^K`, as the rows of a (K-1) x K matrix E.
+    r"""Orthonormal basis of :math:`\mathbf 1^\perp\subset\mathbb R^K`, as the rows of a (K-1) x K
+    matrix E.
 
-    .. math:: E_{j,i} = \frac{1}{\sqrt{j(j+1)}}\ (i < j),\quad E_{j,j} = \frac{-j}{\sqrt{j(j+1)}},\quad
+    .. math:: E_{j,i} = \frac{1}{\sqrt{j(j+1)}}\ (i < j),\quad E_{j,j} =
+    \frac{-j}{\sqrt{j(j+1)}},\quad
               E_{j,i} = 0\ (i > j),\qquad j = 1..K-1,
 
     so :math:`EE^\top = I_{K-1}`, :math:`E\mathbf 1 = 0` and :math:`E^\top E = P = I - J/K`.
@@ -112,8 +116,9 @@ def helmert_basis(K: int, *, exact: bool = False) -> Frame:
         return sp.Matrix(
             K - 1,
             K,
-            lambda r, i: (1 if i < r + 1 else -(r + 1) if i == r + 1 else 0)
-            / sp.sqrt((r + 1) * (r + 2)),
+            lambda r, i: (
+                (1 if i < r + 1 else -(r + 1) if i == r + 1 else 0) / sp.sqrt((r + 1) * (r + 2))
+            ),
         )
     j = np.arange(1, K)[:, None]
     i = np.arange(K)[None, :]
@@ -138,17 +143,21 @@ def _finish(M: Frame, d: int, exact: bool, seed) -> Frame:
     rows = M.shape[0]
     if exact:
         if seed is not None:
-            raise InvalidParameter("seed (a random rotation) applies only to float frames, got exact=True")
+            raise InvalidParameter(
+                "seed (a random rotation) applies only to float frames, got exact=True"
+            )
         return M.col_join(sp.zeros(d - rows, M.shape[1])) if d > rows else M
     M = np.vstack([M, np.zeros((d - rows, M.shape[1]))])
     return M if seed is None else random_rotation(d, seed) @ M
 
 
 def simplex_etf(K: int, d: int | None = None, *, exact: bool = False, seed=None) -> Frame:
-    r"""A d x K simplex equiangular tight frame: unit columns with :math:`M^\top M = \frac{K}{K-1}P`.
+    r"""A d x K simplex equiangular tight frame: unit columns with :math:`M^\top M =
+    \frac{K}{K-1}P`.
 
     For d = K - 1 the columns are :math:`\sqrt{K/(K-1)}` times the columns of the Helmert basis E
-    (:func:`helmert_basis`); for d >= K they are :math:`\sqrt{K/(K-1)}\,(e_k - \mathbf 1/K)` padded with
+    (:func:`helmert_basis`); for d >= K they are :math:`\sqrt{K/(K-1)}\,(e_k - \mathbf 1/K)` padded
+    with
     zero rows. Both have exactly the Gram matrix above, since :math:`E^\top E = P = P^\top P`.
 
     Parameters
@@ -175,8 +184,8 @@ def simplex_etf(K: int, d: int | None = None, *, exact: bool = False, seed=None)
     --------
     >>> simplex_etf(3, 2, exact=True)
     Matrix([
-    [sqrt(3)/3, -sqrt(3)/3,          0],
-    [        1/3,        1/3, -2/3]])
+    [sqrt(3)/2, -sqrt(3)/2,  0],
+    [      1/2,        1/2, -1]])
     """
     K, d = _check_dims(K, d, lambda K: K - 1, "a simplex ETF of K unit vectors")
     scale = sp.sqrt(sp.Rational(K, K - 1)) if exact else np.sqrt(K / (K - 1))
@@ -203,7 +212,8 @@ def orthogonal_frame(K: int, d: int | None = None, *, exact: bool = False, seed=
 
 
 def etf_gram(K: int, *, exact: bool = True) -> Frame:
-    r"""The Gram matrix of a unit simplex ETF, :math:`G = \frac{K}{K-1}\bigl(I - \frac1K J\bigr)`, K x K.
+    r"""The Gram matrix of a unit simplex ETF, :math:`G = \frac{K}{K-1}\bigl(I - \frac1K J\bigr)`,
+    K x K.
 
     ``exact=True`` (default) returns a sympy Matrix with rational entries, else float64.
 
@@ -229,8 +239,10 @@ def etf_cosine(K) -> sp.Expr:
 def etf_max_min_angle(K) -> sp.Expr:
     r"""The largest possible minimal pairwise angle among K unit vectors, :math:`\arccos(-1/(K-1))`.
 
-    Any K unit vectors satisfy :math:`0 \le \|\sum_k m_k\|^2 = K + \sum_{i\ne j}\cos\theta_{ij}`, so the
-    mean, hence the largest, pairwise cosine is at least :math:`-1/(K-1)`; the simplex ETF attains it
+    Any K unit vectors satisfy :math:`0 \le \|\sum_k m_k\|^2 = K + \sum_{i\ne j}\cos\theta_{ij}`,
+    so the
+    mean, hence the largest, pairwise cosine is at least :math:`-1/(K-1)`; the simplex ETF attains
+    it
     with equality in every pair (``proofs/etf.py``).
     """
     return sp.acos(etf_cosine(K))
@@ -241,7 +253,8 @@ def gram(M: Frame) -> Frame:
     return M.T * M if isinstance(M, sp.MatrixBase) else np.asarray(M).T @ np.asarray(M)
 
 
-#: Decimal digits for the exact-zero test's numeric screen: a sum of a few radicals of rationals with
+#: Decimal digits for the exact-zero test's numeric screen: a sum of a few radicals of rationals
+#: with
 #: small denominators that is not zero is far larger than 10**-EXACT_DIGITS.
 _SCREEN_DIGITS = 40
 
@@ -271,12 +284,18 @@ def _frame(M) -> Frame:
         return M
     M = np.asarray(M, dtype=float)
     if M.ndim != 2 or M.shape[1] < 2 or not np.all(np.isfinite(M)):
-        raise InvalidParameter(f"a frame must be a finite d x K array with K >= 2, got shape {M.shape}")
+        raise InvalidParameter(
+            f"a frame must be a finite d x K array with K >= 2, got shape {M.shape}"
+        )
     return M
 
 
 def _diag(G: Frame) -> Frame:
-    return sp.Matrix([G[k, k] for k in range(G.shape[0])]) if isinstance(G, sp.MatrixBase) else np.diag(G)
+    return (
+        sp.Matrix([G[k, k] for k in range(G.shape[0])])
+        if isinstance(G, sp.MatrixBase)
+        else np.diag(G)
+    )
 
 
 def is_unit_norm(M: Frame) -> bool:
@@ -288,7 +307,9 @@ def is_unit_norm(M: Frame) -> bool:
 def is_equinorm(M: Frame) -> bool:
     """All columns of M have the same norm (exact for sympy input)."""
     diag = _diag(gram(_frame(M)))
-    return _is_zero(diag - diag[0] * (sp.ones(len(diag), 1) if isinstance(diag, sp.MatrixBase) else 1.0))
+    return _is_zero(
+        diag - diag[0] * (sp.ones(len(diag), 1) if isinstance(diag, sp.MatrixBase) else 1.0)
+    )
 
 
 def has_etf_gram(M: Frame) -> bool:
@@ -301,7 +322,8 @@ def has_etf_gram(M: Frame) -> bool:
 def has_equal_cosines(M: Frame, cosine=None) -> bool:
     r"""Every pair of distinct columns has cosine ``cosine`` (default :math:`-1/(K-1)`).
 
-    Cosines are compared in the form :math:`\langle m_i, m_j\rangle - c\,\|m_i\|\|m_j\| = 0`, which is exact
+    Cosines are compared in the form :math:`\langle m_i, m_j\rangle - c\,\|m_i\|\|m_j\| = 0`, which
+    is exact
     for sympy input. Zero columns make the cosine undefined, so the verdict is False.
     """
     M = _frame(M)
@@ -312,7 +334,9 @@ def has_equal_cosines(M: Frame, cosine=None) -> bool:
         norms = [sp.sqrt(G[k, k]) for k in range(K)]
         if any(_exact_zero(v) for v in norms):
             return False
-        off = sp.Matrix([G[i, j] - c * norms[i] * norms[j] for i in range(K) for j in range(K) if i != j])
+        off = sp.Matrix(
+            [G[i, j] - c * norms[i] * norms[j] for i in range(K) for j in range(K) if i != j]
+        )
         return _is_zero(off)
     norms = np.sqrt(np.diag(G))
     if np.any(norms <= FLOAT * max(1.0, norms.max())):
@@ -331,7 +355,8 @@ def frame_rank(M: Frame) -> int:
     """Rank of M: exact for sympy input, else numerical rank with relative cut FLOAT * K."""
     M = _frame(M)
     if isinstance(M, sp.MatrixBase):
-        # rank M = rank M^T M; the Gram of a radical frame is usually rational, where elimination over
+        # rank M = rank M^T M; the Gram of a radical frame is usually rational, where elimination
+        # over
         # the field QQ is exact and fast (general symbolic elimination is not).
         G = gram(M).applyfunc(sp.expand)
         if all(e.is_Rational for e in G):
@@ -347,7 +372,9 @@ def min_pairwise_angle(M: Frame) -> sp.Expr | float:
     G = gram(M)
     K = M.shape[1]
     if isinstance(G, sp.MatrixBase):
-        cosines = [sp.radsimp(G[i, j] / sp.sqrt(G[i, i] * G[j, j])) for i in range(K) for j in range(i)]
+        cosines = [
+            sp.radsimp(G[i, j] / sp.sqrt(G[i, i] * G[j, j])) for i in range(K) for j in range(i)
+        ]
         return sp.acos(sp.Max(*cosines))
     norms = np.sqrt(np.diag(G))
     cos = (G / np.outer(norms, norms))[np.tril_indices(K, -1)]
@@ -360,7 +387,8 @@ def is_simplex_etf(M: Frame) -> dict[str, bool]:
     Returns
     -------
     dict
-        ``unit_norm``, ``equinorm``, ``gram`` (:func:`has_etf_gram`), ``equal_cosines``, ``centered``,
+        ``unit_norm``, ``equinorm``, ``gram`` (:func:`has_etf_gram`), ``equal_cosines``,
+        ``centered``,
         ``rank`` (rank == K - 1) and ``max_min_angle`` (the minimal pairwise angle equals
         :func:`etf_max_min_angle`).
     """
@@ -370,7 +398,7 @@ def is_simplex_etf(M: Frame) -> dict[str, bool]:
     if isinstance(M, sp.MatrixBase):
         angle_ok = _exact_zero(sp.cos(angle) - etf_cosine(K))
     else:
-        angle_ok = relative_deviation(angle, float(etf_max_min_angle(K))) <= FLOAT ** 0.5
+        angle_ok = relative_deviation(angle, float(etf_max_min_angle(K))) <= FLOAT**0.5
     return {
         "unit_norm": is_unit_norm(M),
         "equinorm": is_equinorm(M),
@@ -433,10 +461,13 @@ class SELI:
         return np.repeat(np.arange(self.K), self.class_sizes)
 
     def realize(self, d: int, seed=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(W, H, M) embedded in dimension d >= K - 1 (zero padding), optionally randomly rotated."""
+        """(W, H, M) embedded in dimension d >= K - 1 (zero padding), optionally randomly
+        rotated."""
         d = check_int("d", d, 1)
         if d < self.K - 1:
-            raise InvalidParameter(f"SELI has rank K-1={self.K - 1}, so it needs d >= {self.K - 1}, got d={d}")
+            raise InvalidParameter(
+                f"SELI has rank K-1={self.K - 1}, so it needs d >= {self.K - 1}, got d={d}"
+            )
         # The first K - 1 columns of a rotation: an isometric embedding of R^{K-1} into R^d.
         lift = (np.eye(d) if seed is None else random_rotation(d, seed))[:, : self.K - 1]
         return self.W @ lift.T, lift @ self.H, lift @ self.M
@@ -453,7 +484,8 @@ def seli(class_sizes) -> SELI:
     :math:`PD^{1/2} = U\Lambda\tilde V^\top` with :math:`V^\top = \tilde V^\top D^{-1/2} Y` (derived
     here). Hence :math:`WW^\top = (PDP)^{1/2}` and the class-mean Gram
     :math:`M^\top M = D^{-1/2}(D^{1/2}PD^{1/2})^{1/2}D^{-1/2}`. For balanced sizes n,
-    :math:`PDP = nP` and :math:`(PDP)^{1/2} = \sqrt n P`: both Grams are multiples of the simplex ETF Gram
+    :math:`PDP = nP` and :math:`(PDP)^{1/2} = \sqrt n P`: both Grams are multiples of the simplex
+    ETF Gram
     (:func:`etf_gram`).
 
     Parameters
@@ -482,7 +514,8 @@ def seli(class_sizes) -> SELI:
     P = np.eye(K) - 1.0 / K
     root_n = np.sqrt(np.asarray(sizes, dtype=float))
     U, s, Vt_class = np.linalg.svd(P * root_n, full_matrices=False)
-    # P D^{1/2} has rank K - 1 exactly (its kernel is spanned by D^{-1/2} 1): drop the zero singular pair.
+    # P D^{1/2} has rank K - 1 exactly (its kernel is spanned by D^{-1/2} 1): drop the zero
+    # singular pair.
     U, s, Vt_class = U[:, : K - 1], s[: K - 1], Vt_class[: K - 1]
     Vt = (Vt_class / root_n) @ Y
     W = U * np.sqrt(s)
@@ -504,9 +537,11 @@ def seli(class_sizes) -> SELI:
 
 
 def plot_frame(M: np.ndarray, path, *, title: str) -> None:
-    """Draw the columns of a frame M (d x K, d <= 3) as arrows from the origin and write a PNG atomically.
+    """Draw the columns of a frame M (d x K, d <= 3) as arrows from the origin and write a PNG
+    atomically.
 
-    K = 3 in the plane and K = 4 in space are the pictures of the simplex ETF (triangle, tetrahedron).
+    K = 3 in the plane and K = 4 in space are the pictures of the simplex ETF (triangle,
+    tetrahedron).
 
     Raises
     ------
@@ -523,7 +558,9 @@ def plot_frame(M: np.ndarray, path, *, title: str) -> None:
     M = _frame(M)
     d, K = M.shape
     if d > 3:
-        raise InvalidParameter(f"plotting needs d <= 3 (a picture in the plane or space), got d={d}")
+        raise InvalidParameter(
+            f"plotting needs d <= 3 (a picture in the plane or space), got d={d}"
+        )
     coords = np.vstack([M, np.zeros((max(2, d) - d, K))]) if d < 2 else M
     fig = plt.figure(figsize=(5, 5))
     try:
@@ -537,7 +574,7 @@ def plot_frame(M: np.ndarray, path, *, title: str) -> None:
         else:
             ax.set_aspect("equal")
         ax.set_title(title)
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
         atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
     finally:
         plt.close(fig)

@@ -1,7 +1,10 @@
-r"""Closed-form global minimizers of the regularized UFM and of the layer-peeled model, derived by sympy.
+r"""Closed-form global minimizers of the regularized UFM and of the layer-peeled model, derived by
+sympy.
 
-Notation: K classes of n samples each (balanced), N = nK, feature dimension d; W is K x d, H is d x N
-(columns grouped by class), b has length K; M (d x K) holds the class means. :math:`J = \mathbf 1\mathbf
+Notation: K classes of n samples each (balanced), N = nK, feature dimension d; W is K x d, H is d x
+N
+(columns grouped by class), b has length K; M (d x K) holds the class means. :math:`J = \mathbf
+1\mathbf
 1^\top` and :math:`P = I - J/K` (K x K). The objectives are those of :mod:`ufm.objectives`.
 
 Every case is reduced to a few scalars (derived here; consistent with the papers cited):
@@ -15,7 +18,8 @@ Every case is reduced to a few scalars (derived here; consistent with the papers
   factorization :math:`W = \rho^{1/2}F`, :math:`M = \rho^{-1/2}F^\top`, :math:`\bar Z = FF^\top`,
   :math:`\rho = \sqrt{n\lambda_H/\lambda_W}`;
 * for cross-entropy only :math:`x = \alpha (K-1)/K` (the logit margin scale :math:`x = st` of
-  :math:`w_k = s u_k`, :math:`h_{k,i} = t u_k`, u the unit simplex ETF) matters, and the objective is
+  :math:`w_k = s u_k`, :math:`h_{k,i} = t u_k`, u the unit simplex ETF) matters, and the objective
+  is
   :math:`g(x) = \log(1 + (K-1)e^{-Kx/(K-1)}) + \kappa x`.
 
 The deciding quantity is :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}`: W = 0, H = 0 is the unique
@@ -32,7 +36,8 @@ References
    MSE loss: global optimality with unconstrained features", ICML (MSE with and without bias).
 .. [4] Fang, He, Long & Su (2021), "Exploring deep neural networks via layer-peeled model: minority
    collapse in imbalanced training", PNAS (norm-constrained layer-peeled model, balanced case).
-.. [5] Lu & Steinerberger (2020), "Neural collapse with cross-entropy loss"; Graf, Hofer, Niethammer &
+.. [5] Lu & Steinerberger (2020), "Neural collapse with cross-entropy loss"; Graf, Hofer,
+Niethammer &
    Kwitt (2021), "Dissecting supervised contrastive learning", ICML.
 """
 
@@ -40,7 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from itertools import combinations
 
 import numpy as np
@@ -60,7 +65,8 @@ __all__ = [
     "layer_peeled_optimum",
 ]
 
-#: The symbols of every derivation: K, n, lambda_W, lambda_H, lambda_b, the CE margin scale x, the MSE
+#: The symbols of every derivation: K, n, lambda_W, lambda_H, lambda_b, the CE margin scale x, the
+#: MSE
 #: logit coefficients alpha (on P), gamma (on J) and the bias level beta.
 SYMBOLS = {
     name: sp.Symbol(name, positive=True)
@@ -76,7 +82,8 @@ KAPPA = _K * sp.sqrt(_n * _lW * _lH)
 RHO = sp.sqrt(_n * _lH / _lW)
 
 _CITATIONS = {
-    "ce": "Zhu et al. (2021), NeurIPS, Thm 3.1 (derived here by a Jensen + nuclear-norm lower bound)",
+    "ce": "Zhu et al. (2021), NeurIPS, Thm 3.1 (derived here by a Jensen + nuclear-norm lower "
+    "bound)",
     "mse": "Tirer & Bruna (2022), ICML; Zhou et al. (2022), ICML (derived here by nuclear-norm "
     "proximal reduction)",
     "layer-peeled": "Fang et al. (2021), PNAS; Lu & Steinerberger (2020); Graf et al. (2021)",
@@ -138,8 +145,10 @@ def _reduced_objective(loss: str, bias: str) -> tuple[sp.Expr, tuple[sp.Symbol, 
     r"""The objective on collapsed symmetric points, as a function of the scale variables.
 
     CE: logits of a class-k sample are :math:`x` (own class) and :math:`-x/(K-1)` (others).
-    MSE: :math:`\frac1{2N}\|(\bar Z - I)Y + \beta\mathbf 1\mathbf 1_N^\top\|_F^2 = \frac1{2K}\|\bar Z + \beta J
-    - I\|_F^2` (since :math:`YY^\top = nI`, :math:`\mathbf 1\mathbf 1_N^\top = JY`), plus the nuclear-norm
+    MSE: :math:`\frac1{2N}\|(\bar Z - I)Y + \beta\mathbf 1\mathbf 1_N^\top\|_F^2 = \frac1{2K}\|\bar
+    Z + \beta J
+    - I\|_F^2` (since :math:`YY^\top = nI`, :math:`\mathbf 1\mathbf 1_N^\top = JY`), plus the
+    nuclear-norm
     regularizer :math:`\frac{\kappa}{K}\|\bar Z\|_*` and :math:`\frac{\lambda_b}{2}K\beta^2`.
     """
     if loss == "ce":
@@ -159,7 +168,8 @@ def _reduced_objective(loss: str, bias: str) -> tuple[sp.Expr, tuple[sp.Symbol, 
 
 @dataclass(frozen=True)
 class _Regime:
-    """One KKT regime of the reduced problem: which nonnegative scales vanish, the solution in closed
+    """One KKT regime of the reduced problem: which nonnegative scales vanish, the solution in
+    closed
     form, and the conditions (expressions that must be >= 0) under which it is the minimizer."""
 
     zero: tuple[str, ...]
@@ -168,13 +178,15 @@ class _Regime:
     value: sp.Expr
 
 
-@lru_cache(maxsize=None)
+@cache
 def derivation(loss: str, bias: str) -> dict:
     r"""The sympy derivation of the global minimizer for (loss, bias), balanced classes.
 
     The reduced objective F (see :func:`_reduced_objective`) is convex in its scale variables, with
-    nonnegativity constraints on the scales (x, or alpha and gamma). Its KKT points are enumerated: for
-    every set of scales fixed at 0, ``sympy.solve`` solves the stationarity equations of the others; the
+    nonnegativity constraints on the scales (x, or alpha and gamma). Its KKT points are enumerated:
+    for
+    every set of scales fixed at 0, ``sympy.solve`` solves the stationarity equations of the
+    others; the
     regime is optimal where the solution is nonnegative and the derivative in each fixed scale is
     nonnegative (the multiplier). Convexity makes KKT sufficient.
 
@@ -205,13 +217,16 @@ def derivation(loss: str, bias: str) -> dict:
     return {"objective": F, "variables": variables, "regimes": regimes, "kappa": KAPPA, "rho": RHO}
 
 
-#: Working precision (decimal digits) of the closed forms before rounding to float64: the expressions
-#: are evaluated once per call, so 30 digits cost nothing and make the float64 result correctly rounded.
+#: Working precision (decimal digits) of the closed forms before rounding to float64: the
+#: expressions
+#: are evaluated once per call, so 30 digits cost nothing and make the float64 result correctly
+#: rounded.
 _DIGITS = 30
 
 
 def _exact(values: dict) -> dict:
-    """Inputs as exact rationals (the binary value of each float): substituting floats would evaluate
+    """Inputs as exact rationals (the binary value of each float): substituting floats would
+    evaluate
     at their 53-bit precision and lose the regime decision near the threshold to cancellation."""
     return {symbol: sp.Rational(value) for symbol, value in values.items()}
 
@@ -221,14 +236,16 @@ def _numeric(expr: sp.Expr, values: dict) -> float:
 
 
 def _holds(condition: sp.Expr, values: dict) -> bool:
-    """condition >= 0 at these numbers; a non-real value (a logarithm of a negative number outside the
+    """condition >= 0 at these numbers; a non-real value (a logarithm of a negative number outside
+    the
     regime's domain) means the regime does not apply."""
     value = sp.N(condition.subs(values), _DIGITS)
     return bool(value.is_real) and value >= 0
 
 
 def _select(regimes, values: dict) -> _Regime:
-    """The regime whose KKT conditions hold at these numbers. On a boundary two regimes hold and give
+    """The regime whose KKT conditions hold at these numbers. On a boundary two regimes hold and
+    give
     the same point; the one with more scales fixed at zero is taken, so that it is exactly zero."""
     for regime in sorted(regimes, key=lambda r: -len(r.zero)):
         if all(_holds(c, values) for c in regime.conditions):
@@ -259,7 +276,8 @@ class ClosedForm:
     H : ndarray, (d, N)
     M : ndarray, (d, K)
     expressions : dict
-        name -> sympy expression (in :data:`SYMBOLS`), e.g. ``kappa``, ``x_star``, ``value``, ``s``, ``t``.
+        name -> sympy expression (in :data:`SYMBOLS`), e.g. ``kappa``, ``x_star``, ``value``,
+        ``s``, ``t``.
     hypotheses, citation : str
     """
 
@@ -285,7 +303,8 @@ class ClosedForm:
         return "\n".join(f"{name} = {sp.latex(expr)}" for name, expr in self.expressions.items())
 
     def configuration(self, seed=None):
-        """The realization as a :class:`ufm.Configuration`; ``seed`` rotates feature space by a random
+        """The realization as a :class:`ufm.Configuration`; ``seed`` rotates feature space by a
+        random
         orthogonal matrix (the objective is invariant), ``None`` keeps the canonical frame."""
         from .io import Configuration
 
@@ -298,7 +317,10 @@ class ClosedForm:
             labels=self.labels,
             problem=self.problem,
             metadata={
-                "produced_by": {"method": f"ufm.minimizers.{method}", "parameters": self.parameters},
+                "produced_by": {
+                    "method": f"ufm.minimizers.{method}",
+                    "parameters": self.parameters,
+                },
                 "extra": {
                     "objective": self.objective,
                     "zero_solution": self.zero_solution,
@@ -312,7 +334,8 @@ class ClosedForm:
 
 def _collapsed_realization(K: int, d: int, alpha: float, gamma: float, rho: float):
     r"""W (K x d), M (d x K) with :math:`WM = \alpha P + \gamma J`, :math:`W = \rho^{1/2}F`,
-    :math:`M = \rho^{-1/2}F^\top`, F = [sqrt(alpha) E^T, sqrt(gamma K) 1/sqrt(K)] (zero parts dropped)."""
+    :math:`M = \rho^{-1/2}F^\top`, F = [sqrt(alpha) E^T, sqrt(gamma K) 1/sqrt(K)] (zero parts
+    dropped)."""
     columns = []
     if alpha > 0:
         columns.append(math.sqrt(alpha) * helmert_basis(K).T)
@@ -324,19 +347,26 @@ def _collapsed_realization(K: int, d: int, alpha: float, gamma: float, rho: floa
 
 
 _HYPOTHESES = {
-    ("ce", "regularized"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0, lambda_b >= 0",
+    (
+        "ce",
+        "regularized",
+    ): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0, lambda_b >= 0",
     ("ce", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
     ("ce", "none"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
     ("mse", "none"): "balanced classes, d >= K, lambda_W > 0, lambda_H > 0",
     ("mse", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
-    ("mse", "regularized"): "balanced classes, lambda_W > 0, lambda_H > 0, lambda_b >= 0; d >= K - 1, "
+    (
+        "mse",
+        "regularized",
+    ): "balanced classes, lambda_W > 0, lambda_H > 0, lambda_b >= 0; d >= K - 1, "
     "and d >= K when kappa < lambda_b/(1 + lambda_b) (the logits then carry a mean component)",
 }
 
 
 def _refuse(problem: Problem, rule: str, got: str) -> InvalidParameter:
     return InvalidParameter(
-        f"the closed-form global minimizer ({problem.loss}, bias={problem.bias!r}) requires {rule}, got "
+        f"the closed-form global minimizer ({problem.loss}, bias={problem.bias!r}) requires "
+        f"{rule}, got "
         f"{got}; outside these hypotheses use the convex relaxation `ufm relax nuclear` "
         "(ufm.relaxations.nuclear_relaxation)"
     )
@@ -348,11 +378,13 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     .. math:: \min_{W,H,b}\ \text{data}(WH + b\mathbf 1^\top) + \frac{\lambda_W}2\|W\|_F^2
               + \frac{\lambda_H}2\|H\|_F^2 + \frac{\lambda_b}2\|b\|^2
 
-    With :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` and :math:`\rho = \sqrt{n\lambda_H/\lambda_W}`:
+    With :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` and :math:`\rho =
+    \sqrt{n\lambda_H/\lambda_W}`:
 
     * CE, any bias mode ([1]_ Thm 3.1): W = 0, H = 0 iff :math:`\kappa\ge 1`; otherwise
       :math:`w_k = s u_k`, :math:`h_{k,i} = t u_k` (u a unit simplex ETF), :math:`s^2 = \rho x^*`,
-      :math:`t^2 = x^*/\rho`, :math:`x^* = \frac{K-1}{K}\log\frac{K - (K-1)\kappa}{\kappa}`; b = 0 (a
+      :math:`t^2 = x^*/\rho`, :math:`x^* = \frac{K-1}{K}\log\frac{K - (K-1)\kappa}{\kappa}`; b = 0
+      (a
       free bias is defined up to a constant vector, returned as 0). Value
       :math:`\log(1 + (K-1)e^{-Kx^*/(K-1)}) + \kappa x^*` (log K at the zero solution).
     * MSE, no bias ([2]_, [3]_): :math:`WM = (1-\kappa)_+ I` (orthogonal frame), value
@@ -360,7 +392,8 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     * MSE, free bias ([3]_): :math:`WM = (1-\kappa)_+P` (simplex ETF), b = 1/K, value
       :math:`\frac{K-1}{K}(\kappa - \kappa^2/2)`.
     * MSE, regularized bias (derived here): :math:`WM = (1-\kappa)_+P + \gamma J`, b = beta 1 with
-      :math:`\beta = 1/(K(1+\lambda_b))`, :math:`\gamma = 0` when :math:`\kappa\ge\lambda_b/(1+\lambda_b)`,
+      :math:`\beta = 1/(K(1+\lambda_b))`, :math:`\gamma = 0` when
+      :math:`\kappa\ge\lambda_b/(1+\lambda_b)`,
       else :math:`\beta = \kappa/(K\lambda_b)`, :math:`\gamma = (1-\kappa)/K - \kappa/(K\lambda_b)`.
 
     Parameters
@@ -375,7 +408,8 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     ------
     InvalidParameter
         Imbalanced classes, d below the rank the minimizer needs, or a zero lambda_W / lambda_H (the
-        infimum is then not attained for CE, and the minimizer is not unique or not attained for MSE).
+        infimum is then not attained for CE, and the minimizer is not unique or not attained for
+        MSE).
 
     Examples
     --------
@@ -392,7 +426,8 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     if problem.lambda_W == 0 or problem.lambda_H == 0:
         raise _refuse(
             problem,
-            "lambda_W > 0 and lambda_H > 0 (with a zero weight decay the infimum is not attained or the "
+            "lambda_W > 0 and lambda_H > 0 (with a zero weight decay the infimum is not attained "
+            "or the "
             "minimizer is not unique)",
             f"lambda_W={problem.lambda_W}, lambda_H={problem.lambda_H}",
         )
@@ -400,7 +435,9 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     if d < min_d:
         raise _refuse(problem, f"d >= {min_d}", f"d={d} with K={K}")
     n = problem.n
-    values = _exact({_K: K, _n: n, _lW: problem.lambda_W, _lH: problem.lambda_H, _lb: problem.lambda_b})
+    values = _exact(
+        {_K: K, _n: n, _lW: problem.lambda_W, _lH: problem.lambda_H, _lb: problem.lambda_b}
+    )
     deriv = derivation(problem.loss, problem.bias)
     regime = _select(deriv["regimes"], values)
     kappa = _numeric(KAPPA, values)
@@ -446,14 +483,17 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     )
 
 
-def layer_peeled_optimum(K: int, E_W: float, E_H: float, *, d: int | None = None, n: int = 1) -> ClosedForm:
+def layer_peeled_optimum(
+    K: int, E_W: float, E_H: float, *, d: int | None = None, n: int = 1
+) -> ClosedForm:
     r"""Optimum of the balanced norm-constrained layer-peeled model with cross-entropy.
 
     .. math:: \min_{W,H}\ \frac1N\sum_{k=1}^K\sum_{i=1}^n \mathcal L_{CE}(Wh_{k,i}, y_k)\quad
               \text{s.t.}\quad \frac1K\sum_k\|w_k\|^2\le E_W,\quad
               \frac1K\sum_k\frac1n\sum_i\|h_{k,i}\|^2 \le E_H,
 
-    has value :math:`\log\bigl(1 + (K-1)\exp(-K\sqrt{E_WE_H}/(K-1))\bigr)`, attained by a simplex ETF
+    has value :math:`\log\bigl(1 + (K-1)\exp(-K\sqrt{E_WE_H}/(K-1))\bigr)`, attained by a simplex
+    ETF
     with :math:`\|w_k\| = \sqrt{E_W}`, :math:`h_{k,i} = \sqrt{E_H}\,w_k/\|w_k\|` ([4]_ Thm 3; [5]_).
     Derived here by Jensen and Cauchy-Schwarz (``proofs/layer_peeled.py``).
 
@@ -489,7 +529,9 @@ def layer_peeled_optimum(K: int, E_W: float, E_H: float, *, d: int | None = None
     value = sp.log(1 + (_K - 1) * sp.exp(-_K * x / (_K - 1)))
     values = _exact({_K: K, s_E_W: E_W, s_E_H: E_H})
     labels = np.repeat(np.arange(K), n)
-    W, M = _collapsed_realization(K, d, K / (K - 1) * math.sqrt(E_W * E_H), 0.0, math.sqrt(E_W / E_H))
+    W, M = _collapsed_realization(
+        K, d, K / (K - 1) * math.sqrt(E_W * E_H), 0.0, math.sqrt(E_W / E_H)
+    )
     return ClosedForm(
         problem=None,
         objective=_numeric(value, values),
@@ -502,7 +544,12 @@ def layer_peeled_optimum(K: int, E_W: float, E_H: float, *, d: int | None = None
         W=W,
         H=M[:, labels],
         M=M,
-        expressions={"x_star": x, "value": value, "w_norm": sp.sqrt(s_E_W), "h_norm": sp.sqrt(s_E_H)},
+        expressions={
+            "x_star": x,
+            "value": value,
+            "w_norm": sp.sqrt(s_E_W),
+            "h_norm": sp.sqrt(s_E_H),
+        },
         hypotheses="balanced classes, d >= K - 1, E_W > 0, E_H > 0",
         citation=_CITATIONS["layer-peeled"],
         labels=labels,

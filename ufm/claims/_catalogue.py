@@ -152,7 +152,7 @@ register(
             "dynamic": Route("dynamic", _etf_dynamic, tol.DESCENT_GRAM, max_points=3,
                              description="classifier rows after gradient descent on the CE UFM"),
         },  # fmt: skip
-        proof="proofs/etf_identities.py",
+        proof="proofs/etf.py",
     )
 )
 
@@ -177,19 +177,40 @@ def _ce_theorem(point, bias):
 
 
 def _mse_theorem(point, bias):
-    r"""MSE: W M = (1 - kappa)_+ F with F = I (no bias; Tirer & Bruna 2022) or F = I - 11^T/K and
-    b = 1/K (free bias; Zhou et al. 2022); balanced factors W W^T = rho W M, M^T M = W M / rho with
-    rho = sqrt(n lambda_H / lambda_W); value (c/K)(kappa - kappa^2/2) below the threshold, c/(2K)
-    above it, c = K (no bias) or K - 1 (free bias). Derived here in ufm's 1/(2N) normalization."""
+    r"""MSE: class logits W M = alpha P + gamma J (P = I - 11^T/K, J = 11^T), b = beta 1, with
+    alpha = (1 - kappa)_+ and
+
+    * no bias (Tirer & Bruna 2022): gamma = alpha/K, beta = 0 (W M = alpha I, an orthogonal frame);
+    * free bias (Zhou et al. 2022): gamma = 0, beta = 1/K (a simplex ETF);
+    * regularized bias (derived here; it interpolates the two as lambda_b runs from 0 to infinity): with
+      c = lambda_b/(1 + lambda_b), gamma = 0 and beta = 1/(K(1 + lambda_b)) if kappa >= c, else
+      beta = kappa/(K lambda_b) and gamma = (1 - kappa)/K - kappa/(K lambda_b) > 0;
+
+    balanced factors W W^T = rho W M, M^T M = W M / rho with rho = sqrt(n lambda_H / lambda_W). The
+    value is the minimum of the separable problem on the P and J components (derived here in ufm's
+    1/(2N) normalization, by the nuclear-norm reduction ||alpha P + gamma J||_* = (K-1) alpha + K gamma).
+    """
     K, n, lW, lH = point["K"], point["n"], point["lambda_W"], point["lambda_H"]
     kappa = K * math.sqrt(n * lW * lH)
     rho = math.sqrt(n * lH / lW)
-    F, c = (np.eye(K), K) if bias == "none" else (_centring(K), K - 1)
-    shrink = max(1.0 - kappa, 0.0)
-    value = c / K * (kappa - kappa**2 / 2) if kappa < 1 else c / (2 * K)
-    out = {"objective": value, "WWt": rho * shrink * F, "MtM": shrink * F / rho, "WM": shrink * F}
-    if bias == "free":
-        out["b"] = np.full(K, 1.0 / K)
+    alpha = max(1.0 - kappa, 0.0)
+    p_part = (K - 1) / K * (kappa - kappa**2 / 2) if kappa < 1 else (K - 1) / (2 * K)
+    if bias == "none":
+        gamma, beta = alpha / K, 0.0
+        j_part = (kappa - kappa**2 / 2) / K if kappa < 1 else 1 / (2 * K)
+    elif bias == "free":
+        gamma, beta, j_part = 0.0, 1.0 / K, 0.0
+    else:
+        lb = point["lambda_b"]
+        if kappa >= lb / (1 + lb):
+            gamma, beta, j_part = 0.0, 1 / (K * (1 + lb)), lb / (2 * K * (1 + lb))
+        else:
+            gamma, beta = (1 - kappa) / K - kappa / (K * lb), kappa / (K * lb)
+            j_part = (kappa - kappa**2 / 2) / K - kappa**2 / (2 * K * lb)
+    Z = alpha * _centring(K) + gamma * np.ones((K, K))
+    out = {"objective": p_part + j_part, "WWt": rho * Z, "MtM": Z / rho, "WM": Z}
+    if bias != "none":
+        out["b"] = np.full(K, beta)
     return out
 
 
@@ -232,6 +253,14 @@ def _minimizer_dynamic(loss, bias):
     return measure
 
 
+def _away_from_thresholds(p) -> bool:
+    """kappa outside [0.8, 1.2] and, for the regularized-bias MSE, 20% away from lambda_b/(1+lambda_b)."""
+    c = p["lambda_b"] / (1 + p["lambda_b"])
+    return abs(p["kappa"] - 1.0) > 0.2 and not (
+        p.get("loss", "mse") == "mse" and p["bias"] == "regularized" and abs(p["kappa"] / c - 1) < 0.2
+    )
+
+
 def _ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
     params = {
         "K": IntRange(2, 8, fast_hi=4),
@@ -240,7 +269,7 @@ def _ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
         "kappa": LogRange(0.05, 3.0),
         "ratio": LogRange(0.2, 5.0),
         "bias": Choice(bias_choices),
-        "lambda_b": LogRange(1e-3, 1e-1),
+        "lambda_b": LogRange(1e-3, 1e-1) if loss == "ce" else LogRange(1e-2, 1e2),
         "seed": IntRange(0, 10**6),
     }
     return Domain(
@@ -248,9 +277,9 @@ def _ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
         derive=lambda p: {"d": p["K"] + d_min_offset + p["extra_d"], **_lambdas(p)},
         # a band around the threshold kappa = 1 is left out: there the minimizer is degenerate and gradient
         # descent converges sublinearly; the threshold itself is verified exactly in the proofs
-        where=lambda p: abs(p["kappa"] - 1.0) > 0.2,
+        where=lambda p: _away_from_thresholds({**p, "loss": loss}),
         description=f"balanced classes, d >= K{d_min_offset:+d}, kappa = K sqrt(n lambda_W lambda_H) "
-        "outside [0.8, 1.2]",
+        "outside [0.8, 1.2]" + (" and 20% away from lambda_b/(1+lambda_b)" if loss == "mse" else ""),
     )
 
 
@@ -289,14 +318,22 @@ _register_minimizer(
     "Tirer & Bruna 2022; Zhou et al. 2022",
     "Without bias, the regularized MSE UFM (balanced, d >= K) is minimized by collapsed features with "
     "W M = (1 - kappa)_+ I: an orthogonal frame.",
-    "mse", "none", 0, _mse_theorem, "proofs/mse_no_bias.py",
+    "mse", "none", 0, _mse_theorem, "proofs/mse_global_minimizer.py",
 )  # fmt: skip
 _register_minimizer(
     "mse.free-bias-etf",
     "Zhou et al. 2022",
     "With an unregularized bias, the regularized MSE UFM (balanced, d >= K-1) is minimized by collapsed "
     "features with W M = (1 - kappa)_+ (I - 11^T/K), a simplex ETF, and b = 1/K.",
-    "mse", "free", -1, _mse_theorem, "proofs/mse_free_bias.py",
+    "mse", "free", -1, _mse_theorem, "proofs/mse_global_minimizer.py",
+)  # fmt: skip
+_register_minimizer(
+    "mse.regularized-bias",
+    "derived here; interpolates Zhou et al. 2022 (lambda_b -> 0) and Tirer & Bruna 2022 (-> infinity)",
+    "With a regularized bias, the regularized MSE UFM (balanced, d >= K) is minimized by W M = "
+    "(1 - kappa)_+ P + gamma J and b = beta 1: a simplex ETF with b = 1/(K(1+lambda_b)) when kappa >= "
+    "lambda_b/(1+lambda_b), else an ETF plus a mean component gamma > 0 with b = kappa/(K lambda_b).",
+    "mse", "regularized", 0, _mse_theorem, "proofs/mse_global_minimizer.py",
 )  # fmt: skip
 
 # --------------------------------------------------------------------------------------------------
@@ -527,6 +564,7 @@ register(
             "convex": Route("convex", _seli_convex, tol.CONVEX_ARGMIN, max_points=3,
                             description="min ||Z D^(1/2)||_* s.t. margins >= 1, Clarabel"),
         },  # fmt: skip
+        proof="proofs/seli.py",
     )
 )
 
@@ -589,6 +627,7 @@ register(
             "dynamic": Route("dynamic", _nc4_dynamic, tol.EXACT, max_points=3,
                              description="NC4 mismatch at the end of gradient descent"),
         },  # fmt: skip
+        proof="proofs/nc4_identity.py",
     )
 )
 

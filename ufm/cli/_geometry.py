@@ -35,7 +35,9 @@ def etf(K, d, exact, latex, seed, plot, as_json):
     M = simplex_etf(K, d, seed=seed)
     d = M.shape[0]
     if plot is not None:
-        plot_frame(M, plot, title=f"simplex ETF, K={K}, d={d}" + ("" if seed is None else f", seed={seed}"))
+        plot_frame(
+            M, plot, title=f"simplex ETF, K={K}, d={d}" + ("" if seed is None else f", seed={seed}")
+        )
     if latex:
         import sympy as sp
 

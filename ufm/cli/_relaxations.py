@@ -1,4 +1,5 @@
-"""``ufm relax lpm | nuclear | minority``: convex relaxations (logic in :mod:`ufm.relaxations`)."""
+"""``ufm relax lpm | nuclear | minority | angle``: convex relaxations (logic in
+:mod:`ufm.relaxations`)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def _emit(result: dict, as_json: bool) -> None:
 
 @click.group()
 def relax():
-    """Convex relaxations: layer-peeled SDP, nuclear-norm certificate, Minority Collapse."""
+    """Convex relaxations: layer-peeled SDP, nuclear-norm certificate, Minority Collapse, max-min
+    angle."""
 
 
 @relax.command()
@@ -47,8 +49,15 @@ def relax():
 @click.option("--energy-w", "E_W", type=float, required=True, help="Budget E_W on mean ||w_k||^2.")
 @click.option("--energy-h", "E_H", type=float, required=True, help="Budget E_H on mean ||h||^2.")
 @_SOLVER
+@click.option(
+    "--symmetry",
+    type=click.Choice(["classes", "none"]),
+    default="classes",
+    show_default=True,
+    help="classes: SDP reduced by exchanging equal-size classes (fast); none: full 2K x 2K SDP.",
+)
 @json_option
-def lpm(K, class_sizes, E_W, E_H, solver, as_json):
+def lpm(K, class_sizes, E_W, E_H, solver, symmetry, as_json):
     """Global minimum of the layer-peeled model (Fang et al. 2021) by its SDP.
 
     Prints the optimal value, solver status and duality gap, the rank of the optimal Gram matrix
@@ -57,7 +66,7 @@ def lpm(K, class_sizes, E_W, E_H, solver, as_json):
     """
     from ..relaxations import layer_peeled_sdp
 
-    res = layer_peeled_sdp(K, class_sizes, E_W, E_H, solver=solver)
+    res = layer_peeled_sdp(K, class_sizes, E_W, E_H, solver=solver, symmetry=symmetry)
     _emit(
         {
             "objective": res.objective,
@@ -78,13 +87,18 @@ def lpm(K, class_sizes, E_W, E_H, solver, as_json):
 @problem_options
 @_SOLVER
 @click.option(
-    "--unreduced", is_flag=True, help="Solve over K x N logits (no within-class reduction)."
+    "--symmetry",
+    type=click.Choice(["classes", "samples", "none"]),
+    default=None,
+    help="Symmetry reduction: classes (default; within-class and exchange of equal-size classes, "
+    "fastest), samples (within-class only, K x K), none (K x N logits).",
 )
+@click.option("--unreduced", is_flag=True, help="Same as --symmetry none.")
 @click.option(
     "--save", type=click.Path(dir_okay=False), default=None, help="Write (W, H, b) to FILE.npz."
 )
 @json_option
-def nuclear(problem, solver, unreduced, save, as_json):
+def nuclear(problem, solver, symmetry, unreduced, save, as_json):
     """Certified global optimum of a regularized UFM by its nuclear-norm convex program.
 
     ``objective`` is the certified optimum; ``upper`` the UFM objective of the recovered (W, H, b),
@@ -93,7 +107,7 @@ def nuclear(problem, solver, unreduced, save, as_json):
     """
     from ..relaxations import nuclear_relaxation
 
-    cert = nuclear_relaxation(problem, solver=solver, reduced=not unreduced)
+    cert = nuclear_relaxation(problem, solver=solver, reduced=not unreduced, symmetry=symmetry)
     if save:
         cert.configuration().save(save)
     _emit(
@@ -106,11 +120,38 @@ def nuclear(problem, solver, unreduced, save, as_json):
             "duality_gap": cert.duality_gap,
             "rank": cert.rank,
             "rank_bound": cert.rank_bound,
+            "symmetry": cert.symmetry,
             "solve_time": cert.solve_time,
             "W": cert.W,
             "M": cert.M,
             "b": cert.b,
             "Z": cert.Z,
+        },
+        as_json,
+    )
+
+
+@relax.command()
+@click.option("--K", "K", type=int, required=True, help="Number of unit vectors (>= 2).")
+@_SOLVER
+@json_option
+def angle(K, solver, as_json):
+    """Max-min-angle SDP: K unit vectors with the smallest largest pairwise cosine.
+
+    The optimum is t = -1/(K-1), attained by the simplex ETF Gram matrix (Rankin's simplex bound).
+    """
+    from ..relaxations import max_min_angle
+
+    res = max_min_angle(K, solver=solver)
+    _emit(
+        {
+            "t": res.t,
+            "etf_cosine": -1.0 / (K - 1),
+            "status": res.status,
+            "solver": res.solver,
+            "duality_gap": res.duality_gap,
+            "solve_time": res.solve_time,
+            "G": res.G,
         },
         as_json,
     )

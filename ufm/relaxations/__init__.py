@@ -4,13 +4,19 @@ SCS).
 * :func:`nuclear_relaxation`, :func:`gap` - certified global optimum of any regularized UFM;
 * :func:`max_margin` - the nuclear-norm max-margin program (SELI / ETF geometry);
 * :func:`layer_peeled_sdp` - the layer-peeled model of Fang et al. (2021) as an SDP;
-* :func:`minority_collapse_sweep`, :func:`minority_threshold` - Minority Collapse.
+* :func:`minority_collapse_sweep`, :func:`minority_threshold` - Minority Collapse;
+* :func:`max_min_angle` - the max-min-angle frame SDP (its optimum is the simplex ETF).
+
+Classes of equal size are exchangeable; :mod:`ufm.relaxations._symmetry` reduces the nuclear-norm
+program and the layer-peeled SDP to that symmetry's fixed-point subspace (a 2G x 2G PSD block for G
+distinct class sizes instead of 2K x 2K).
 
 cvxpy is imported only when a relaxation is solved. Every solve raises
 :class:`ufm.errors.SolverFailed` (naming the solver and its status) unless the solver reports
 optimality.
 """
 
+from ._frames import MaxMinAngle, max_min_angle
 from ._layer_peeled import (
     LayerPeeled,
     MinoritySweep,
@@ -19,7 +25,14 @@ from ._layer_peeled import (
     minority_collapse_sweep,
     minority_threshold,
 )
-from ._nuclear import MaxMargin, NuclearCertificate, gap, max_margin, nuclear_relaxation
+from ._nuclear import (
+    SYMMETRIES,
+    MaxMargin,
+    NuclearCertificate,
+    gap,
+    max_margin,
+    nuclear_relaxation,
+)
 from ._solve import SOLVERS
 
 __all__ = [
@@ -34,5 +47,8 @@ __all__ = [
     "MinoritySweep",
     "minority_threshold",
     "MinorityThreshold",
+    "max_min_angle",
+    "MaxMinAngle",
     "SOLVERS",
+    "SYMMETRIES",
 ]

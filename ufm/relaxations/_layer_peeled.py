@@ -19,6 +19,21 @@ real "sizes" (an imbalance ratio R) are allowed. For balanced classes the optimu
 with value :math:`\log(1 + (K-1)e^{-K\sqrt{E_WE_H}/(K-1)})` (stated in [1]_; the value of the
 ETF configuration, recomputed in the tests).
 
+**Class-exchange symmetry** (derived here, tested against the full SDP). Permuting classes of
+equal size, simultaneously on the rows of W and the columns of M, maps X to
+:math:`\operatorname{diag}(P, P)X\operatorname{diag}(P, P)^\top` and leaves the SDP invariant; so
+an optimal X has each of its four K x K blocks in the fixed-point subspace of
+:mod:`ufm.relaxations._symmetry` (blocks :math:`a_iI + c_{ii}J`, :math:`c_{ij}J`). On the zero-sum
+vectors of group i, X acts as the 2 x 2 matrix :math:`\begin{bmatrix}a^{WW}_i & a^{WH}_i\\
+a^{WH}_i & a^{HH}_i\end{bmatrix}\otimes I_{g_i-1}`, on the group indicators as the 2G x 2G matrix
+:math:`Q = \begin{bmatrix}T^{WW} & T^{WH}\\ (T^{WH})^\top & T^{HH}\end{bmatrix}` with
+:math:`T_{ij} = a_j\delta_{ij} + \sqrt{g_ig_j}c_{ij}`. Hence :math:`X\succeq 0` iff Q is PSD and
+each 2 x 2 block is PSD (a second-order cone), :math:`\operatorname{tr}X_{WW} =
+\operatorname{tr}T^{WW} + \sum_i (g_i - 1)a^{WW}_i` (likewise for HH), and the logits are the
+entries of the WH block. The program solved by default has one 2G x 2G PSD block and G
+three-dimensional cones, G the number of distinct class sizes; the full Gram matrix is expanded
+from it.
+
 **Minority Collapse** ([1]_): with K_A classes of size n_A and K_B of size n_B and ratio
 R = n_A/n_B, the minority classifier rows become identical once R exceeds a finite threshold (found
 here numerically; [1]_ proves the R -> infinity limit). Collapse is measured by the minority spread
@@ -38,11 +53,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..errors import InvalidParameter
 from ..tolerances import COLLAPSE_SPREAD, CONVEX_ARGMIN
 from ._nuclear import numerical_rank
 from ._solve import import_cvxpy, resolve_tolerance, solve
+from ._symmetry import ClassGroups, exchange_data, expand
 
 __all__ = [
     "LayerPeeled",
@@ -98,6 +114,60 @@ def _positive_sizes(class_sizes) -> tuple[float, ...]:
     return tuple(check_positive(f"class_sizes[{k}]", s) for k, s in enumerate(class_sizes))
 
 
+def _full_program(cp, sizes, trace_W: float, trace_H: float):
+    """The SDP over the full 2K x 2K Gram matrix: (cvxpy problem, recover() -> Gram matrix)."""
+    K = len(sizes)
+    p = np.asarray(sizes) / sum(sizes)
+    X = cp.Variable((2 * K, 2 * K), PSD=True)
+    logits = X[:K, K:]
+    cost = p @ (cp.log_sum_exp(logits, axis=0) - cp.diag(logits))
+    constraints = [cp.trace(X[:K, :K]) <= trace_W, cp.trace(X[K:, K:]) <= trace_H]
+    return cp.Problem(cp.Minimize(cost), constraints), lambda: np.asarray(X.value, dtype=float)
+
+
+def _class_program(cp, sizes, trace_W: float, trace_H: float):
+    r"""The SDP restricted to class-exchange-symmetric Gram matrices (module docstring):
+    (cvxpy problem, recover() -> the full 2K x 2K Gram matrix)."""
+    groups = ClassGroups(sizes)
+    G, g = groups.G, groups.counts
+    Q = cp.Variable((2 * G, 2 * G), PSD=True)
+    # The 2x2 blocks [[x, y], [y, z]] on the within-group zero-sum subspaces exist only for groups
+    # of >= 2 classes; elsewhere the a-coefficients are 0 (module docstring of _symmetry).
+    multi = np.flatnonzero(g > 1)
+    constraints = []
+    if multi.size:
+        lift = np.zeros((G, multi.size))
+        lift[multi, np.arange(multi.size)] = 1.0
+        x, y, z = (cp.Variable(multi.size) for _ in range(3))
+        a_W, a_WH, a_H = lift @ x, lift @ y, lift @ z
+        # [[x, y], [y, z]] is PSD iff ||(2y, x - z)|| <= x + z.
+        constraints.append(cp.SOC(x + z, cp.vstack([2 * y, x - z]), axis=0))
+    else:
+        a_W = a_WH = a_H = cp.Constant(np.zeros(G))
+    inv_root = 1.0 / groups.root_counts()
+    c_WH = cp.multiply(inv_root, Q[:G, G:] - cp.diag(a_WH))
+    p = g * np.asarray(groups.sizes) / float(np.dot(g, groups.sizes))
+    cost = exchange_data(cp, "ce", c_WH, a_WH, groups, p)
+    constraints += [
+        (g - 1) @ a_W + cp.trace(Q[:G, :G]) <= trace_W,
+        (g - 1) @ a_H + cp.trace(Q[G:, G:]) <= trace_H,
+    ]
+
+    def recover():
+        Qv = np.asarray(Q.value, dtype=float)
+        aW, aWH, aH = (np.asarray(v.value, dtype=float) for v in (a_W, a_WH, a_H))
+
+        def block(T, a):
+            return expand(a, (T - np.diag(a)) * inv_root, groups.index)
+
+        A = block(Qv[:G, :G], aW)
+        B = block(Qv[:G, G:], aWH)
+        C = block(Qv[G:, G:], aH)
+        return np.block([[A, B], [B.T, C]])
+
+    return cp.Problem(cp.Minimize(cost), constraints), recover
+
+
 def layer_peeled_sdp(
     K: int,
     class_sizes,
@@ -106,13 +176,16 @@ def layer_peeled_sdp(
     *,
     solver: str = "clarabel",
     tol: float | None = None,
+    symmetry: str = "classes",
 ) -> LayerPeeled:
     r"""Global minimum of the layer-peeled model by its SDP over the Gram matrix of (W, M).
 
     .. math:: \min_{X\succeq 0}\ \sum_k \frac{n_k}{N}\Big(\log\sum_j e^{X_{j,K+k}} - X_{k,K+k}\Big)
               \ \text{ s.t. }\ \operatorname{tr}X_{WW}\le KE_W,\ \operatorname{tr}X_{HH}\le KE_H
 
-    (module docstring for the derivation). The optimum is factored as X = F F^T in the smallest
+    (module docstring for the derivation), by default over Gram matrices invariant under
+    exchanging classes of equal size (``symmetry='classes'``, without loss). The optimum is
+    factored as X = F F^T in the smallest
     dimension r = rank X: W = F[:K] (K x r), M = F[K:]^T (r x K).
 
     Parameters
@@ -126,6 +199,9 @@ def layer_peeled_sdp(
     solver : {'clarabel', 'scs'}
     tol : float, optional
         Solver gap/feasibility tolerance (defaults in ``ufm.tolerances``).
+    symmetry : {'classes', 'none'}
+        ``'classes'``: solve the class-exchange-reduced SDP (2G x 2G for G distinct sizes);
+        ``'none'``: the full 2K x 2K SDP. Same optimum.
 
     Returns
     -------
@@ -134,7 +210,7 @@ def layer_peeled_sdp(
     Raises
     ------
     InvalidParameter
-        K < 2, class_sizes not K positive numbers, non-positive energies.
+        K < 2, class_sizes not K positive numbers, non-positive energies, unknown symmetry.
     SolverFailed
         The solver did not reach optimality.
 
@@ -151,16 +227,13 @@ def layer_peeled_sdp(
         raise InvalidParameter(f"class_sizes must have K={K} entries, got {len(sizes)}")
     E_W = check_positive("E_W", E_W)
     E_H = check_positive("E_H", E_H)
+    symmetry = check_choice("symmetry", symmetry, ("classes", "none"))
     solver, tol = resolve_tolerance(solver, tol)
     cp = import_cvxpy()
-    p = np.asarray(sizes) / sum(sizes)
-    X = cp.Variable((2 * K, 2 * K), PSD=True)
-    logits = X[:K, K:]
-    cost = p @ (cp.log_sum_exp(logits, axis=0) - cp.diag(logits))
-    constraints = [cp.trace(X[:K, :K]) <= K * E_W, cp.trace(X[K:, K:]) <= K * E_H]
-    program = cp.Problem(cp.Minimize(cost), constraints)
+    build = _class_program if symmetry == "classes" else _full_program
+    program, recover = build(cp, sizes, K * E_W, K * E_H)
     info = solve(program, solver, tol, "layer-peeled SDP")
-    gram = np.asarray(X.value, dtype=float)
+    gram = recover()
     gram = 0.5 * (gram + gram.T)
     evals, evecs = np.linalg.eigh(gram)
     evals, evecs = evals[::-1], evecs[:, ::-1]

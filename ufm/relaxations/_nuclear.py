@@ -45,6 +45,30 @@ n_k\,\ell(\bar z_k + b, k)`. If :math:`\bar ZD^{1/2} = USV^\top`, then :math:`Z 
 US(ED^{-1/2}V)^\top` is an SVD of Z, and the class means of the balanced factorization are :math:`M
 = (\lambda_W/\lambda_H)^{1/4}S^{1/2}V^\top D^{-1/2}`.
 
+**Class-exchange symmetry** (derived here, tested against both programs above). Permuting classes
+of equal size, simultaneously on the rows and columns of :math:`\bar Z` and on b, leaves the
+reduced program invariant (D is unchanged, so :math:`\|P\bar ZP^\top D^{1/2}\|_* =
+\|P\bar ZD^{1/2}P^\top\|_*`), and so do the constraints above. An optimum is therefore fixed by
+these permutations (:mod:`ufm.relaxations._symmetry`): with G groups of :math:`g_i` classes of size
+:math:`s_i`, :math:`\bar Z_{rk} = c_{\gamma(r)\gamma(k)} + a_{\gamma(k)}\delta_{rk}` and
+:math:`b_k = \beta_{\gamma(k)}`. Column k of :math:`\bar ZD^{1/2}` is column k of :math:`\bar Z`
+times :math:`\sqrt{s_{\gamma(k)}}`, so the within-group zero-sum vectors of group j give singular
+value :math:`\sqrt{s_j}|a_j|` with multiplicity :math:`g_j - 1` and the group indicators the
+singular values of the G x G matrix :math:`T_{ij} = \sqrt{s_j}(a_j\delta_{ij} +
+\sqrt{g_ig_j}\,c_{ij})`:
+
+.. math:: \|\bar ZD^{1/2}\|_* = \|T\|_* + \sum_{j=1}^G (g_j - 1)\sqrt{s_j}\,|a_j|.
+
+With :math:`L_{ij} = c_{ij} + \beta_i` a class of group j has own logit :math:`L_{jj} + a_j`,
+:math:`g_j - 1` logits :math:`L_{jj}` and :math:`g_i` logits :math:`L_{ij}` (i != j); the data
+term is :math:`\sum_j \frac{g_js_j}N\,\ell_j` with these multiplicities
+(:func:`ufm.relaxations._symmetry.exchange_data`), the bias penalty
+:math:`\frac{\lambda_b}2\sum_i g_i\beta_i^2`, and the constraints read
+:math:`\sum_i g_ic_{ij} + a_j = 0` (CE), :math:`\sum_i g_i\beta_i = 0` (CE with bias),
+:math:`\sum_j g_js_jc_{ij} + s_ia_i = 0` (MSE, free bias). The program has G^2 + 2G variables and
+one 2G x 2G PSD block (the nuclear norm of T), independent of K for a fixed number of distinct
+sizes; :math:`\bar Z` and b are expanded back to K x K and K before the factorization.
+
 References
 ----------
 .. [1] Zhu, Ding, Zhou, Li, You, Sulam & Qu (2021), "A geometric analysis of neural collapse with
@@ -63,13 +87,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_choice, check_int
 from ..errors import InvalidParameter, SolverFailed
 from ..io import Configuration
 from ..objectives import objective as ufm_objective
 from ..problem import Problem
 from ..tolerances import CONVEX_CLARABEL, CONVEX_SCS, relative_deviation
 from ._solve import import_cvxpy, resolve_tolerance, solve
+from ._symmetry import ClassGroups, exchange_data, expand
 
 __all__ = ["NuclearCertificate", "nuclear_relaxation", "gap", "MaxMargin", "max_margin"]
 
@@ -121,7 +146,8 @@ class NuclearCertificate:
     solve_time : float
         Seconds spent in cvxpy and the solver.
     Z : ndarray, shape (K, K) if ``reduced`` else (K, N)
-        Optimal logits W H without the bias (reduced: column k is the logit vector of class k).
+        Optimal logits W H without the bias (reduced: column k is the logit vector of class k;
+        with ``symmetry='classes'`` it commutes with permutations of equal-size classes).
     W : ndarray, shape (K, d)
     H : ndarray, shape (d, N)
     M : ndarray, shape (d, K)
@@ -132,7 +158,9 @@ class NuclearCertificate:
     rank_bound : int
         The rank an optimal Z can be assumed to have (module docstring): K - 1 or K.
     reduced : bool
-        Whether the within-class symmetry reduction was used.
+        Whether the within-class symmetry reduction was used (``symmetry != 'none'``).
+    symmetry : {'classes', 'samples', 'none'}
+        The symmetry reduction the program was solved with (:func:`nuclear_relaxation`).
     """
 
     problem: Problem
@@ -151,6 +179,7 @@ class NuclearCertificate:
     rank: int
     rank_bound: int
     reduced: bool
+    symmetry: str = "classes"
 
     def configuration(self) -> Configuration:
         """The recovered (W, H, b) as a :class:`ufm.Configuration` with provenance."""
@@ -162,7 +191,7 @@ class NuclearCertificate:
             metadata={
                 "produced_by": {
                     "method": "ufm.relaxations.nuclear_relaxation",
-                    "parameters": {"solver": self.solver, "reduced": self.reduced},
+                    "parameters": {"solver": self.solver, "symmetry": self.symmetry},
                 },
                 "extra": {
                     "certified_objective": self.objective,
@@ -185,10 +214,11 @@ def _data_term(cp, loss: str, logits, weights: np.ndarray, labels: np.ndarray, N
     return cp.sum_squares(cp.multiply(logits - Y, np.sqrt(weights)[None, :])) / (2 * N)
 
 
-def _program(cp, problem: Problem, reduced: bool):
-    """The convex program of the module docstring: (cvxpy problem, Z variable, b or None, c)."""
+def _sample_program(cp, problem: Problem, symmetry: str):
+    """The convex program over the K x N logits (``'none'``) or the K x K class logits
+    (``'samples'``): (cvxpy problem, recover() -> (Z, b or None))."""
     K, N = problem.K, problem.N
-    if reduced:
+    if symmetry == "samples":
         weights, labels = np.asarray(problem.class_sizes, dtype=float), np.arange(K)
     else:
         weights, labels = np.ones(N), np.asarray(problem.labels)
@@ -206,12 +236,69 @@ def _program(cp, problem: Problem, reduced: bool):
         if problem.loss == "ce":
             constraints.append(cp.sum(b) == 0)
         logits = Z + cp.reshape(b, (K, 1), order="F") @ np.ones((1, m))
-    mu = float(np.sqrt(problem.lambda_W * problem.lambda_H))
     cost = _data_term(cp, problem.loss, logits, weights, labels, N)
-    cost = cost + mu * cp.normNuc(Z @ np.diag(np.sqrt(weights)))
+    cost = cost + _mu(problem) * cp.normNuc(Z @ np.diag(np.sqrt(weights)))
     if problem.bias == "regularized":
         cost = cost + 0.5 * problem.lambda_b * cp.sum_squares(b)
-    return cp.Problem(cp.Minimize(cost), constraints), Z, b, weights
+
+    def recover():
+        return Z.value, None if b is None else b.value
+
+    return cp.Problem(cp.Minimize(cost), constraints), recover
+
+
+def _class_program(cp, problem: Problem):
+    r"""The class-exchange-reduced program (module docstring): (cvxpy problem, recover() -> (K x
+    K class logits, b or None))."""
+    groups = ClassGroups(problem.class_sizes)
+    G, g, s = groups.G, groups.counts, groups.sizes
+    a = cp.Variable(G)
+    C = cp.Variable((G, G))
+    constraints = []
+    if problem.loss == "ce":
+        constraints.append(C.T @ g + a == 0)
+    if problem.bias == "free":
+        constraints.append(C @ (g * s) + cp.multiply(s, a) == 0)
+    beta = None
+    L = C
+    if problem.has_bias:
+        beta = cp.Variable(G)
+        if problem.loss == "ce":
+            constraints.append(g @ beta == 0)
+        L = C + cp.reshape(beta, (G, 1), order="F") @ np.ones((1, G))
+    T = cp.multiply(groups.root_counts() * np.sqrt(s)[None, :], C) + cp.diag(
+        cp.multiply(np.sqrt(s), a)
+    )
+    nuclear = cp.normNuc(T) + ((g - 1) * np.sqrt(s)) @ cp.abs(a)
+    cost = exchange_data(cp, problem.loss, L, a, groups, g * s / problem.N) + _mu(problem) * nuclear
+    if problem.bias == "regularized":
+        cost = cost + 0.5 * problem.lambda_b * (g @ cp.square(beta))
+
+    def recover():
+        Z = expand(np.asarray(a.value, float), np.asarray(C.value, float), groups.index)
+        return Z, None if beta is None else np.asarray(beta.value, float)[groups.index]
+
+    return cp.Problem(cp.Minimize(cost), constraints), recover
+
+
+#: Symmetry reductions of :func:`nuclear_relaxation`, from most to least reduced.
+SYMMETRIES = ("classes", "samples", "none")
+
+
+def _resolve_symmetry(reduced: bool, symmetry: str | None) -> str:
+    if symmetry is None:
+        return "classes" if reduced else "none"
+    symmetry = check_choice("symmetry", symmetry, SYMMETRIES)
+    if not reduced and symmetry != "none":
+        raise InvalidParameter(
+            f"reduced=False asks for the unreduced program, which contradicts "
+            f"symmetry={symmetry!r}; pass only one of them"
+        )
+    return symmetry
+
+
+def _mu(problem: Problem) -> float:
+    return float(np.sqrt(problem.lambda_W * problem.lambda_H))
 
 
 def balanced_factors(
@@ -241,6 +328,7 @@ def nuclear_relaxation(
     *,
     solver: str = "clarabel",
     reduced: bool = True,
+    symmetry: str | None = None,
     tol: float | None = None,
     allow_lower_bound: bool = False,
 ) -> NuclearCertificate:
@@ -251,12 +339,14 @@ def nuclear_relaxation(
     .. math:: \min_{\bar Z,\,b}\ \frac1N\sum_{k=1}^K n_k\,\ell(\bar z_k + b, k)
               + \sqrt{\lambda_W\lambda_H}\,\|\bar Z D^{1/2}\|_* + \frac{\lambda_b}{2}\|b\|^2
 
-    (``reduced=True``, :math:`\bar Z` K x K, D = diag(n_1..n_K); ``reduced=False`` solves the same
-    program over the full K x N logit matrix with unit weights), with :math:`\ell` the CE or the
-    halved squared error of :mod:`ufm.objectives`, b fixed to 0 for ``bias='none'`` and unpenalized
-    for ``bias='free'``. Recovers (W, H) by the balanced SVD factorization and certifies that the
-    UFM objective of the recovered configuration equals the convex optimum (module docstring for the
-    derivation, the rank condition and the symmetry reduction).
+    (:math:`\bar Z` K x K, D = diag(n_1..n_K); by default restricted without loss to matrices
+    invariant under exchanging classes of equal size, ``symmetry='classes'``; ``'samples'`` solves
+    it over all K x K matrices, ``'none'`` over the full K x N logit matrix with unit weights),
+    with :math:`\ell` the CE or the halved squared error of :mod:`ufm.objectives`, b fixed to 0
+    for ``bias='none'`` and unpenalized for ``bias='free'``. Recovers (W, H) by the balanced SVD
+    factorization and certifies that the UFM objective of the recovered configuration equals the
+    convex optimum (module docstring for the derivation, the rank condition and the symmetry
+    reductions).
 
     Parameters
     ----------
@@ -265,7 +355,12 @@ def nuclear_relaxation(
         infimum is not attained).
     solver : {'clarabel', 'scs'}
     reduced : bool
-        Use the within-class symmetry reduction (K x K instead of K x N).
+        False: solve the unreduced K x N program (the same as ``symmetry='none'``).
+    symmetry : {'classes', 'samples', 'none'}, optional
+        Which symmetry reduction to use (module docstring): ``'classes'`` (default; within-class
+        and class-exchange, a 2G x 2G PSD block for G distinct class sizes), ``'samples'``
+        (within-class only, 2K x 2K), ``'none'`` (K x N logits, (K + N) x (K + N)). All give the
+        same optimum; the first is by far the fastest.
     tol : float, optional
         Solver gap/feasibility tolerance (default ``ufm.tolerances.CLARABEL_EPS`` / ``SCS_EPS``).
     allow_lower_bound : bool
@@ -279,7 +374,8 @@ def nuclear_relaxation(
     Raises
     ------
     InvalidParameter
-        lambda_W or lambda_H is 0; or d < rank bound and the relaxation is not tight (the message
+        lambda_W or lambda_H is 0; unknown ``symmetry`` or one contradicting ``reduced=False``; or
+        d < rank bound and the relaxation is not tight (the message
         gives both values), unless ``allow_lower_bound``.
     SolverFailed
         The solver did not reach optimality, or its optimum is not matched by the recovered
@@ -301,13 +397,20 @@ def nuclear_relaxation(
                 f"{name} must be > 0 for a nuclear-norm certificate (with it 0 the infimum is not "
                 f"attained), got {getattr(problem, name)}"
             )
+    symmetry = _resolve_symmetry(reduced, symmetry)
     solver, tol = resolve_tolerance(solver, tol)
     cp = import_cvxpy()
-    program, Zvar, bvar, weights = _program(cp, problem, bool(reduced))
+    if symmetry == "classes":
+        program, recover = _class_program(cp, problem)
+    else:
+        program, recover = _sample_program(cp, problem, symmetry)
     info = solve(program, solver, tol, "nuclear-norm relaxation")
     K, d = problem.K, problem.d
-    Z = np.asarray(Zvar.value, dtype=float)
-    b = np.zeros(K) if bvar is None else np.asarray(bvar.value, dtype=float)
+    Z, b = recover()
+    Z = np.asarray(Z, dtype=float)
+    b = np.zeros(K) if b is None else np.asarray(b, dtype=float)
+    reduced = symmetry != "none"
+    weights = np.asarray(problem.class_sizes if reduced else np.ones(problem.N), dtype=float)
     ratio = float(np.sqrt(problem.lambda_H / problem.lambda_W))
     W, F, S = balanced_factors(Z, weights, d, ratio)
     labels = np.asarray(problem.labels)
@@ -349,7 +452,8 @@ def nuclear_relaxation(
         b=b,
         rank=rank,
         rank_bound=bound,
-        reduced=bool(reduced),
+        reduced=reduced,
+        symmetry=symmetry,
     )
 
 

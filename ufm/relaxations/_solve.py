@@ -57,21 +57,26 @@ def resolve_tolerance(solver: str, tol: float | None) -> tuple[str, float]:
     return solver, SOLVERS[solver] if tol is None else check_positive("tol", tol)
 
 
-#: Clarabel settings for a second attempt after an ``optimal_inaccurate`` ("almost solved") end:
-#: that status comes from inaccurate KKT linear solves near degenerate optima (e.g. Z = 0 of a
-#: nuclear norm), which more static regularization and stricter iterative refinement cure; the
-#: tolerances are unchanged.
-_CLARABEL_RETRY = {
-    "static_regularization_constant": 1e-7,
-    "iterative_refinement_reltol": 1e-14,
-    "iterative_refinement_abstol": 1e-14,
-}
+#: Clarabel settings for further attempts after an ``optimal_inaccurate`` ("almost solved") end,
+#: tried in order; the tolerances are never changed. That status comes from inaccurate KKT linear
+#: solves near degenerate optima (e.g. Z = 0 of a nuclear norm), which more static regularization
+#: and stricter iterative refinement cure, or from the Ruiz equilibration: the scaled residuals
+#: stall while the unscaled ones miss the tolerance (seen on the unreduced K x N nuclear-norm
+#: program, where the sample columns of a class are exact copies), cured by solving unscaled.
+_CLARABEL_RETRIES = (
+    {
+        "static_regularization_constant": 1e-7,
+        "iterative_refinement_reltol": 1e-14,
+        "iterative_refinement_abstol": 1e-14,
+    },
+    {"equilibrate_enable": False},
+)
 
 
-def _options(solver: str, tol: float, retry: bool) -> dict:
+def _options(solver: str, tol: float, retry: dict | None = None) -> dict:
     if solver == "clarabel":
         opts = {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "max_iter": 500}
-        return opts | _CLARABEL_RETRY if retry else opts
+        return opts | (retry or {})
     return {"eps_abs": tol, "eps_rel": tol, "max_iters": SCS_MAX_ITERS}
 
 
@@ -112,9 +117,11 @@ def solve(problem, solver: str, tol: float, what: str) -> SolveInfo:
     cp = import_cvxpy()
     name = solver.upper()
     start = time.perf_counter()
-    raw = _attempt(cp, problem, name, _options(solver, tol, False), what)
-    if solver == "clarabel" and problem.status == cp.OPTIMAL_INACCURATE:
-        raw = _attempt(cp, problem, name, _options(solver, tol, True), what)
+    raw = _attempt(cp, problem, name, _options(solver, tol), what)
+    for retry in _CLARABEL_RETRIES if solver == "clarabel" else ():
+        if problem.status != cp.OPTIMAL_INACCURATE:
+            break
+        raw = _attempt(cp, problem, name, _options(solver, tol, retry), what)
     elapsed = time.perf_counter() - start
     if problem.status != cp.OPTIMAL:
         raise SolverFailed(
