@@ -1,6 +1,8 @@
-"""Shared printing/checking for the proof scripts: every step is an identity or inequality that
-sympy
-verifies exactly; a failed step raises and the script exits non-zero."""
+"""Shared printing/checking for the proof scripts.
+
+Every step is an identity or inequality that sympy verifies exactly; a failed step raises and the
+script exits non-zero.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +22,8 @@ def nonnegative(description: str, expr, *, assumption: str = "") -> None:
     """Check expr >= 0 for all values of its (assumption-carrying) symbols, as sympy decides it.
 
     A symbol named K (number of classes) is replaced by 1 + K_minus_1 with K_minus_1 > 0, which is
-    how
-    the hypothesis K >= 2 (so K - 1 > 0) reaches sympy's sign analysis."""
+    how the hypothesis K >= 2 (so K - 1 > 0) reaches sympy's sign analysis.
+    """
     expr = sp.sympify(expr)
     for symbol in expr.free_symbols:
         if symbol.name == "K":

@@ -1,24 +1,19 @@
 """Global minimizers of the regularized cross-entropy UFM (balanced classes).
 
 Statement (Zhu et al. 2021, NeurIPS, "A geometric analysis of neural collapse with unconstrained
-features", Thm 3.1; derived here, consistent with it). K >= 2 balanced classes of n samples, d >= K
-- 1,
-lambda_W, lambda_H > 0, bias regularized (lambda_b >= 0), free or absent. Let
+features", Thm 3.1; derived here, consistent with it). K >= 2 balanced classes of n samples,
+d >= K - 1, lambda_W, lambda_H > 0, bias regularized (lambda_b >= 0), free or absent. Let
 kappa = K sqrt(n lambda_W lambda_H). If kappa >= 1 the unique global minimizer is W = 0, H = 0
-(value
-log K). If kappa < 1 the global minimizers are w_k = s u_k, h_{k,i} = t u_k, b = beta 1 (beta = 0
-when
-lambda_b > 0) with u_1..u_K a unit simplex ETF, s^2 = rho x*, t^2 = x*/rho, rho = sqrt(n
-lambda_H/lambda_W),
-x* = ((K-1)/K) log((K - (K-1) kappa)/kappa), and the minimal value is g(x*) with
-g(x) = log(1 + (K-1) exp(-K x/(K-1))) + kappa x.
+(value log K). If kappa < 1 the global minimizers are w_k = s u_k, h_{k,i} = t u_k, b = beta 1
+(beta = 0 when lambda_b > 0) with u_1..u_K a unit simplex ETF, s^2 = rho x*, t^2 = x*/rho,
+rho = sqrt(n lambda_H/lambda_W), x* = ((K-1)/K) log((K - (K-1) kappa)/kappa), and the minimal value
+is g(x*) with g(x) = log(1 + (K-1) exp(-K x/(K-1))) + kappa x.
 
 Proof outline: (A) a lower bound valid for every (W, H, b): Jensen twice, Cauchy-Schwarz and AM-GM
 reduce f to g(y) for the scalar y = ||W||_F ||H||_F / (K sqrt n); (B) g is convex, so its minimum
-is x*
-or 0 according to g'(0) = kappa - 1; (C) the ETF configuration attains g(x*): every inequality of
-(A)
-is an equality there, and its gradient vanishes (checked for symbolic K with the P/J algebra).
+is x* or 0 according to g'(0) = kappa - 1; (C) the ETF configuration attains g(x*): every
+inequality of (A) is an equality there, and its gradient vanishes (checked for symbolic K with the
+P/J algebra).
 """
 
 import sympy as sp
@@ -39,10 +34,8 @@ nonnegative(
 )
 identity(
     "CE of a sample of class k: log sum_j e^{z_j - z_k} = log(1 + sum_{j != k} e^{z_j - z_k}); by "
-    "Jensen on "
-    "exp this is >= phi(mean_{j != k}(z_j - z_k)). Bias part of the mean, averaged over balanced "
-    "classes, "
-    "is sum_k sum_{j != k}(b_j - b_k) = 0 (checked for K = 5)",
+    "Jensen on exp this is >= phi(mean_{j != k}(z_j - z_k)). Bias part of the mean, averaged over "
+    "balanced classes, is sum_k sum_{j != k}(b_j - b_k) = 0 (checked for K = 5)",
     sum(sp.Symbol(f"b{j}") - sp.Symbol(f"b{k}") for k in range(5) for j in range(5) if j != k),
     0,
 )
@@ -54,20 +47,19 @@ identity(
 )
 identity(
     "Cauchy-Schwarz and ||W - 1 wbar^T|| <= ||W||, ||M||_F <= ||H||_F / sqrt(n) (Jensen on class "
-    "means): "
-    "the averaged margin is >= -A B/((K-1) sqrt n) = -K y/(K-1) with y = A B/(K sqrt n)",
+    "means): the averaged margin is >= -A B/((K-1) sqrt n) = -K y/(K-1) with y = A B/(K sqrt n)",
     -A * B / ((K - 1) * sp.sqrt(n)),
     -K / (K - 1) * (A * B / (K * sp.sqrt(n))),
 )
 identity(
-    "AM-GM: lambda_W A^2/2 + lambda_H B^2/2 - sqrt(lambda_W lambda_H) A B is a square / 2, hence "
-    ">= 0",
+    "AM-GM: lambda_W A^2/2 + lambda_H B^2/2 - sqrt(lambda_W lambda_H) A B "
+    "is a square / 2, hence >= 0",
     lW * A**2 / 2 + lH * B**2 / 2 - sp.sqrt(lW * lH) * A * B,
     (sp.sqrt(lW) * A - sp.sqrt(lH) * B) ** 2 / 2,
 )
 identity(
-    "sqrt(lambda_W lambda_H) A B = kappa y, so f >= phi(-K y/(K-1)) + kappa y = g(y) (phi "
-    "increasing)",
+    "sqrt(lambda_W lambda_H) A B = kappa y, so f >= phi(-K y/(K-1)) + kappa y = g(y) "
+    "(phi increasing)",
     sp.sqrt(lW * lH) * A * B,
     KAPPA * (A * B / (K * sp.sqrt(n))),
 )
@@ -76,9 +68,8 @@ identity(
 g = sp.log(1 + (K - 1) * sp.exp(-K * x / (K - 1))) + kappa * x
 F = derivation("ce", "free")["objective"]
 identity(
-    "the ETF logits (x for the own class, -x/(K-1) otherwise) give CE = log(1 + "
-    "(K-1)e^{-Kx/(K-1)}) "
-    "(compared through exp, which is injective on the reals)",
+    "the ETF logits (x for the own class, -x/(K-1) otherwise) give "
+    "CE = log(1 + (K-1)e^{-Kx/(K-1)}) (compared through exp, which is injective on the reals)",
     sp.expand(sp.exp(F.subs(KAPPA, kappa) - kappa * x)),
     sp.expand(sp.exp(g - kappa * x)),
 )
@@ -101,8 +92,8 @@ identity(
 regimes = derivation("ce", "free")["regimes"]
 interior = next(r for r in regimes if not r.zero)
 identity(
-    "sympy.solve finds the same root (the one ufm.minimizers uses; compared through exp(K "
-    "x/(K-1)))",
+    "sympy.solve finds the same root (the one ufm.minimizers uses; "
+    "compared through exp(K x/(K-1)))",
     sp.exp(K * interior.solution[x] / (K - 1)),
     sp.exp(K * x_star.subs(kappa, KAPPA) / (K - 1)),
 )
@@ -123,16 +114,15 @@ points = [
     for k, m, a, b in ((2, 1, 2, 3), (3, 7, 3, 3), (5, 2, 4, 2), (10, 50, 5, 4), (12, 3, 6, 6))
 ]
 fact(
-    "ufm.minimizers reports this value: agreement to 40 digits at five rational points with kappa "
-    "< 1",
+    "ufm.minimizers reports this value: agreement to 40 digits at five rational points "
+    "with kappa < 1",
     all(
         abs(sp.N((interior.value - value.subs(kappa, KAPPA)).subs(pt), 50)) < sp.Float(10) ** -40
         and sp.N(KAPPA.subs(pt)) < 1
         for pt in points
     ),
-    "K, n, lambda_W, lambda_H in {(2,1,1e-2,3e-3), (3,7,1e-3,3e-3), (5,2,1e-4,3e-2), "
-    "(10,50,1e-5,3e-4), "
-    "(12,3,1e-6,3e-6)}",
+    "K, n, lambda_W, lambda_H in "
+    "{(2,1,1e-2,3e-3), (3,7,1e-3,3e-3), (5,2,1e-4,3e-2), (10,50,1e-5,3e-4), (12,3,1e-6,3e-6)}",
 )
 identity("at the zero solution the value is log K", g.subs(x, 0), sp.log(K))
 
@@ -149,8 +139,7 @@ p_own = sp.exp(x) / (sp.exp(x) + (K - 1) * sp.exp(-x / (K - 1)))
 Gbar = (PJ.from_IJ(p_own - q, q) - PJ.from_IJ(1, 0)) * (1 / K)
 identity(
     "class-averaged softmax residual (softmax - Y) = -q K P / K: no J part, so grad_b = 0 for any "
-    "lambda_b "
-    "at b = 0 (and for the free bias)",
+    "lambda_b at b = 0 (and for the free bias)",
     Gbar.j,
     0,
 )

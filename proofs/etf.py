@@ -2,10 +2,9 @@
 
 Statement (Papyan, Han & Donoho 2020, PNAS, definition of the simplex ETF). For K >= 2 the matrix
 G = K/(K-1) (I - J/K), J = 1 1^T, is positive semidefinite of rank K - 1 with unit diagonal and
-off-diagonal entries -1/(K-1). Hence K unit vectors m_1..m_K with Gram G exist in R^d iff d >= K -
-1;
-they have equal norms, pairwise cosines -1/(K-1), sum m_k = 0, and their minimal pairwise angle
-arccos(-1/(K-1)) is the largest any K unit vectors can have.
+off-diagonal entries -1/(K-1). Hence K unit vectors m_1..m_K with Gram G exist in R^d iff
+d >= K - 1; they have equal norms, pairwise cosines -1/(K-1), sum m_k = 0, and their minimal
+pairwise angle arccos(-1/(K-1)) is the largest any K unit vectors can have.
 
 Method: matrices a I + b J form a commutative algebra; write them as p P + j J with P = I - J/K
 (P^2 = P, P J = 0, J^2 = K J). Then p is the eigenvalue on 1-perp (multiplicity K - 1) and jK the

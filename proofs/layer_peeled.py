@@ -1,21 +1,17 @@
-"""The balanced norm-constrained layer-peeled model with cross-entropy: optimal value and ETF
-solution.
+"""The balanced norm-constrained layer-peeled model with CE: optimal value and ETF solution.
 
-Statement (Fang, He, Long & Su 2021, PNAS, balanced case; Lu & Steinerberger 2020; Graf et al. 2021;
-derived here, consistent with them). For K >= 2 balanced classes, d >= K - 1, E_W, E_H > 0:
+Statement (Fang, He, Long & Su 2021, PNAS, balanced case; Lu & Steinerberger 2020; Graf et al.
+2021; derived here, consistent with them). For K >= 2 balanced classes, d >= K - 1, E_W, E_H > 0:
 
     min (1/N) sum_{k,i} CE(W h_{k,i}, k)  s.t.  (1/K) sum_k ||w_k||^2 <= E_W,
                                                   (1/K) sum_k (1/n) sum_i ||h_{k,i}||^2 <= E_H
 
-equals log(1 + (K-1) exp(-K sqrt(E_W E_H)/(K-1))), attained by a simplex ETF with ||w_k|| =
-sqrt(E_W)
-and h_{k,i} = sqrt(E_H) w_k/||w_k||.
+equals log(1 + (K-1) exp(-K sqrt(E_W E_H)/(K-1))), attained by a simplex ETF with
+||w_k|| = sqrt(E_W) and h_{k,i} = sqrt(E_H) w_k/||w_k||.
 
-Proof: the Jensen steps of proofs/ce_global_minimizer.py give CE >= phi(-(1/(K-1)) sum_k (w_k -
-wbar).m_k)
-with phi increasing; Cauchy-Schwarz and the constraints bound sum_k (w_k - wbar).m_k <= K sqrt(E_W
-E_H);
-the ETF meets every inequality with equality.
+Proof: the Jensen steps of proofs/ce_global_minimizer.py give
+CE >= phi(-(1/(K-1)) sum_k (w_k - wbar).m_k) with phi increasing; Cauchy-Schwarz and the constraints
+bound sum_k (w_k - wbar).m_k <= K sqrt(E_W E_H); the ETF meets every inequality with equality.
 """
 
 import sympy as sp
@@ -45,9 +41,8 @@ identity(
 s, t = sp.sqrt(E_W), sp.sqrt(E_H)
 own, other = s * t, -s * t / (K - 1)
 identity(
-    "ETF with ||w_k|| = sqrt(E_W), ||h|| = sqrt(E_H): logits s t and -s t/(K-1) give exactly this "
-    "CE "
-    "(compared through exp)",
+    "ETF with ||w_k|| = sqrt(E_W), ||h|| = sqrt(E_H): logits s t and -s t/(K-1) give exactly "
+    "this CE (compared through exp)",
     sp.expand(sp.exp(sp.log(sp.exp(own) + (K - 1) * sp.exp(other)) - own)),
     sp.expand(sp.exp(phi.subs(u, margin))),
 )

@@ -6,9 +6,9 @@ logits (d = K, W0 = I), E = (alpha - beta) I + beta 11^T, and at zero noise
     dx_i/dt = (1/N) sum_j E_{y_i y_j} (e_{y_j} - softmax(x_j)).
 
 Steps: (1) linearize softmax at 0; (2) the drift depends on i only through y_i, so class means obey
-a closed linear ODE; (3) for balanced classes it decouples along 1 and the simplex directions e_k -
-1/K; (4) solve in closed form and verify by substitution; (5) read off the phase transition. Run:
-``python proofs/le_ode.py`` (prints each step and "verified").
+a closed linear ODE; (3) for balanced classes it decouples along 1 and the simplex directions
+e_k - 1/K; (4) solve in closed form and verify by substitution; (5) read off the phase transition.
+Run: ``python proofs/le_ode.py`` (prints each step and "verified").
 """
 
 import sympy as sp
@@ -26,8 +26,8 @@ assert sp.simplify(jac - P / K) == sp.zeros(K, K)
 print("(1) softmax(z) = 1/K + (I - 11^T/K) z / K + O(|z|^2)")
 
 # (2) with n samples per class, (1/N) sum_j E_{k y_j} g_j = (1/K) sum_k' E_{kk'} gbar_k' where
-# gbar_k' is the class-k' mean of g_j = e_k' - 1/K - P x_j / K, which is linear: gbar_k' = e_k' -
-# 1/K - P m_k' / K.
+# gbar_k' is the class-k' mean of g_j = e_k' - 1/K - P x_j / K, which is linear:
+# gbar_k' = e_k' - 1/K - P m_k' / K.
 E = (alpha - beta) * sp.eye(K) + beta * sp.ones(K, K)
 m = [sp.Matrix(sp.symbols(f"m{k}_0:{K}", real=True)) for k in range(K)]
 e = [sp.eye(K)[:, k] for k in range(K)]

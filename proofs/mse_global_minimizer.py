@@ -1,28 +1,26 @@
-"""Global minimizers of the regularized MSE UFM (balanced classes): no bias, free bias, regularized
-bias.
+"""Global minimizers of the regularized MSE UFM (balanced classes): no, free and regularized bias.
 
-Statement (Tirer & Bruna 2022, ICML; Zhou et al. 2022, ICML; derived here, consistent with them; the
-regularized-bias case is derived here). K >= 2 balanced classes of n samples, lambda_W, lambda_H >
-0,
-kappa = K sqrt(n lambda_W lambda_H). Every global minimizer has collapsed features and class logits
-W M = alpha P + gamma J, b = beta 1 with
+Statement (Tirer & Bruna 2022, ICML; Zhou et al. 2022, ICML; derived here, consistent with them;
+the regularized-bias case is derived here). K >= 2 balanced classes of n samples,
+lambda_W, lambda_H > 0, kappa = K sqrt(n lambda_W lambda_H). Every global minimizer has collapsed
+features and class logits W M = alpha P + gamma J, b = beta 1 with
+
 * no bias (d >= K): alpha = K gamma = (1 - kappa)_+ (W M = (1-kappa)_+ I, orthogonal frame), value
   kappa - kappa^2/2 (1/2 if kappa >= 1);
 * free bias (d >= K - 1): alpha = (1 - kappa)_+, gamma = 0, beta = 1/K (simplex ETF), value
   (K-1)/K (kappa - kappa^2/2);
 * regularized bias: alpha = (1 - kappa)_+; gamma = 0, beta = 1/(K(1 + lambda_b)) if
-  kappa >= lambda_b/(1 + lambda_b), else beta = kappa/(K lambda_b), gamma = (1-kappa)/K - kappa/(K
-  lambda_b).
+  kappa >= lambda_b/(1 + lambda_b), else beta = kappa/(K lambda_b),
+  gamma = (1-kappa)/K - kappa/(K lambda_b).
+
 W = 0, H = 0 iff kappa >= 1 in all three.
 
 Proof outline: (A) lambda_W/2 ||W||^2 + lambda_H/2 ||H||^2 >= sqrt(lambda_W lambda_H) ||W H||_*,
-with
-equality for a balanced factorization, turns the problem into a convex one in Z = W H (and b) whose
-minimizer, by the symmetry of balanced classes and convexity, may be averaged into the form
-Z = (alpha P + gamma J) Y, b = beta 1; (B) on that form the objective is an explicit convex function
-F(alpha, gamma, beta) (computed with the P/J algebra for symbolic K); (C) its KKT conditions,
-solved by
-sympy, give the regimes above.
+with equality for a balanced factorization, turns the problem into a convex one in Z = W H (and b)
+whose minimizer, by the symmetry of balanced classes and convexity, may be averaged into the form
+Z = (alpha P + gamma J) Y, b = beta 1; (B) on that form the objective is an explicit convex
+function F(alpha, gamma, beta) (computed with the P/J algebra for symbolic K); (C) its KKT
+conditions, solved by sympy, give the regimes above.
 """
 
 import sympy as sp
@@ -45,8 +43,7 @@ rho = sp.sqrt(n * lH / lW)
 sigma = sp.Symbol("sigma", positive=True)
 identity(
     "equality for W = rho^{1/2} F, M = rho^{-1/2} F^T (F F^T = Zbar, eigenvalue sigma): "
-    "lambda_W/2 rho "
-    "sigma + n lambda_H/2 sigma/rho = sqrt(n lambda_W lambda_H) sigma",
+    "lambda_W/2 rho sigma + n lambda_H/2 sigma/rho = sqrt(n lambda_W lambda_H) sigma",
     lW / 2 * rho * sigma + n * lH / 2 * sigma / rho,
     sp.sqrt(n * lW * lH) * sigma,
 )
@@ -57,9 +54,8 @@ identity(
     2 * sp.eye(4),
 )
 identity(
-    "1_K 1_N^T = J Y and I = P + J/K (K = 4, n = 2), so every symmetric point is (alpha P + gamma "
-    "J) Y + "
-    "beta 1 1^T",
+    "1_K 1_N^T = J Y and I = P + J/K (K = 4, n = 2), so every symmetric point is "
+    "(alpha P + gamma J) Y + beta 1 1^T",
     sp.ones(4, 8),
     sp.ones(4, 4) * Y4,
 )
@@ -81,9 +77,8 @@ identity(
     data.subs(K, 4),
 )
 identity(
-    "regularizer sqrt(lambda_W lambda_H)||Zbar Y||_* = sqrt(n lambda_W lambda_H)(alpha (K-1) + "
-    "gamma K) = "
-    "kappa/K ||Zbar||_*",
+    "regularizer sqrt(lambda_W lambda_H)||Zbar Y||_* = "
+    "sqrt(n lambda_W lambda_H)(alpha (K-1) + gamma K) = kappa/K ||Zbar||_*",
     sp.sqrt(lW * lH) * sp.sqrt(n) * logit.nuclear(),
     KAPPA / K * logit.nuclear(),
 )
@@ -136,8 +131,8 @@ identity(
     1 / (K * (1 + lb)),
 )
 identity(
-    "its gamma multiplier is kappa - lambda_b/(1 + lambda_b): gamma = 0 iff kappa >= lambda_b/(1 "
-    "+ lambda_b)",
+    "its gamma multiplier is kappa - lambda_b/(1 + lambda_b): "
+    "gamma = 0 iff kappa >= lambda_b/(1 + lambda_b)",
     reg_plain.conditions[-1],
     KAPPA - lb / (1 + lb),
 )

@@ -1,15 +1,17 @@
-"""NC2 + NC3 imply NC4: a self-dual classifier on equinorm centred means decides by the nearest mean.
+"""NC2 + NC3 imply NC4: a self-dual classifier on equinorm centred means picks the nearest mean.
 
 Statement (derived here; consistent with Papyan, Han & Donoho 2020, PNAS, where NC4 is observed to
 follow from NC1-NC3). Let mu_1..mu_K be class means with global mean mu_G and centred means
-mu~_k = mu_k - mu_G of equal norm (NC2), and let the classifier be self-dual (NC3): w_k = c mu~_k with
-c > 0 and b_k = -c <mu~_k, mu_G> (+ any constant). Then for every feature vector h and classes j, k
+mu~_k = mu_k - mu_G of equal norm (NC2), and let the classifier be self-dual (NC3):
+w_k = c mu~_k with c > 0 and b_k = -c <mu~_k, mu_G> (+ any constant). Then for every feature
+vector h and classes j, k
 
     (W h + b)_j - (W h + b)_k = (c/2) (||h - mu_k||^2 - ||h - mu_j||^2),
 
-so argmax_k (W h + b)_k = argmin_k ||h - mu_k||: the classifier is the nearest-class-centre rule (NC4).
-NC1 is what makes the decision *stable*: with vanishing within-class variability every training feature
-sits at its class mean, at distance 0 from it and at least min_{j != k} ||mu_j - mu_k|| from the others.
+so argmax_k (W h + b)_k = argmin_k ||h - mu_k||: the classifier is the nearest-class-centre rule
+(NC4). NC1 is what makes the decision *stable*: with vanishing within-class variability every
+training feature sits at its class mean, at distance 0 from it and at least
+min_{j != k} ||mu_j - mu_k|| from the others.
 """
 
 import sympy as sp

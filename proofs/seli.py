@@ -1,10 +1,10 @@
 """SELI reduces to the simplex ETF for balanced classes.
 
 Statement (Thrampoulidis et al. 2022, NeurIPS, "Imbalance trouble"; derived here, consistent with
-it).
-The SELI geometry of class sizes n_1..n_K has W W^T = (P D P)^{1/2} and class-mean Gram
-M^T M = D^{-1/2} (D^{1/2} P D^{1/2})^{1/2} D^{-1/2} (D = diag(n_k), P = I - J/K). For balanced sizes
-D = n I both are multiples of P, i.e. of the simplex ETF Gram K/(K-1) P: SELI is Neural Collapse.
+it). The SELI geometry of class sizes n_1..n_K has W W^T = (P D P)^{1/2} and class-mean Gram
+M^T M = D^{-1/2} (D^{1/2} P D^{1/2})^{1/2} D^{-1/2} (D = diag(n_k), P = I - J/K). For balanced
+sizes D = n I both are multiples of P, i.e. of the simplex ETF Gram K/(K-1) P: SELI is Neural
+Collapse.
 """
 
 import numpy as np

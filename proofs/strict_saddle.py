@@ -1,22 +1,23 @@
 """Strict saddles of the regularized UFM: the origin and the sub-frame critical points (sympy).
 
-Claim (issue 6, item 10): every critical point of the regularized UFM that is not a global minimizer
+Claim: every critical point of the regularized UFM that is not a global minimizer
 has a direction of negative curvature (Zhu et al. 2021, CE, stated for d > K; Zhou et al. 2022,
 MSE). This script derives, exactly, the two families that ``ufm.landscape.critical_points`` builds:
 
-1. the origin W = 0, H = 0 (with its stationary bias). Its Hessian has the (W, H) block [[lambda_W
-   I, C], [C^T, lambda_H I]] whose cross term C has the singular values of G0 = dL/dZ at the origin;
-   each singular value sigma gives the eigenvalues (lambda_W + lambda_H)/2 +- sqrt(((lambda_W -
-   lambda_H)/2)^2 + sigma^2), negative iff sigma^2 > lambda_W lambda_H. For balanced classes
-   sigma_max = 1/(K sqrt(n)) in every loss and bias mode, so the origin is a strict saddle iff kappa
-   = K sqrt(n lambda_W lambda_H) < 1: the threshold where the negative curvature disappears.
+1. the origin W = 0, H = 0 (with its stationary bias). Its Hessian has the (W, H) block
+   [[lambda_W I, C], [C^T, lambda_H I]] whose cross term C has the singular values of G0 = dL/dZ at
+   the origin; each singular value sigma gives the eigenvalues
+   (lambda_W + lambda_H)/2 +- sqrt(((lambda_W - lambda_H)/2)^2 + sigma^2), negative iff
+   sigma^2 > lambda_W lambda_H. For balanced classes sigma_max = 1/(K sqrt(n)) in every loss and
+   bias mode, so the origin is a strict saddle iff kappa = K sqrt(n lambda_W lambda_H) < 1: the
+   threshold where the negative curvature disappears.
 2. sub-frames for MSE without bias: W = a E U^T, class means c U E^T with W Hbar = (1 - kappa) P_S,
    a critical point that is not global, with the same negative curvature as the origin.
-3. the reduced CE equation 1 - (p_own - p_other) = kappa for the CE sub-simplex, which has a root s
-   > 0 exactly when kappa < 1.
+3. the reduced CE equation 1 - (p_own - p_other) = kappa for the CE sub-simplex, which has a root
+   s > 0 exactly when kappa < 1.
 
-Derived here; consistent with Zhu et al. (2021) and Zhou et al. (2022). Run: ``python
-proofs/strict_saddle.py``.
+Derived here; consistent with Zhu et al. (2021) and Zhou et al. (2022). Run:
+``python proofs/strict_saddle.py``.
 """
 
 from __future__ import annotations

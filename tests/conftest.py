@@ -1,5 +1,8 @@
-"""Shared test settings: hypothesis is derandomized (reproducible in CI) and has no per-example deadline
-(numba compilation and solver calls make first examples slow)."""
+"""Shared test settings.
+
+Hypothesis is derandomized (reproducible in CI) and has no per-example deadline (numba compilation
+and solver calls make first examples slow).
+"""
 
 from hypothesis import HealthCheck, settings
 

@@ -43,8 +43,8 @@ REQUIRED = {
 }
 
 
-def test_catalogue_lists_the_ten_claims_with_their_routes():
-    """Property: the catalogue holds at least the issue's claims, each with the routes that apply."""
+def test_catalogue_lists_the_issue_claims_with_their_routes():
+    """Property: the catalogue has at least the issue's claims, each with the routes that apply."""
     claims = {c.id: c for c in list_claims()}
     for claim_id, routes in REQUIRED.items():
         assert claim_id in claims
@@ -105,8 +105,15 @@ def test_cli_check_json_has_one_object_per_claim_and_route(capsys):
         ("seli.max-margin", r) for r in ("symbolic", "convex")
     }
     for c in data["checks"]:
-        assert set(c) >= {"claim", "citation", "route", "points", "worst_deviation", "tolerance",
-                          "verdict"}  # fmt: skip
+        assert set(c) >= {
+            "claim",
+            "citation",
+            "route",
+            "points",
+            "worst_deviation",
+            "tolerance",
+            "verdict",
+        }
 
 
 def test_user_claim_in_a_few_lines():
@@ -119,19 +126,26 @@ def test_user_claim_in_a_few_lines():
         statement="The columns of a simplex ETF sum to zero.",
         domain=Domain({"K": IntRange(2, 12)}, description="K >= 2"),
         predict=lambda p: 0.0,
-        routes={"symbolic": Route("symbolic", lambda p: float(np.abs(simplex_etf(p["K"]).sum(axis=1)).max()),
-                                  tol.FLOAT)},  # fmt: skip
+        routes={
+            "symbolic": Route(
+                "symbolic",
+                lambda p: float(np.abs(simplex_etf(p["K"]).sum(axis=1)).max()),
+                tol.FLOAT,
+            )
+        },
     )
     (row,) = check(claims=[claim], points=5)
     assert row.ok and row.points == 5
 
 
 def test_unknown_claim_and_bad_route_are_refused():
-    """Property: an unknown id or a route keyed by the wrong kind is refused with a clear message."""
+    """Property: an unknown id or a route keyed by a wrong kind is refused with a clear message."""
     with pytest.raises(InvalidParameter, match="unknown claim 'nope'"):
         check(["nope"])
     with pytest.raises(InvalidParameter, match="route key"):
-        Claim("x", "c", "s", Domain({}), lambda p: 0, {"convex": Route("dynamic", lambda p: 0, 0.0)})
+        Claim(
+            "x", "c", "s", Domain({}), lambda p: 0, {"convex": Route("dynamic", lambda p: 0, 0.0)}
+        )
     with pytest.raises(InvalidParameter, match="tolerance"):
         Route("symbolic", lambda p: 0, float("nan"))
 

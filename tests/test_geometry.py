@@ -51,8 +51,7 @@ def test_exact_etf_identities_K_2_to_30(K):
 @given(sizes, st.integers(0, 2**32 - 1))
 def test_float_etf_rotated(Kd, seed):
     """Property: the float ETF, rotated by any seeded orthogonal matrix, satisfies every identity
-    within
-    FLOAT and has the exact Gram matrix."""
+    within FLOAT and has the exact Gram matrix."""
     K, d = Kd
     M = simplex_etf(K, d, seed=seed)
     assert M.shape == (d, K) and M.dtype == np.float64
@@ -71,8 +70,7 @@ def test_float_matches_exact(Kd):
 @given(st.integers(2, 12), st.integers(0, 2**32 - 1))
 def test_no_frame_beats_the_etf_angle(K, seed):
     """Property: K random unit vectors in any dimension never have a larger minimal pairwise angle
-    than
-    arccos(-1/(K-1)), the ETF's."""
+    than arccos(-1/(K-1)), the ETF's."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((rng.integers(1, K + 3), K))
     X /= np.linalg.norm(X, axis=0)
@@ -80,9 +78,8 @@ def test_no_frame_beats_the_etf_angle(K, seed):
 
 
 def test_non_etf_frames_are_rejected_exactly():
-    """Property: the verdicts separate: an orthogonal frame has unit norms but not the ETF Gram,
-    and a
-    perturbed exact ETF fails exactly (no tolerance involved)."""
+    """Property: the verdicts separate: an orthogonal frame has unit norms but not the ETF Gram, and
+    a perturbed exact ETF fails exactly (no tolerance involved)."""
     verdicts = is_simplex_etf(orthogonal_frame(4, exact=True))
     assert verdicts["unit_norm"] and verdicts["equinorm"]
     assert not verdicts["gram"] and not verdicts["centered"] and not verdicts["rank"]
@@ -132,9 +129,8 @@ def test_refusals(call, match):
 
 @given(st.lists(st.integers(1, 30), min_size=2, max_size=8), st.integers(0, 1000))
 def test_seli_geometry(class_sizes, seed):
-    """Property: SELI interpolates the simplex-encoded labels (W H = Z_hat), its factors are the
-    SVD of
-    Z_hat (singular values agree with numpy's), W W^T = (P D P)^{1/2} and
+    """Property: SELI interpolates the simplex-encoded labels (W H = Z_hat), its factors are the SVD
+    of Z_hat (singular values agree with numpy's), W W^T = (P D P)^{1/2} and
     D^{1/2} M^T M D^{1/2} = (D^{1/2} P D^{1/2})^{1/2}; the rotated realization keeps W H."""
     S = seli(class_sizes)
     K = len(class_sizes)

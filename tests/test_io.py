@@ -182,3 +182,19 @@ def test_unwritable_destinations(tmp_path):
     with pytest.raises(InvalidParameter, match="cannot write"):
         config.save(target)
     assert os.listdir(target) == [] and sorted(os.listdir(tmp_path)) == ["dir.npz"]
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    """Property: a new file gets 0666 less the umask (not a temporary file's 0600), and a replaced
+    file keeps its mode."""
+    import os
+    import stat
+
+    config = make_config(seed=0)
+    path = config.save(tmp_path / "c.npz")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    path.chmod(0o640)
+    config.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

@@ -67,8 +67,8 @@ def _args(problem, cf, W=None, H=None, b=None):
 
 def _relative_gradient(problem, W, H, b) -> float:
     """||grad f|| / (1 + ||grad of the regularizer||): at a stationary point the data gradient
-    cancels
-    the regularizer's, so this measures the cancellation relative to the size of what cancels."""
+    cancels the regularizer's, so this measures the cancellation relative to the size of what
+    cancels."""
     g = gradient(problem, W, H, b)
     bb = np.zeros(problem.K) if b is None else b
     reg = np.sqrt(
@@ -82,8 +82,7 @@ def _relative_gradient(problem, W, H, b) -> float:
 @given(problems())
 def test_stationary_and_value(problem):
     """Property: at the closed form the relative gradient norm is <= STATIONARY, the objective
-    equals
-    the formula's value, and W = 0, H = 0 exactly when kappa >= 1."""
+    equals the formula's value, and W = 0, H = 0 exactly when kappa >= 1."""
     cf = global_minimizer(problem)
     assert _relative_gradient(*_args(problem, cf)) <= STATIONARY
     assert relative_deviation(objective(*_args(problem, cf)), cf.objective) <= FLOAT
@@ -101,8 +100,7 @@ def test_stationary_and_value(problem):
 @given(problems(), st.integers(0, 2**32 - 1))
 def test_perturbations_never_lower(problem, seed):
     """Property: random perturbations of every size (1e-3 to 1 times the solution's scale) never
-    lower
-    the objective (beyond float64 rounding, FLOAT relative)."""
+    lower the objective (beyond float64 rounding, FLOAT relative)."""
     cf = global_minimizer(problem)
     f_star = cf.objective
     rng = np.random.default_rng(seed)
@@ -233,8 +231,7 @@ def test_refusals(kwargs, match):
 
 def test_expressions_and_latex():
     """Property: every result carries sympy expressions for kappa, the scales and the value, and
-    prints
-    them as LaTeX."""
+    prints them as LaTeX."""
     cf = global_minimizer(
         Problem(loss="ce", K=3, d=2, n=2, lambda_W=1e-3, lambda_H=1e-3, bias="free")
     )

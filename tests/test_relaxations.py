@@ -718,3 +718,29 @@ def test_cli_minority_json_and_plot(tmp_path):
     assert len(data["minority_cosine"]) == len(data["ratios"]) == 4
     assert data["threshold"] is not None and data["threshold_accuracy"] <= 0.01
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_angle_and_symmetry_options():
+    """Property: `ufm relax angle --json` reports t = -1/(K-1); `ufm relax nuclear --symmetry` and
+    `ufm relax lpm --symmetry none` give the default forms' optimum."""
+    out = _run(["relax", "angle", "--K", "4", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert relative_deviation(data["t"], -1.0 / 3.0) <= CONVEX_CLARABEL
+    assert np.shape(data["G"]) == (4, 4)
+    base = ["relax", "nuclear", "--loss", "mse", "--bias", "free", "--K", "4", "--d", "4"]
+    base += ["--class-sizes", "2,2,1,1", "--lambda-w", "0.01", "--lambda-h", "0.01", "--json"]
+    values = {}
+    for sym in ("classes", "samples", "none"):
+        out = _run([*base, "--symmetry", sym])
+        assert out.exit_code == 0, out.output
+        data = json.loads(out.output)
+        assert data["symmetry"] == sym
+        values[sym] = data["objective"]
+    assert relative_deviation(values["samples"], values["classes"]) <= CONVEX_CLARABEL
+    assert relative_deviation(values["none"], values["classes"]) <= CONVEX_CLARABEL
+    lpm = ["relax", "lpm", "--K", "3", "--class-sizes", "4,4,1", "--energy-w", "1"]
+    lpm += ["--energy-h", "1", "--json"]
+    full = json.loads(_run([*lpm, "--symmetry", "none"]).output)
+    reduced = json.loads(_run(lpm).output)
+    assert relative_deviation(reduced["objective"], full["objective"]) <= CONVEX_CLARABEL

@@ -7,8 +7,8 @@ Public API (small on purpose; submodules hold the rest):
 * :func:`nc_metrics` - NC1-NC4 of a configuration, with named conventions (:class:`Conventions`);
 * :class:`Configuration`, :func:`load` - configurations and their ``.npz`` files.
 
-Heavy submodules (``minimizers`` uses sympy, ``relaxations`` cvxpy, ``dynamics`` numba) are imported on
-first attribute access, so ``import ufm`` stays fast.
+Heavy submodules (``minimizers`` uses sympy, ``relaxations`` cvxpy, ``dynamics`` numba) are imported
+on first attribute access, so ``import ufm`` stays fast.
 """
 
 from __future__ import annotations
@@ -29,7 +29,15 @@ from .metrics import Conventions, nc_metrics
 from .objectives import gradient, objective
 from .problem import Problem
 
-_LAZY_SUBMODULES = ("geometry", "minimizers", "relaxations", "dynamics", "claims", "landscape", "plot")
+_LAZY_SUBMODULES = (
+    "geometry",
+    "minimizers",
+    "relaxations",
+    "dynamics",
+    "claims",
+    "landscape",
+    "plot",
+)
 
 __all__ = [
     "__version__",

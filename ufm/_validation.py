@@ -1,5 +1,8 @@
-"""Argument checks shared by every public entry point; each raises InvalidParameter with a message that
-names the argument, the rule and the value received."""
+"""Argument checks shared by every public entry point.
+
+Each raises InvalidParameter with a message that names the argument, the rule and the value
+received.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,9 @@ def check_positive(name: str, value) -> float:
 def check_choice(name: str, value, choices) -> str:
     """Return ``value`` if it is one of ``choices``."""
     if value not in choices:
-        raise InvalidParameter(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        raise InvalidParameter(
+            f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}"
+        )
     return value
 
 
@@ -50,8 +55,12 @@ def check_matrix(name: str, value, shape: tuple[int | None, ...]) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameter(f"{name} must be a real array of shape {_fmt(shape)}: {exc}") from None
-    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        raise InvalidParameter(
+            f"{name} must be a real array of shape {_fmt(shape)}: {exc}"
+        ) from None
+    if arr.ndim != len(shape) or any(
+        s is not None and s != a for s, a in zip(shape, arr.shape, strict=True)
+    ):
         raise InvalidParameter(f"{name} must have shape {_fmt(shape)}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
@@ -72,7 +81,9 @@ def check_labels(labels, N: int, K: int) -> np.ndarray:
         )
     counts = np.bincount(labels, minlength=K)
     if np.any(counts == 0):
-        raise InvalidParameter(f"every class needs at least one sample; empty: {np.flatnonzero(counts == 0).tolist()}")
+        raise InvalidParameter(
+            f"every class needs at least one sample; empty: {np.flatnonzero(counts == 0).tolist()}"
+        )
     return labels
 
 

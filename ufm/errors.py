@@ -1,7 +1,7 @@
 """Exceptions raised by ufm.
 
-Every message names the argument (or file field), the rule it broke, and the value received, so that the
-caller knows what to change: ``lambda_W must be finite and >= 0, got -0.1``.
+Every message names the argument (or file field), the rule it broke, and the value received, so that
+the caller knows what to change: ``lambda_W must be finite and >= 0, got -0.1``.
 """
 
 from __future__ import annotations

@@ -14,19 +14,16 @@ directions (class means, or classifier rows transposed). :math:`\mathbf 1` is th
 * SELI (Thrampoulidis et al. 2022 [4]_): for class sizes :math:`n_1..n_K` the simplex-encoded label
   matrix :math:`\hat Z = P Y` (Y the K x N one-hot labels) with SVD :math:`\hat Z = U\Lambda V^\top`
   determines :math:`W = U\Lambda^{1/2}`, :math:`H = \Lambda^{1/2}V^\top` (up to a rotation of
-  feature
-  space), so :math:`WW^\top = (\hat Z\hat Z^\top)^{1/2}`, :math:`H^\top H = (\hat Z^\top\hat
-  Z)^{1/2}`
-  and :math:`WH = \hat Z`.
+  feature space), so :math:`WW^\top = (\hat Z\hat Z^\top)^{1/2}`,
+  :math:`H^\top H = (\hat Z^\top\hat Z)^{1/2}` and :math:`WH = \hat Z`.
 
 Exact frames are sympy matrices with entries in closed form (square roots of rationals, no floats):
 the ``d = K - 1`` ETF is built from the Helmert basis of :math:`\mathbf 1^\perp`, the ``d >= K``
-ETF is
-:math:`\sqrt{K/(K-1)}\,P` padded with zero rows.
+ETF is :math:`\sqrt{K/(K-1)}\,P` padded with zero rows.
 
-The ``is_*``/``has_*`` predicates return an exact verdict for sympy input (``simplify(lhs - rhs) ==
-0``)
-and a float verdict within :data:`ufm.tolerances.FLOAT` for float input.
+The ``is_*``/``has_*`` predicates return an exact verdict for sympy input
+(``simplify(lhs - rhs) == 0``) and a float verdict within :data:`ufm.tolerances.FLOAT` for float
+input.
 
 References
 ----------
@@ -90,11 +87,12 @@ def _check_dims(K, d, minimum_d: int, what: str) -> tuple[int, int]:
 
 
 def helmert_basis(K: int, *, exact: bool = False) -> Frame:
-    r"""Orthonormal basis of :math:`\mathbf 1^\perp\subset\mathbb R^K`, as the rows of a (K-1) x K
-    matrix E.
+    r"""Orthonormal basis of :math:`\mathbf 1^\perp\subset\mathbb R^K`, as the rows of a matrix E.
 
-    .. math:: E_{j,i} = \frac{1}{\sqrt{j(j+1)}}\ (i < j),\quad E_{j,j} =
-    \frac{-j}{\sqrt{j(j+1)}},\quad
+    E is (K-1) x K, with
+
+    .. math:: E_{j,i} = \frac{1}{\sqrt{j(j+1)}}\ (i < j),\quad
+              E_{j,j} = \frac{-j}{\sqrt{j(j+1)}},\quad
               E_{j,i} = 0\ (i > j),\qquad j = 1..K-1,
 
     so :math:`EE^\top = I_{K-1}`, :math:`E\mathbf 1 = 0` and :math:`E^\top E = P = I - J/K`.
@@ -152,13 +150,11 @@ def _finish(M: Frame, d: int, exact: bool, seed) -> Frame:
 
 
 def simplex_etf(K: int, d: int | None = None, *, exact: bool = False, seed=None) -> Frame:
-    r"""A d x K simplex equiangular tight frame: unit columns with :math:`M^\top M =
-    \frac{K}{K-1}P`.
+    r"""A d x K simplex equiangular tight frame: unit columns, :math:`M^\top M = \frac{K}{K-1}P`.
 
     For d = K - 1 the columns are :math:`\sqrt{K/(K-1)}` times the columns of the Helmert basis E
     (:func:`helmert_basis`); for d >= K they are :math:`\sqrt{K/(K-1)}\,(e_k - \mathbf 1/K)` padded
-    with
-    zero rows. Both have exactly the Gram matrix above, since :math:`E^\top E = P = P^\top P`.
+    with zero rows. Both have exactly the Gram matrix above, since :math:`E^\top E = P = P^\top P`.
 
     Parameters
     ----------
@@ -212,8 +208,9 @@ def orthogonal_frame(K: int, d: int | None = None, *, exact: bool = False, seed=
 
 
 def etf_gram(K: int, *, exact: bool = True) -> Frame:
-    r"""The Gram matrix of a unit simplex ETF, :math:`G = \frac{K}{K-1}\bigl(I - \frac1K J\bigr)`,
-    K x K.
+    r"""The K x K Gram matrix of a unit simplex ETF.
+
+    .. math:: G = \frac{K}{K-1}\bigl(I - \frac1K J\bigr)
 
     ``exact=True`` (default) returns a sympy Matrix with rational entries, else float64.
 
@@ -240,10 +237,8 @@ def etf_max_min_angle(K) -> sp.Expr:
     r"""The largest possible minimal pairwise angle among K unit vectors, :math:`\arccos(-1/(K-1))`.
 
     Any K unit vectors satisfy :math:`0 \le \|\sum_k m_k\|^2 = K + \sum_{i\ne j}\cos\theta_{ij}`,
-    so the
-    mean, hence the largest, pairwise cosine is at least :math:`-1/(K-1)`; the simplex ETF attains
-    it
-    with equality in every pair (``proofs/etf.py``).
+    so the mean, hence the largest, pairwise cosine is at least :math:`-1/(K-1)`; the simplex ETF
+    attains it with equality in every pair (``proofs/etf.py``).
     """
     return sp.acos(etf_cosine(K))
 
@@ -254,14 +249,17 @@ def gram(M: Frame) -> Frame:
 
 
 #: Decimal digits for the exact-zero test's numeric screen: a sum of a few radicals of rationals
-#: with
-#: small denominators that is not zero is far larger than 10**-EXACT_DIGITS.
+#: with small denominators that is not zero is far larger than the screen's threshold
+#: 10**-(_SCREEN_DIGITS // 2).
 _SCREEN_DIGITS = 40
 
 
 def _exact_zero(e: sp.Expr) -> bool:
-    """Exact verdict ``e == 0``: expansion settles sums of radicals (sympy keeps them canonical); a
-    high-precision numeric screen proves a number nonzero; only the rest goes to ``simplify``."""
+    """Exact verdict ``e == 0``.
+
+    Expansion settles sums of radicals (sympy keeps them canonical); a high-precision numeric screen
+    proves a number nonzero; only the rest goes to ``simplify``.
+    """
     e = sp.expand(e)
     if e == 0:
         return True
@@ -323,8 +321,7 @@ def has_equal_cosines(M: Frame, cosine=None) -> bool:
     r"""Every pair of distinct columns has cosine ``cosine`` (default :math:`-1/(K-1)`).
 
     Cosines are compared in the form :math:`\langle m_i, m_j\rangle - c\,\|m_i\|\|m_j\| = 0`, which
-    is exact
-    for sympy input. Zero columns make the cosine undefined, so the verdict is False.
+    is exact for sympy input. Zero columns make the cosine undefined, so the verdict is False.
     """
     M = _frame(M)
     K = M.shape[1]
@@ -356,8 +353,7 @@ def frame_rank(M: Frame) -> int:
     M = _frame(M)
     if isinstance(M, sp.MatrixBase):
         # rank M = rank M^T M; the Gram of a radical frame is usually rational, where elimination
-        # over
-        # the field QQ is exact and fast (general symbolic elimination is not).
+        # over the field QQ is exact and fast (general symbolic elimination is not).
         G = gram(M).applyfunc(sp.expand)
         if all(e.is_Rational for e in G):
             return DomainMatrix.from_Matrix(G).convert_to(QQ).rank()
@@ -388,9 +384,8 @@ def is_simplex_etf(M: Frame) -> dict[str, bool]:
     -------
     dict
         ``unit_norm``, ``equinorm``, ``gram`` (:func:`has_etf_gram`), ``equal_cosines``,
-        ``centered``,
-        ``rank`` (rank == K - 1) and ``max_min_angle`` (the minimal pairwise angle equals
-        :func:`etf_max_min_angle`).
+        ``centered``, ``rank`` (rank == K - 1) and ``max_min_angle`` (the minimal pairwise angle
+        equals :func:`etf_max_min_angle`).
     """
     M = _frame(M)
     K = M.shape[1]
@@ -461,8 +456,7 @@ class SELI:
         return np.repeat(np.arange(self.K), self.class_sizes)
 
     def realize(self, d: int, seed=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(W, H, M) embedded in dimension d >= K - 1 (zero padding), optionally randomly
-        rotated."""
+        """(W, H, M) embedded in R^d, d >= K - 1 (zero padding), optionally randomly rotated."""
         d = check_int("d", d, 1)
         if d < self.K - 1:
             raise InvalidParameter(
@@ -485,8 +479,7 @@ def seli(class_sizes) -> SELI:
     here). Hence :math:`WW^\top = (PDP)^{1/2}` and the class-mean Gram
     :math:`M^\top M = D^{-1/2}(D^{1/2}PD^{1/2})^{1/2}D^{-1/2}`. For balanced sizes n,
     :math:`PDP = nP` and :math:`(PDP)^{1/2} = \sqrt n P`: both Grams are multiples of the simplex
-    ETF Gram
-    (:func:`etf_gram`).
+    ETF Gram (:func:`etf_gram`).
 
     Parameters
     ----------
@@ -514,8 +507,7 @@ def seli(class_sizes) -> SELI:
     P = np.eye(K) - 1.0 / K
     root_n = np.sqrt(np.asarray(sizes, dtype=float))
     U, s, Vt_class = np.linalg.svd(P * root_n, full_matrices=False)
-    # P D^{1/2} has rank K - 1 exactly (its kernel is spanned by D^{-1/2} 1): drop the zero
-    # singular pair.
+    # P D^{1/2} has rank K - 1 exactly (its kernel is spanned by D^{-1/2} 1): drop the zero pair
     U, s, Vt_class = U[:, : K - 1], s[: K - 1], Vt_class[: K - 1]
     Vt = (Vt_class / root_n) @ Y
     W = U * np.sqrt(s)
@@ -537,11 +529,10 @@ def seli(class_sizes) -> SELI:
 
 
 def plot_frame(M: np.ndarray, path, *, title: str) -> None:
-    """Draw the columns of a frame M (d x K, d <= 3) as arrows from the origin and write a PNG
-    atomically.
+    """Draw the columns of a frame M (d x K, d <= 3) as arrows from the origin, into a PNG file.
 
-    K = 3 in the plane and K = 4 in space are the pictures of the simplex ETF (triangle,
-    tetrahedron).
+    The file is written atomically. K = 3 in the plane and K = 4 in space are the pictures of the
+    simplex ETF (triangle, tetrahedron).
 
     Raises
     ------

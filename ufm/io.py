@@ -15,13 +15,13 @@ entry           dtype/shape  meaning
 ==============  ===========  ===============================================================
 
 ``metadata`` keys: ``schema`` (``"ufm.configuration"``), ``schema_version`` (1), ``ufm_version``,
-``problem`` (:meth:`ufm.Problem.to_dict`, or ``null`` for models outside the regularized UFM, e.g. the
-norm-constrained layer-peeled model), ``conventions`` (:meth:`ufm.metrics.Conventions.to_dict`),
-``produced_by`` (object: ``method`` and its ``parameters``), ``created`` (UTC, ISO 8601), and ``extra``
-(free-form object for the producer's own fields).
+``problem`` (:meth:`ufm.Problem.to_dict`, or ``null`` for models outside the regularized UFM, e.g.
+the norm-constrained layer-peeled model), ``conventions`` (:meth:`ufm.metrics.Conventions.to_dict`),
+``produced_by`` (object: ``method`` and its ``parameters``), ``created`` (UTC, ISO 8601), and
+``extra`` (free-form object for the producer's own fields).
 
-Writes are atomic: the archive goes to a temporary file in the destination folder, is flushed to disk and
-then renamed over the destination, so an interrupted save leaves the old file intact.
+Writes are atomic: the archive goes to a temporary file in the destination folder, is flushed to
+disk and then renamed over the destination, so an interrupted save leaves the old file intact.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class Configuration:
     conventions : Conventions, optional
         How metrics of this configuration are to be measured (default :class:`Conventions`).
     metadata : dict, optional
-        ``produced_by`` (``{"method": ..., "parameters": {...}}``) and ``extra``; must be JSON-serializable.
+        ``produced_by`` (``{"method": ..., "parameters": {...}}``) and ``extra``; must be
+        JSON-serializable.
 
     Raises
     ------
@@ -91,7 +92,9 @@ class Configuration:
         b = np.zeros(K) if b is None else check_matrix("b", b, (K,))
         if problem is not None:
             if not isinstance(problem, Problem):
-                raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
+                raise InvalidParameter(
+                    f"problem must be a ufm.Problem, got {type(problem).__name__}"
+                )
             if (problem.K, problem.d, problem.N) != (K, d, H.shape[1]):
                 raise InvalidParameter(
                     f"arrays have K={K}, d={d}, N={H.shape[1]} but the problem has "
@@ -102,21 +105,29 @@ class Configuration:
             if labels is None:
                 labels = problem.labels
             elif not np.array_equal(labels, problem.labels):
-                raise InvalidParameter("labels differ from the problem's (columns of H grouped by class)")
+                raise InvalidParameter(
+                    "labels differ from the problem's (columns of H grouped by class)"
+                )
         elif labels is None:
             raise InvalidParameter("labels are required when no problem is given")
         labels = check_labels(np.asarray(labels), H.shape[1], K).astype(np.int64)
         conventions = Conventions() if conventions is None else conventions
         if not isinstance(conventions, Conventions):
-            raise InvalidParameter(f"conventions must be ufm.metrics.Conventions, got {type(conventions).__name__}")
+            raise InvalidParameter(
+                f"conventions must be ufm.metrics.Conventions, got {type(conventions).__name__}"
+            )
         metadata = dict(metadata or {})
         unknown = set(metadata) - {"produced_by", "extra"}
         if unknown:
-            raise InvalidParameter(f"metadata accepts only 'produced_by' and 'extra', got {sorted(unknown)}")
+            raise InvalidParameter(
+                f"metadata accepts only 'produced_by' and 'extra', got {sorted(unknown)}"
+            )
         try:
             json.dumps(metadata, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise InvalidParameter(f"metadata must be JSON-serializable without NaN: {exc}") from None
+            raise InvalidParameter(
+                f"metadata must be JSON-serializable without NaN: {exc}"
+            ) from None
         for name, value in (("W", W), ("H", H), ("b", b), ("labels", labels)):
             value.setflags(write=False)
             object.__setattr__(self, name, value)
@@ -151,7 +162,9 @@ class Configuration:
     def objective(self) -> float:
         """:func:`ufm.objective` of the problem; raises if the configuration has no problem."""
         if self.problem is None:
-            raise InvalidParameter("this configuration has no regularized-UFM problem, so no objective")
+            raise InvalidParameter(
+                "this configuration has no regularized-UFM problem, so no objective"
+            )
         from .objectives import objective
 
         return objective(self.problem, self.W, self.H, self.b if self.problem.has_bias else None)
@@ -190,9 +203,11 @@ class Configuration:
 
 
 def atomic_write(path, write) -> None:
-    """Call ``write(binary_file)`` on a temporary file beside ``path``, then rename it over ``path``.
+    """Call ``write(binary_file)`` on a temporary file beside ``path``; rename it over ``path``.
 
-    The rename is atomic on POSIX, so readers see either the old file or the complete new one.
+    The rename is atomic on POSIX, so readers see either the old file or the complete new one. The
+    new file keeps the mode of the file it replaces, or gets the default mode (0666 less the umask)
+    that an ordinary ``open`` would give it, not the private 0600 of a temporary file.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -207,6 +222,7 @@ def atomic_write(path, write) -> None:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+            os.fchmod(fh.fileno(), _mode_for(path))
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -215,15 +231,25 @@ def atomic_write(path, write) -> None:
         raise
 
 
+def _mode_for(path: Path) -> int:
+    """Permission bits for a file at ``path``: those of the file it replaces, else 0666 & ~umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def load(path) -> Configuration:
     """Read a configuration written by :meth:`Configuration.save`, validating everything.
 
     Raises
     ------
     InvalidFile
-        If the file is missing, not a complete ``.npz`` archive, lacks an entry, has an entry of the wrong
-        dtype or shape, non-finite numbers, or metadata that does not follow the schema; the message names
-        the file and what is wrong.
+        If the file is missing, not a complete ``.npz`` archive, lacks an entry, has an entry of the
+        wrong dtype or shape, non-finite numbers, or metadata that does not follow the schema; the
+        message names the file and what is wrong.
     """
     path = Path(path)
     where = f"{str(path)!r}"
@@ -233,12 +259,16 @@ def load(path) -> Configuration:
         with np.load(path, allow_pickle=False) as archive:
             missing = [name for name in _ARRAYS if name not in archive.files]
             if missing:
-                raise InvalidFile(f"{where}: missing entries {missing} (a ufm configuration has {list(_ARRAYS)})")
+                raise InvalidFile(
+                    f"{where}: missing entries {missing} (a ufm configuration has {list(_ARRAYS)})"
+                )
             arrays = {name: archive[name] for name in _ARRAYS}
     except UFMError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
-        raise InvalidFile(f"{where}: not a readable .npz archive (truncated or corrupt?): {exc}") from None
+        raise InvalidFile(
+            f"{where}: not a readable .npz archive (truncated or corrupt?): {exc}"
+        ) from None
     meta_arr = arrays["metadata"]
     if meta_arr.shape != () or meta_arr.dtype.kind != "U":
         raise InvalidFile(f"{where}: 'metadata' must be a JSON string, got dtype {meta_arr.dtype}")

@@ -13,9 +13,10 @@ direction :math:`V = (\Delta W, \Delta H, \Delta b)` is
           + \lambda_H\|\Delta H\|_F^2 + \lambda_b\|\Delta b\|^2,
 
 where :math:`\Delta Z = \Delta W H + W\Delta H + \Delta b\mathbf 1^\top`, :math:`G = \nabla L(Z)`
-and :math:`\nabla^2 L(Z)[\Delta Z]` has columns :math:`\frac1N(\operatorname{diag}(p_i) -
-p_ip_i^\top)\Delta z_i` (CE, :math:`p_i = \mathrm{softmax}(z_i)`) or :math:`\frac1N\Delta Z` (MSE).
-The middle term, the cross term of the bilinearity, is the only source of negative curvature.
+and :math:`\nabla^2 L(Z)[\Delta Z]` has columns
+:math:`\frac1N(\operatorname{diag}(p_i) - p_ip_i^\top)\Delta z_i` (CE,
+:math:`p_i = \mathrm{softmax}(z_i)`) or :math:`\frac1N\Delta Z` (MSE). The middle term, the cross
+term of the bilinearity, is the only source of negative curvature.
 
 Variables are flattened by :func:`pack`: ``x = [W.ravel(), H.ravel(), b]`` (row-major; b omitted for
 ``bias='none'``), so P = Kd + dN (+ K).
@@ -73,8 +74,7 @@ __all__ = [
 #: problems use ARPACK on the matrix-free Hessian-vector product.
 DENSE_MAX = 2000
 
-#: ARPACK relative accuracy: far below NEGATIVE_CURVATURE, so the sign of a small eigenvalue is
-#: reliable.
+#: ARPACK relative accuracy, far below NEGATIVE_CURVATURE: a small eigenvalue's sign is reliable.
 _ARPACK_TOL = 1e-12
 
 
@@ -226,8 +226,7 @@ def hessian(problem: Problem, W, H, b=None) -> np.ndarray:
 
     where C (and its transpose) is the W-H cross term of the bilinearity, :math:`G = \nabla L(Z)`,
     and :math:`\nabla^2 L(Z)` is block diagonal over samples:
-    :math:`\frac1N(\operatorname{diag}(p_i)
-    - p_ip_i^\top)` for CE, :math:`\frac1N I_K` for MSE.
+    :math:`\frac1N(\operatorname{diag}(p_i) - p_ip_i^\top)` for CE, :math:`\frac1N I_K` for MSE.
 
     Parameters
     ----------
@@ -302,8 +301,8 @@ def extreme_eigenpairs(problem: Problem, W, H, b=None, k: int = 1, dense: bool |
     Returns
     -------
     ExtremeEigenpairs
-        ``smallest`` (k,), ``smallest_vectors`` (P, k), ``largest`` (k,), ``largest_vectors`` (P,
-        k), eigenvalues ascending.
+        ``smallest`` (k,), ``smallest_vectors`` (P, k), ``largest`` (k,), ``largest_vectors``
+        (P, k), eigenvalues ascending.
 
     Raises
     ------
@@ -350,10 +349,10 @@ def extreme_eigenpairs(problem: Problem, W, H, b=None, k: int = 1, dense: bool |
 def escape_direction(problem: Problem, W, H, b=None) -> tuple[float, Direction]:
     r"""The most negative curvature and its unit direction: :math:`(\lambda_{\min}, v)`.
 
-    Along v, :math:`f(x + tv) = f(x) + t\langle\nabla f, v\rangle + \tfrac{t^2}{2}\lambda_{\min} +
-    O(t^3)`; at a critical point with :math:`\lambda_{\min} < 0` a step along :math:`\pm v`
-    decreases f. If :math:`\lambda_{\min} \ge 0` there is no escape direction and v is merely the
-    eigenvector.
+    Along v,
+    :math:`f(x + tv) = f(x) + t\langle\nabla f, v\rangle + \tfrac{t^2}{2}\lambda_{\min} + O(t^3)`;
+    at a critical point with :math:`\lambda_{\min} < 0` a step along :math:`\pm v` decreases f. If
+    :math:`\lambda_{\min} \ge 0` there is no escape direction and v is merely the eigenvector.
 
     Returns
     -------
@@ -415,9 +414,10 @@ def classify_critical_point(
 def _optimal_bias(problem: Problem, Zbar: np.ndarray) -> np.ndarray:
     r"""Stationary bias for collapsed logits Zbar (K x K, column k shared by class k).
 
-    Solves :math:`\sum_k \pi_k \nabla\mathcal L(\bar z_k + b, k) + \lambda_b b = 0` (:math:`\pi_k =
-    n_k/N`), the gradient of a convex function of b: closed form for MSE, damped Newton for CE
-    (mean-zero gauge for ``bias='free'``, where b is determined up to a multiple of 1).
+    Solves :math:`\sum_k \pi_k \nabla\mathcal L(\bar z_k + b, k) + \lambda_b b = 0`
+    (:math:`\pi_k = n_k/N`), the gradient of a convex function of b: closed form for MSE, damped
+    Newton for CE. For ``bias='free'`` b is determined up to a multiple of 1 and the mean-zero
+    gauge is returned.
     """
     K = problem.K
     pi = np.asarray(problem.class_sizes, dtype=float) / problem.N
@@ -520,9 +520,9 @@ def critical_points(problem: Problem) -> list[CriticalPoint]:
       when free, b_0 = 0 for balanced classes; MSE: :math:`b_0 = \pi/(1 + \lambda_b)`, i.e. 1/K when
       free; none: 0). Its Hessian spectrum is :func:`origin_spectrum`: a strict saddle iff
       :math:`\sigma_{\max}(G_0) > \sqrt{\lambda_W\lambda_H}`, i.e. :math:`\kappa < 1` for balanced
-      classes, and the global minimizer otherwise (convex relaxation :math:`\min_Z L(Z) +
-      \sqrt{\lambda_W\lambda_H}\|Z\|_*` is optimal at Z = 0 iff :math:`\|G_0\|_2 \le
-      \sqrt{\lambda_W\lambda_H}`).
+      classes, and the global minimizer otherwise (convex relaxation
+      :math:`\min_Z L(Z) + \sqrt{\lambda_W\lambda_H}\|Z\|_*` is optimal at Z = 0 iff
+      :math:`\|G_0\|_2 \le \sqrt{\lambda_W\lambda_H}`).
     * ``subframe-m`` (balanced, :math:`\kappa < 1`, :math:`\lambda_W, \lambda_H > 0`): collapsed
       points :math:`W = aEU^\top`, :math:`\bar H = cUE^\top` (class means), where E (K x r) is an
       orthonormal basis of a subspace V of class space built on the first m classes, U the first r
@@ -533,8 +533,9 @@ def critical_points(problem: Problem) -> list[CriticalPoint]:
 
       - MSE, ``bias='none'``: V = span{e_1..e_m}, m = 1..K-1, and :math:`a c = 1 - \kappa`, so
         :math:`W\bar H = (1-\kappa)P_V`: the orthogonal frame of m classes.
-      - MSE with a bias: V = {v supported on the first m classes, sum v = 0}, m = 2..K-1, :math:`a c
-        = 1 - \kappa` and :math:`b = \mathbf 1/(K(1+\lambda_b))`: a simplex ETF of m classes.
+      - MSE with a bias: V = {v supported on the first m classes, sum v = 0}, m = 2..K-1,
+        :math:`a c = 1 - \kappa` and :math:`b = \mathbf 1/(K(1+\lambda_b))`: a simplex ETF of m
+        classes.
       - CE: the same V, :math:`a c = s` with s > 0 the root of the reduced stationarity equation
         :math:`1 - (p_{\text{own}} - p_{\text{other}}) = \kappa` (the softmax probabilities of the
         own and another sub-simplex class at the logits :math:`sP_V + b\mathbf 1^\top`, b the
@@ -551,16 +552,16 @@ def critical_points(problem: Problem) -> list[CriticalPoint]:
     Returns
     -------
     list of CriticalPoint
-        ``(name, W, H, b)``; the origin first. Sub-frames are omitted when they do not exist (kappa
-        >= 1, a zero lambda, imbalanced classes) or when their rank is not below d.
+        ``(name, W, H, b)``; the origin first. Sub-frames are omitted when they do not exist
+        (kappa >= 1, a zero lambda, imbalanced classes) or when their rank is not below d.
 
     Raises
     ------
     InvalidParameter
         If ``problem`` is not a Problem.
     NotConverged
-        If a constructed point's gradient exceeds :data:`ufm.tolerances.STATIONARY` (a bug, never
-        expected).
+        If a constructed point's gradient exceeds :data:`ufm.tolerances.STATIONARY` (a bug,
+        never expected).
     """
     if not isinstance(problem, Problem):
         raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
@@ -612,8 +613,9 @@ def origin_spectrum(problem: Problem) -> np.ndarray:
     At W = 0, H = 0 the Jacobian of Z in (W, H) vanishes, so the Hessian splits into a (W, H) block
     :math:`\begin{pmatrix}\lambda_W I & C\\ C^\top & \lambda_H I\end{pmatrix}` whose cross term C
     has the singular values :math:`\sigma_1..\sigma_K` of :math:`G_0 = \nabla L(b_0\mathbf 1^\top)`
-    (K x N), each repeated d times, and a b block :math:`\sum_k\pi_k(\operatorname{diag}p - pp^\top)
-    + \lambda_b I` (CE, p = softmax(b_0)) or :math:`(1 + \lambda_b) I` (MSE). Hence the eigenvalues
+    (K x N), each repeated d times, and a b block
+    :math:`\sum_k\pi_k(\operatorname{diag}p - pp^\top) + \lambda_b I` (CE, p = softmax(b_0)) or
+    :math:`(1 + \lambda_b) I` (MSE). Hence the eigenvalues
 
     .. math:: \frac{\lambda_W+\lambda_H}{2} \pm \sqrt{\Bigl(\frac{\lambda_W-\lambda_H}{2}\Bigr)^2
               + \sigma_i^2}\ (\times d\ \text{each}),\quad \lambda_H\ (\times d(N-K)),

@@ -1,39 +1,39 @@
 r"""Neural Collapse metrics NC1-NC4, in one numpy module.
 
-Notation: labels y_i in 0..K-1; class means :math:`\mu_k` (d-vectors, the columns of M, d x K); global mean
-:math:`\mu_G`; centred means :math:`\tilde\mu_k = \mu_k - \mu_G` (columns of :math:`\tilde M`); classifier rows
-:math:`w_k` (rows of W, K x d); bias b.
+Notation: labels y_i in 0..K-1; class means :math:`\mu_k` (d-vectors, the columns of M, d x K);
+global mean :math:`\mu_G`; centred means :math:`\tilde\mu_k = \mu_k - \mu_G` (columns of
+:math:`\tilde M`); classifier rows :math:`w_k` (rows of W, K x d); bias b.
 
 .. math::
-   \Sigma_W = \frac{1}{N - K\,\delta}\sum_{k}\sum_{i: y_i = k}(h_i - \mu_k)(h_i - \mu_k)^\top, \qquad
-   \Sigma_B = \frac1K\sum_k \tilde\mu_k\tilde\mu_k^\top
+   \Sigma_W = \frac{1}{N - K\,\delta}\sum_{k}\sum_{i: y_i = k}(h_i - \mu_k)(h_i - \mu_k)^\top,
+   \qquad \Sigma_B = \frac1K\sum_k \tilde\mu_k\tilde\mu_k^\top
 
 with :math:`\delta = 0` for ``variance='biased'`` (the default, Papyan et al. 2020 [1]_) and 1 for
 ``'unbiased'``.
 
-Conventions (each a field of :class:`Conventions`; the default reproduces Papyan et al. [1]_ where they
-define the quantity):
+Conventions (each a field of :class:`Conventions`; the default reproduces Papyan et al. [1]_ where
+they define the quantity):
 
-=================  ==================  =====================================================================
-field              default             meaning / alternatives
-=================  ==================  =====================================================================
-global_mean        ``'weighted'``      mean of all samples; ``'unweighted'``: mean of the class means
-                                       (equal for balanced classes)
-nc1_divide_by_K    ``True``            NC1 = tr(Sigma_W Sigma_B^+)/K [1]_; ``False`` drops the 1/K
-variance           ``'biased'``        1/n variances; ``'unbiased'``: 1/(n-1) (CDNV) and 1/(N-K) (Sigma_W)
-nc3_squared        ``False``           NC3 (Papyan form) as a norm; ``True``: squared, as in [1]_, Fig. 5
-nc4_bias           ``True``            the classifier decision is argmax(W h + b); ``False`` ignores b
-nc4_as             ``'mismatch'``      fraction of samples where classifier and nearest class mean
-                                       disagree; ``'agreement'``: one minus that
-=================  ==================  =====================================================================
+===============  ==============  ===================================================================
+field            default         meaning / alternatives
+===============  ==============  ===================================================================
+global_mean      ``'weighted'``  mean of all samples; ``'unweighted'``: mean of the class means
+                                 (equal for balanced classes)
+nc1_divide_by_K  ``True``        NC1 = tr(Sigma_W Sigma_B^+)/K [1]_; ``False`` drops the 1/K
+variance         ``'biased'``    1/n variances; ``'unbiased'``: 1/(n-1) (CDNV), 1/(N-K) (Sigma_W)
+nc3_squared      ``False``       NC3 (Papyan form) as a norm; ``True``: squared, as in [1]_, Fig. 5
+nc4_bias         ``True``        the classifier decision is argmax(W h + b); ``False`` ignores b
+nc4_as           ``'mismatch'``  fraction of samples where classifier and nearest class mean
+                                 disagree; ``'agreement'``: one minus that
+===============  ==============  ===================================================================
 
-Sigma_B^+ is formed in float64 from the SVD of :math:`\tilde M` truncated to rank min(K-1, d) (the rank of
-Sigma_B, since the weighted centred means sum to zero) and to singular values above
-``RANK_RTOL * s_max``: a naive pseudo-inverse of a near-singular Sigma_B is what makes published NC1 values
-negative.
+Sigma_B^+ is formed in float64 from the SVD of :math:`\tilde M` truncated to rank min(K-1, d) (the
+rank of Sigma_B, since the weighted centred means sum to zero) and to singular values above
+``RANK_RTOL * s_max``: a naive pseudo-inverse of a near-singular Sigma_B is what makes published NC1
+values negative.
 
-A metric whose denominator vanishes (all class means equal, W = 0, a zero-norm class mean) is undefined;
-it is returned as ``None`` (JSON ``null``), never as NaN or as a misleading 0.
+A metric whose denominator vanishes (all class means equal, W = 0, a zero-norm class mean) is
+undefined; it is returned as ``None`` (JSON ``null``), never as NaN or as a misleading 0.
 
 References
 ----------
@@ -56,9 +56,9 @@ from .errors import InvalidParameter
 
 __all__ = ["Conventions", "nc_metrics", "feature_metrics", "METRIC_KEYS", "class_means"]
 
-#: Relative singular-value cut for Sigma_B^+, and the threshold (relative to the largest entry of the array
-#: it comes from) under which a norm counts as zero: some 10^4 ulps, far above the float64 rounding of
-#: means and Gram entries, far below any spread a real configuration has.
+#: Relative singular-value cut for Sigma_B^+, and the threshold (relative to the largest entry of
+#: the array it comes from) under which a norm counts as zero: some 10^4 ulps, far above the
+#: float64 rounding of means and Gram entries, far below any spread a real configuration has.
 RANK_RTOL = 1e-12
 
 #: Keys of :func:`nc_metrics`, in display order.
@@ -121,7 +121,7 @@ def _etf_gram(K: int) -> np.ndarray:
 
 
 def _zero(A: np.ndarray) -> float:
-    """The size under which a norm of a quantity built linearly from A counts as zero (scale-free)."""
+    """Size under which a norm of a quantity built linearly from A counts as zero (scale-free)."""
     return RANK_RTOL * float(np.abs(A).max(initial=0.0))
 
 
@@ -136,7 +136,7 @@ def _ratio(num: float, den: float, zero: float) -> float | None:
 
 
 def _gram_distance(G: np.ndarray, target: np.ndarray, zero: float) -> float | None:
-    """||G/||G||_F - target||_F; ``zero`` bounds the norm of the factors (G is quadratic in them)."""
+    """||G/||G||_F - target||_F; ``zero`` bounds the factors' norm (G is quadratic in them)."""
     norm = np.linalg.norm(G)
     return None if norm <= zero**2 else float(np.linalg.norm(G / norm - target))
 
@@ -145,7 +145,9 @@ def _frame_stats(V: np.ndarray, zero: float) -> dict[str, float | None]:
     """Equinorm, equiangularity and max-angle of the K columns of V (d x K)."""
     K = V.shape[1]
     norms = np.linalg.norm(V, axis=0)
-    out: dict[str, float | None] = {"equinorm": _ratio(float(norms.std()), float(norms.mean()), zero)}
+    out: dict[str, float | None] = {
+        "equinorm": _ratio(float(norms.std()), float(norms.mean()), zero)
+    }
     if norms.min() <= zero:
         out["equiangularity"] = out["max_angle"] = None
         return out
@@ -164,12 +166,21 @@ def class_means(H: np.ndarray, labels: np.ndarray, K: int) -> tuple[np.ndarray, 
     return M / counts, counts
 
 
+def _centred(M: np.ndarray, counts: np.ndarray, conv: Conventions) -> np.ndarray:
+    """Class means minus the global mean of the chosen convention (d x K)."""
+    weights = (
+        counts / counts.sum()
+        if conv.global_mean == "weighted"
+        else np.full(M.shape[1], 1 / M.shape[1])
+    )
+    return M - (M @ weights)[:, None]
+
+
 def _features(H: np.ndarray, labels: np.ndarray, K: int, conv: Conventions):
     """Everything the feature metrics need: means, centred means, within-class residuals."""
     M, counts = class_means(H, labels, K)
     N = H.shape[1]
-    mu_G = M @ (counts / N) if conv.global_mean == "weighted" else M.mean(axis=1)
-    Mc = M - mu_G[:, None]
+    Mc = _centred(M, counts, conv)
     R = H - M[:, labels]
     scatter = np.bincount(labels, weights=np.einsum("ij,ij->j", R, R), minlength=K)
     delta = 1 if conv.variance == "unbiased" else 0
@@ -187,11 +198,12 @@ def feature_metrics(H, labels, K: int | None = None, **conventions) -> dict[str,
     .. math::
        \mathrm{NC1} = \tfrac1K\operatorname{tr}(\Sigma_W\Sigma_B^+), \qquad
        \text{trace ratio} = \operatorname{tr}\Sigma_W / \operatorname{tr}\Sigma_B, \qquad
-       \mathrm{CDNV} = \operatorname*{avg}_{k<k'}\frac{\sigma_k^2 + \sigma_{k'}^2}{2\|\mu_k - \mu_{k'}\|^2}
+       \mathrm{CDNV} = \operatorname*{avg}_{k<k'}
+       \frac{\sigma_k^2 + \sigma_{k'}^2}{2\|\mu_k - \mu_{k'}\|^2}
 
-    with :math:`\sigma_k^2 = \frac{1}{n_k - \delta}\sum_{i:y_i=k}\|h_i - \mu_k\|^2` (Galanti et al. [2]_).
-    The NC2 keys for the means are those of :func:`nc_metrics`. Use this for models without a classifier
-    (e.g. the locally elastic SDE, whose features are logits).
+    with :math:`\sigma_k^2 = \frac{1}{n_k - \delta}\sum_{i:y_i=k}\|h_i - \mu_k\|^2` (Galanti et al.
+    [2]_). The NC2 keys for the means are those of :func:`nc_metrics`. Use this for models without a
+    classifier (e.g. the locally elastic SDE, whose features are logits).
 
     Parameters
     ----------
@@ -216,14 +228,14 @@ def feature_metrics(H, labels, K: int | None = None, **conventions) -> dict[str,
     if K < 2:
         raise InvalidParameter(f"NC metrics need K >= 2 classes, got K={K}")
     labels = check_labels(labels, H.shape[1], K)
-    # every feature metric is invariant to scaling H; rescaling to max |H| = 1 keeps squares of tiny
-    # features (e.g. a run converging to the zero solution) from underflowing to 0/0
+    # every feature metric is invariant to scaling H; rescaling to max |H| = 1 keeps squares of
+    # tiny features (e.g. a run converging to the zero solution) from underflowing to 0/0
     H = _unit_scale(H)
     M, Mc, R, scatter, counts, dof_W, dof_k = _features(H, labels, K, conv)
     zero = _zero(H)
     U, s, _ = np.linalg.svd(Mc, full_matrices=False)
     keep = s > RANK_RTOL * s[0]
-    keep[min(K - 1, H.shape[0]):] = False
+    keep[min(K - 1, H.shape[0]) :] = False
     out: dict[str, float | None] = {}
     if s[0] <= zero:
         out["nc1"] = None
@@ -233,7 +245,9 @@ def feature_metrics(H, labels, K: int | None = None, **conventions) -> dict[str,
         quad = np.sum(proj * proj, axis=1) / dof_W
         nc1 = float(np.sum(K * quad / s[keep] ** 2))
         out["nc1"] = nc1 / K if conv.nc1_divide_by_K else nc1
-    out["nc1_trace_ratio"] = _ratio(float(scatter.sum()) / dof_W, float(np.sum(Mc * Mc)) / K, zero**2)
+    out["nc1_trace_ratio"] = _ratio(
+        float(scatter.sum()) / dof_W, float(np.sum(Mc * Mc)) / K, zero**2
+    )
     var = scatter / dof_k
     iu, ju = np.triu_indices(K, 1)
     dist2 = np.sum((M[:, iu] - M[:, ju]) ** 2, axis=0)
@@ -253,16 +267,18 @@ def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
 
     Besides :func:`feature_metrics` (NC1, NC2 of the means):
 
-    * NC2 of the classifier rows: equinorm std/mean of :math:`\|w_k\|`; equiangularity std of the pairwise
-      cosines; max-angle :math:`\operatorname{avg}_{k<k'}|\cos(w_k,w_{k'}) + 1/(K-1)|` [1]_;
-    * Gram distances [3]_: ``etf_distance_*`` :math:`= \|G/\|G\|_F - (I - \mathbf 1\mathbf 1^\top/K)/\sqrt{K-1}\|_F`
-      and ``of_distance_*`` :math:`= \|G/\|G\|_F - I/\sqrt K\|_F`, with :math:`G = WW^\top` for the classifiers,
+    * NC2 of the classifier rows: equinorm std/mean of :math:`\|w_k\|`; equiangularity std of the
+      pairwise cosines; max-angle
+      :math:`\operatorname{avg}_{k<k'}|\cos(w_k,w_{k'}) + 1/(K-1)|` [1]_;
+    * Gram distances [3]_: ``etf_distance_*``
+      :math:`= \|G/\|G\|_F - (I - \mathbf 1\mathbf 1^\top/K)/\sqrt{K-1}\|_F` and ``of_distance_*``
+      :math:`= \|G/\|G\|_F - I/\sqrt K\|_F`, with :math:`G = WW^\top` for the classifiers,
       :math:`G = \tilde M^\top\tilde M` (centred means) for the ETF distance of the means and
-      :math:`G = M^\top M` (uncentred: the orthogonal frame of the bias-free MSE model is not centred) for the
-      orthogonal-frame distance of the means;
+      :math:`G = M^\top M` (uncentred: the orthogonal frame of the bias-free MSE model is not
+      centred) for the orthogonal-frame distance of the means;
     * NC3: ``nc3_papyan`` :math:`= \|W^\top/\|W\|_F - \tilde M/\|\tilde M\|_F\|_F` (squared if
-      ``nc3_squared``) [1]_ and ``nc3_zhu`` :math:`= \|W\tilde M/\|W\tilde M\|_F - (I - \mathbf 1\mathbf
-      1^\top/K)/\sqrt{K-1}\|_F` [3]_;
+      ``nc3_squared``) [1]_ and ``nc3_zhu``
+      :math:`= \|W\tilde M/\|W\tilde M\|_F - (I - \mathbf 1\mathbf 1^\top/K)/\sqrt{K-1}\|_F` [3]_;
     * NC4: fraction of samples whose decision :math:`\arg\max_k (Wh + b)_k` differs from
       :math:`\arg\min_k\|h - \mu_k\|` (``nc4_as='agreement'`` reports one minus it) [1]_.
 
@@ -283,8 +299,8 @@ def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
     Raises
     ------
     InvalidParameter
-        Shapes that do not match, non-finite entries, labels outside 0..K-1, an empty class, an unknown
-        convention.
+        Shapes that do not match, non-finite entries, labels outside 0..K-1, an empty class, an
+        unknown convention.
 
     Examples
     --------
@@ -302,10 +318,7 @@ def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
     out = feature_metrics(H, labels, K, **conventions)
     labels = np.asarray(labels)
     Ws, Hs = _unit_scale(W), _unit_scale(H)  # the classifier metrics are scale-free as well
-    M, _ = class_means(Hs, labels, K)
-    N = H.shape[1]
-    mu_G = M @ (np.bincount(labels, minlength=K) / N) if conv.global_mean == "weighted" else M.mean(axis=1)
-    Mc = M - mu_G[:, None]
+    Mc = _centred(*class_means(Hs, labels, K), conv)
     zero_W, zero_H = _zero(Ws), _zero(Hs)
     for key, value in _frame_stats(Ws.T, zero_W).items():
         out[f"{key}_classifiers"] = value

@@ -1,26 +1,24 @@
-r"""Closed-form global minimizers of the regularized UFM and of the layer-peeled model, derived by
-sympy.
+r"""Closed-form global minimizers of the regularized UFM and of the layer-peeled model, by sympy.
 
-Notation: K classes of n samples each (balanced), N = nK, feature dimension d; W is K x d, H is d x
-N
-(columns grouped by class), b has length K; M (d x K) holds the class means. :math:`J = \mathbf
-1\mathbf
-1^\top` and :math:`P = I - J/K` (K x K). The objectives are those of :mod:`ufm.objectives`.
+Notation: K classes of n samples each (balanced), N = nK, feature dimension d; W is K x d, H is
+d x N (columns grouped by class), b has length K; M (d x K) holds the class means.
+:math:`J = \mathbf 1\mathbf 1^\top` and :math:`P = I - J/K` (K x K). The objectives are those of
+:mod:`ufm.objectives`.
 
 Every case is reduced to a few scalars (derived here; consistent with the papers cited):
 
 * all minimizers are *collapsed*: :math:`h_{k,i} = m_k`, so :math:`WH = \bar Z Y` with the K x K
-  class-logit matrix :math:`\bar Z = WM`, and, by the symmetry of balanced classes, :math:`\bar Z =
-  \alpha P + \gamma J`, :math:`b = \beta\mathbf 1`;
+  class-logit matrix :math:`\bar Z = WM`, and, by the symmetry of balanced classes,
+  :math:`\bar Z = \alpha P + \gamma J`, :math:`b = \beta\mathbf 1`;
 * the regularizer is bounded below by the nuclear norm (Srebro et al.; the "nuclear-norm fact" of
-  LITERATURE.md): :math:`\frac{\lambda_W}2\|W\|_F^2 + \frac{\lambda_H}2\|H\|_F^2 \ge \sqrt{\lambda_W
-  \lambda_H}\|WH\|_* = \sqrt{n\lambda_W\lambda_H}\,\|\bar Z\|_*`, with equality for the balanced
-  factorization :math:`W = \rho^{1/2}F`, :math:`M = \rho^{-1/2}F^\top`, :math:`\bar Z = FF^\top`,
-  :math:`\rho = \sqrt{n\lambda_H/\lambda_W}`;
+  LITERATURE.md):
+  :math:`\frac{\lambda_W}2\|W\|_F^2 + \frac{\lambda_H}2\|H\|_F^2
+  \ge \sqrt{\lambda_W\lambda_H}\|WH\|_* = \sqrt{n\lambda_W\lambda_H}\,\|\bar Z\|_*`, with equality
+  for the balanced factorization :math:`W = \rho^{1/2}F`, :math:`M = \rho^{-1/2}F^\top`,
+  :math:`\bar Z = FF^\top`, :math:`\rho = \sqrt{n\lambda_H/\lambda_W}`;
 * for cross-entropy only :math:`x = \alpha (K-1)/K` (the logit margin scale :math:`x = st` of
   :math:`w_k = s u_k`, :math:`h_{k,i} = t u_k`, u the unit simplex ETF) matters, and the objective
-  is
-  :math:`g(x) = \log(1 + (K-1)e^{-Kx/(K-1)}) + \kappa x`.
+  is :math:`g(x) = \log(1 + (K-1)e^{-Kx/(K-1)}) + \kappa x`.
 
 The deciding quantity is :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}`: W = 0, H = 0 is the unique
 global minimizer iff :math:`\kappa \ge 1` (all cases). The reduced convex problems are solved by
@@ -36,9 +34,8 @@ References
    MSE loss: global optimality with unconstrained features", ICML (MSE with and without bias).
 .. [4] Fang, He, Long & Su (2021), "Exploring deep neural networks via layer-peeled model: minority
    collapse in imbalanced training", PNAS (norm-constrained layer-peeled model, balanced case).
-.. [5] Lu & Steinerberger (2020), "Neural collapse with cross-entropy loss"; Graf, Hofer,
-Niethammer &
-   Kwitt (2021), "Dissecting supervised contrastive learning", ICML.
+.. [5] Lu & Steinerberger (2020), "Neural collapse with cross-entropy loss"; Graf, Hofer, Niethammer
+   & Kwitt (2021), "Dissecting supervised contrastive learning", ICML.
 """
 
 from __future__ import annotations
@@ -66,8 +63,7 @@ __all__ = [
 ]
 
 #: The symbols of every derivation: K, n, lambda_W, lambda_H, lambda_b, the CE margin scale x, the
-#: MSE
-#: logit coefficients alpha (on P), gamma (on J) and the bias level beta.
+#: MSE logit coefficients alpha (on P), gamma (on J) and the bias level beta.
 SYMBOLS = {
     name: sp.Symbol(name, positive=True)
     for name in ("K", "n", "lambda_W", "lambda_H", "lambda_b", "E_W", "E_H")
@@ -82,23 +78,24 @@ KAPPA = _K * sp.sqrt(_n * _lW * _lH)
 RHO = sp.sqrt(_n * _lH / _lW)
 
 _CITATIONS = {
-    "ce": "Zhu et al. (2021), NeurIPS, Thm 3.1 (derived here by a Jensen + nuclear-norm lower "
-    "bound)",
-    "mse": "Tirer & Bruna (2022), ICML; Zhou et al. (2022), ICML (derived here by nuclear-norm "
-    "proximal reduction)",
+    "ce": "Zhu et al. (2021), NeurIPS, Thm 3.1 "
+    "(derived here by a Jensen + nuclear-norm lower bound)",
+    "mse": "Tirer & Bruna (2022), ICML; Zhou et al. (2022), ICML "
+    "(derived here by nuclear-norm proximal reduction)",
     "layer-peeled": "Fang et al. (2021), PNAS; Lu & Steinerberger (2020); Graf et al. (2021)",
 }
 
 
 @dataclass(frozen=True)
 class PJ:
-    r"""An element :math:`pP + jJ` of the commutative algebra spanned by :math:`P = I - J/K` and
-    :math:`J = \mathbf 1\mathbf 1^\top` (K x K, K may be a symbol).
+    r"""An element :math:`pP + jJ` of the commutative algebra spanned by P and J (K x K).
+
+    Here :math:`P = I - J/K`, :math:`J = \mathbf 1\mathbf 1^\top` and K may be a symbol.
 
     :math:`P^2 = P`, :math:`PJ = 0`, :math:`J^2 = KJ`; eigenvalues p (multiplicity K - 1, on
     :math:`\mathbf 1^\perp`) and jK (on :math:`\mathbf 1`). This is how statements "for every K" are
-    checked exactly: a K x K matrix of the form :math:`aI + bJ` is ``PJ(a, a + b K)/...`` (see
-    :meth:`from_IJ`).
+    checked exactly: a K x K matrix of the form :math:`aI + bJ` is ``PJ(a, a/K + b)``
+    (:meth:`from_IJ`).
     """
 
     p: sp.Expr
@@ -145,11 +142,10 @@ def _reduced_objective(loss: str, bias: str) -> tuple[sp.Expr, tuple[sp.Symbol, 
     r"""The objective on collapsed symmetric points, as a function of the scale variables.
 
     CE: logits of a class-k sample are :math:`x` (own class) and :math:`-x/(K-1)` (others).
-    MSE: :math:`\frac1{2N}\|(\bar Z - I)Y + \beta\mathbf 1\mathbf 1_N^\top\|_F^2 = \frac1{2K}\|\bar
-    Z + \beta J
-    - I\|_F^2` (since :math:`YY^\top = nI`, :math:`\mathbf 1\mathbf 1_N^\top = JY`), plus the
-    nuclear-norm
-    regularizer :math:`\frac{\kappa}{K}\|\bar Z\|_*` and :math:`\frac{\lambda_b}{2}K\beta^2`.
+    MSE: :math:`\frac1{2N}\|(\bar Z - I)Y + \beta\mathbf 1\mathbf 1_N^\top\|_F^2
+    = \frac1{2K}\|\bar Z + \beta J - I\|_F^2` (since :math:`YY^\top = nI`,
+    :math:`\mathbf 1\mathbf 1_N^\top = JY`), plus the nuclear-norm regularizer
+    :math:`\frac{\kappa}{K}\|\bar Z\|_*` and :math:`\frac{\lambda_b}{2}K\beta^2`.
     """
     if loss == "ce":
         own, other = _x, -_x / (_K - 1)
@@ -168,9 +164,11 @@ def _reduced_objective(loss: str, bias: str) -> tuple[sp.Expr, tuple[sp.Symbol, 
 
 @dataclass(frozen=True)
 class _Regime:
-    """One KKT regime of the reduced problem: which nonnegative scales vanish, the solution in
-    closed
-    form, and the conditions (expressions that must be >= 0) under which it is the minimizer."""
+    """One KKT regime of the reduced problem.
+
+    Which nonnegative scales vanish, the solution in closed form, and the conditions (expressions
+    that must be >= 0) under which it is the minimizer.
+    """
 
     zero: tuple[str, ...]
     solution: dict
@@ -184,11 +182,9 @@ def derivation(loss: str, bias: str) -> dict:
 
     The reduced objective F (see :func:`_reduced_objective`) is convex in its scale variables, with
     nonnegativity constraints on the scales (x, or alpha and gamma). Its KKT points are enumerated:
-    for
-    every set of scales fixed at 0, ``sympy.solve`` solves the stationarity equations of the
-    others; the
-    regime is optimal where the solution is nonnegative and the derivative in each fixed scale is
-    nonnegative (the multiplier). Convexity makes KKT sufficient.
+    for every set of scales fixed at 0, ``sympy.solve`` solves the stationarity equations of the
+    others; the regime is optimal where the solution is nonnegative and the derivative in each fixed
+    scale is nonnegative (the multiplier). Convexity makes KKT sufficient.
 
     Returns
     -------
@@ -218,16 +214,17 @@ def derivation(loss: str, bias: str) -> dict:
 
 
 #: Working precision (decimal digits) of the closed forms before rounding to float64: the
-#: expressions
-#: are evaluated once per call, so 30 digits cost nothing and make the float64 result correctly
-#: rounded.
+#: expressions are evaluated once per call, so 30 digits cost nothing and make the float64 result
+#: correctly rounded.
 _DIGITS = 30
 
 
 def _exact(values: dict) -> dict:
-    """Inputs as exact rationals (the binary value of each float): substituting floats would
-    evaluate
-    at their 53-bit precision and lose the regime decision near the threshold to cancellation."""
+    """Inputs as exact rationals (the binary value of each float).
+
+    Substituting floats would evaluate at their 53-bit precision and lose the regime decision near
+    the threshold to cancellation.
+    """
     return {symbol: sp.Rational(value) for symbol, value in values.items()}
 
 
@@ -236,17 +233,21 @@ def _numeric(expr: sp.Expr, values: dict) -> float:
 
 
 def _holds(condition: sp.Expr, values: dict) -> bool:
-    """condition >= 0 at these numbers; a non-real value (a logarithm of a negative number outside
-    the
-    regime's domain) means the regime does not apply."""
+    """condition >= 0 at these numbers.
+
+    A non-real value (a logarithm of a negative number outside the regime's domain) means the regime
+    does not apply.
+    """
     value = sp.N(condition.subs(values), _DIGITS)
     return bool(value.is_real) and value >= 0
 
 
 def _select(regimes, values: dict) -> _Regime:
-    """The regime whose KKT conditions hold at these numbers. On a boundary two regimes hold and
-    give
-    the same point; the one with more scales fixed at zero is taken, so that it is exactly zero."""
+    """The regime whose KKT conditions hold at these numbers.
+
+    On a boundary two regimes hold and give the same point; the one with more scales fixed at zero
+    is taken, so that it is exactly zero.
+    """
     for regime in sorted(regimes, key=lambda r: -len(r.zero)):
         if all(_holds(c, values) for c in regime.conditions):
             return regime
@@ -303,9 +304,11 @@ class ClosedForm:
         return "\n".join(f"{name} = {sp.latex(expr)}" for name, expr in self.expressions.items())
 
     def configuration(self, seed=None):
-        """The realization as a :class:`ufm.Configuration`; ``seed`` rotates feature space by a
-        random
-        orthogonal matrix (the objective is invariant), ``None`` keeps the canonical frame."""
+        """The realization as a :class:`ufm.Configuration`.
+
+        ``seed`` rotates feature space by a random orthogonal matrix (the objective is invariant),
+        ``None`` keeps the canonical frame.
+        """
         from .io import Configuration
 
         Q = np.eye(self.W.shape[1]) if seed is None else random_rotation(self.W.shape[1], seed)
@@ -333,9 +336,11 @@ class ClosedForm:
 
 
 def _collapsed_realization(K: int, d: int, alpha: float, gamma: float, rho: float):
-    r"""W (K x d), M (d x K) with :math:`WM = \alpha P + \gamma J`, :math:`W = \rho^{1/2}F`,
-    :math:`M = \rho^{-1/2}F^\top`, F = [sqrt(alpha) E^T, sqrt(gamma K) 1/sqrt(K)] (zero parts
-    dropped)."""
+    r"""W (K x d), M (d x K) with :math:`WM = \alpha P + \gamma J`.
+
+    :math:`W = \rho^{1/2}F`, :math:`M = \rho^{-1/2}F^\top`,
+    F = [sqrt(alpha) E^T, sqrt(gamma K) 1/sqrt(K)] (zero parts dropped).
+    """
     columns = []
     if alpha > 0:
         columns.append(math.sqrt(alpha) * helmert_basis(K).T)
@@ -347,28 +352,25 @@ def _collapsed_realization(K: int, d: int, alpha: float, gamma: float, rho: floa
 
 
 _HYPOTHESES = {
-    (
-        "ce",
-        "regularized",
-    ): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0, lambda_b >= 0",
+    ("ce", "regularized"): (
+        "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0, lambda_b >= 0"
+    ),
     ("ce", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
     ("ce", "none"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
     ("mse", "none"): "balanced classes, d >= K, lambda_W > 0, lambda_H > 0",
     ("mse", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
-    (
-        "mse",
-        "regularized",
-    ): "balanced classes, lambda_W > 0, lambda_H > 0, lambda_b >= 0; d >= K - 1, "
-    "and d >= K when kappa < lambda_b/(1 + lambda_b) (the logits then carry a mean component)",
+    ("mse", "regularized"): (
+        "balanced classes, lambda_W > 0, lambda_H > 0, lambda_b >= 0; d >= K - 1, and d >= K "
+        "when kappa < lambda_b/(1 + lambda_b) (the logits then carry a mean component)"
+    ),
 }
 
 
 def _refuse(problem: Problem, rule: str, got: str) -> InvalidParameter:
     return InvalidParameter(
         f"the closed-form global minimizer ({problem.loss}, bias={problem.bias!r}) requires "
-        f"{rule}, got "
-        f"{got}; outside these hypotheses use the convex relaxation `ufm relax nuclear` "
-        "(ufm.relaxations.nuclear_relaxation)"
+        f"{rule}, got {got}; outside these hypotheses use the convex relaxation "
+        "`ufm relax nuclear` (ufm.relaxations.nuclear_relaxation)"
     )
 
 
@@ -378,14 +380,13 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     .. math:: \min_{W,H,b}\ \text{data}(WH + b\mathbf 1^\top) + \frac{\lambda_W}2\|W\|_F^2
               + \frac{\lambda_H}2\|H\|_F^2 + \frac{\lambda_b}2\|b\|^2
 
-    With :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` and :math:`\rho =
-    \sqrt{n\lambda_H/\lambda_W}`:
+    With :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` and
+    :math:`\rho = \sqrt{n\lambda_H/\lambda_W}`:
 
     * CE, any bias mode ([1]_ Thm 3.1): W = 0, H = 0 iff :math:`\kappa\ge 1`; otherwise
       :math:`w_k = s u_k`, :math:`h_{k,i} = t u_k` (u a unit simplex ETF), :math:`s^2 = \rho x^*`,
       :math:`t^2 = x^*/\rho`, :math:`x^* = \frac{K-1}{K}\log\frac{K - (K-1)\kappa}{\kappa}`; b = 0
-      (a
-      free bias is defined up to a constant vector, returned as 0). Value
+      (a free bias is defined up to a constant vector, returned as 0). Value
       :math:`\log(1 + (K-1)e^{-Kx^*/(K-1)}) + \kappa x^*` (log K at the zero solution).
     * MSE, no bias ([2]_, [3]_): :math:`WM = (1-\kappa)_+ I` (orthogonal frame), value
       :math:`\kappa - \kappa^2/2` (1/2 past the threshold).
@@ -393,8 +394,8 @@ def global_minimizer(problem: Problem) -> ClosedForm:
       :math:`\frac{K-1}{K}(\kappa - \kappa^2/2)`.
     * MSE, regularized bias (derived here): :math:`WM = (1-\kappa)_+P + \gamma J`, b = beta 1 with
       :math:`\beta = 1/(K(1+\lambda_b))`, :math:`\gamma = 0` when
-      :math:`\kappa\ge\lambda_b/(1+\lambda_b)`,
-      else :math:`\beta = \kappa/(K\lambda_b)`, :math:`\gamma = (1-\kappa)/K - \kappa/(K\lambda_b)`.
+      :math:`\kappa\ge\lambda_b/(1+\lambda_b)`, else :math:`\beta = \kappa/(K\lambda_b)`,
+      :math:`\gamma = (1-\kappa)/K - \kappa/(K\lambda_b)`.
 
     Parameters
     ----------
@@ -427,8 +428,7 @@ def global_minimizer(problem: Problem) -> ClosedForm:
         raise _refuse(
             problem,
             "lambda_W > 0 and lambda_H > 0 (with a zero weight decay the infimum is not attained "
-            "or the "
-            "minimizer is not unique)",
+            "or the minimizer is not unique)",
             f"lambda_W={problem.lambda_W}, lambda_H={problem.lambda_H}",
         )
     min_d = K if (problem.loss, problem.bias) == ("mse", "none") else K - 1
@@ -467,8 +467,8 @@ def global_minimizer(problem: Problem) -> ClosedForm:
         objective=objective,
         zero_solution=bool(alpha == 0 and gamma == 0),
         threshold=kappa,
-        threshold_formula="kappa = K*sqrt(n*lambda_W*lambda_H); W = 0, H = 0 is the unique global "
-        "minimizer iff kappa >= 1",
+        threshold_formula="kappa = K*sqrt(n*lambda_W*lambda_H); "
+        "W = 0, H = 0 is the unique global minimizer iff kappa >= 1",
         w_norm=math.sqrt(rho * diag),
         h_norm=math.sqrt(diag / rho),
         b=np.full(K, beta),
@@ -493,8 +493,8 @@ def layer_peeled_optimum(
               \frac1K\sum_k\frac1n\sum_i\|h_{k,i}\|^2 \le E_H,
 
     has value :math:`\log\bigl(1 + (K-1)\exp(-K\sqrt{E_WE_H}/(K-1))\bigr)`, attained by a simplex
-    ETF
-    with :math:`\|w_k\| = \sqrt{E_W}`, :math:`h_{k,i} = \sqrt{E_H}\,w_k/\|w_k\|` ([4]_ Thm 3; [5]_).
+    ETF with :math:`\|w_k\| = \sqrt{E_W}`,
+    :math:`h_{k,i} = \sqrt{E_H}\,w_k/\|w_k\|` ([4]_ Thm 3; [5]_).
     Derived here by Jensen and Cauchy-Schwarz (``proofs/layer_peeled.py``).
 
     Parameters

@@ -2,12 +2,14 @@ r"""The regularized UFM objective and its exact gradient, in numpy.
 
 Conventions (stated once; every other module follows them):
 
-* ``loss='ce'`` (Zhu et al. 2021 [1]_, eq. (4)): data term :math:`\frac1N\sum_i \mathcal L_{CE}(z_i, y_i)`
-  with :math:`\mathcal L_{CE}(z, y) = \log\sum_j e^{z_j} - z_y`, evaluated by log-sum-exp so that logits of
-  any size are safe.
+* ``loss='ce'`` (Zhu et al. 2021 [1]_, eq. (4)): data term
+  :math:`\frac1N\sum_i \mathcal L_{CE}(z_i, y_i)` with
+  :math:`\mathcal L_{CE}(z, y) = \log\sum_j e^{z_j} - z_y`, evaluated by log-sum-exp so that logits
+  of any size are safe.
 * ``loss='mse'`` (Tirer & Bruna 2022 [2]_; Zhou et al. 2022 [3]_): data term
   :math:`\frac{1}{2N}\|Z - Y\|_F^2` with Y the K x N one-hot matrix.
-* Regularizer :math:`\frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2`
+* Regularizer
+  :math:`\frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2`
   (the last term only for ``bias='regularized'``); logits :math:`Z = WH + b\mathbf 1_N^\top`.
 
 Shapes: W is K x d, H is d x N (columns grouped by class), b has length K.
@@ -16,9 +18,10 @@ References
 ----------
 .. [1] Zhu, Ding, Zhou, Li, You, Sulam & Qu (2021), "A geometric analysis of neural collapse with
    unconstrained features", NeurIPS.
-.. [2] Tirer & Bruna (2022), "Extended unconstrained features model for exploring deep neural collapse", ICML.
-.. [3] Zhou, Li, Ding, You, Qu & Zhu (2022), "On the optimization landscape of neural collapse under MSE
-   loss: global optimality with unconstrained features", ICML.
+.. [2] Tirer & Bruna (2022), "Extended unconstrained features model for exploring deep neural
+   collapse", ICML.
+.. [3] Zhou, Li, Ding, You, Qu & Zhu (2022), "On the optimization landscape of neural collapse under
+   MSE loss: global optimality with unconstrained features", ICML.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ __all__ = ["objective", "gradient", "data_term", "Gradient", "logits"]
 
 
 class Gradient(NamedTuple):
-    """Partial derivatives of the objective; ``b`` is all zeros when ``bias='none'`` (b is fixed)."""
+    """Partial derivatives of the objective; ``b`` is all zeros when ``bias='none'`` (b fixed)."""
 
     W: np.ndarray
     H: np.ndarray
@@ -43,7 +46,7 @@ class Gradient(NamedTuple):
 
 
 def _ce(Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """(1/N) sum_i CE(z_i, y_i) and its gradient (softmax(Z) - Y)/N, by a max-shifted log-sum-exp."""
+    """(1/N) sum_i CE(z_i, y_i) and its gradient (softmax(Z) - Y)/N, by max-shifted log-sum-exp."""
     N = Z.shape[1]
     shifted = Z - Z.max(axis=0, keepdims=True)
     expz = np.exp(shifted)
@@ -90,12 +93,13 @@ def logits(W: np.ndarray, H: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def data_term(loss: str, Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """The normalized data term of ``loss`` at logits Z (K x N) and its gradient with respect to Z."""
+    """The normalized data term of ``loss`` at logits Z (K x N) and its gradient in Z."""
     return _DATA_TERMS[loss](Z, labels)
 
 
 def _regularizer(problem: Problem, W, H, b) -> float:
-    reg = 0.5 * problem.lambda_W * float(np.sum(W * W)) + 0.5 * problem.lambda_H * float(np.sum(H * H))
+    reg = 0.5 * problem.lambda_W * float(np.sum(W * W))
+    reg += 0.5 * problem.lambda_H * float(np.sum(H * H))
     if problem.bias == "regularized":
         reg += 0.5 * problem.lambda_b * float(b @ b)
     return reg

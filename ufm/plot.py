@@ -141,6 +141,25 @@ def _logplot(ax, x, y, **kw) -> bool:
     return True
 
 
+#: Closest two tick labels of :func:`_log_ticks_at` may sit, in decades: ~1/10 of a typical axis
+#: spanning one or two decades, the width of a short label such as "1.25".
+_TICK_DECADES = 0.1
+
+
+def _log_ticks_at(ax, values) -> None:
+    """Log x axis ticked at the swept values, written plainly (1.5 rather than 1.5e0); a value
+    closer than ``_TICK_DECADES`` to the previous tick gets no label, so labels never overlap."""
+    from matplotlib.ticker import NullLocator
+
+    ticks = []
+    for v in sorted(values):
+        if not ticks or np.log10(v / ticks[-1]) >= _TICK_DECADES:
+            ticks.append(v)
+    ax.set_xscale("log")
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
 def _problem_title(p) -> str:
     sizes = f"n={p.n}" if p.balanced else f"class sizes={p.class_sizes}"
     lam = f"$\\lambda_W$={p.lambda_W:g}, $\\lambda_H$={p.lambda_H:g}"
@@ -241,12 +260,18 @@ def plot_frame(
     return fig
 
 
-def plot_grams(grams: Mapping[str, np.ndarray], *, title: str | None = None) -> Figure:
+def plot_grams(
+    grams: Mapping[str, np.ndarray], *, title: str | None = None, cosines: bool = False
+) -> Figure:
     r"""Gram matrices (or any small matrices) side by side as heat maps, entries written in.
 
     A diverging colour map centred at 0 with one shared scale, so that "the same matrix" looks the
     same: e.g. :math:`M^\top M` of a simplex ETF next to
     :math:`\frac{K}{K-1}(I - \mathbf 1\mathbf 1^\top/K)`, or the orthogonal frame's :math:`I`.
+    With ``cosines`` a Gram matrix G is drawn as :math:`G_{ij}/\sqrt{G_{ii}G_{jj}}`, the cosines
+    between the vectors; rows and columns of vectors whose squared norm is at most
+    ``ufm.tolerances.CONVEX_ARGMIN`` times the largest are left blank (a vanished vector has no
+    direction, and solver Gram matrices are accurate only to that relative size).
 
     Parameters
     ----------
@@ -254,6 +279,8 @@ def plot_grams(grams: Mapping[str, np.ndarray], *, title: str | None = None) -> 
         Panel title -> matrix.
     title : str, optional
         Figure title.
+    cosines : bool
+        Draw the cosine matrix of each (square, symmetric PSD) Gram matrix.
 
     Returns
     -------
@@ -262,7 +289,8 @@ def plot_grams(grams: Mapping[str, np.ndarray], *, title: str | None = None) -> 
     Raises
     ------
     InvalidParameter
-        No matrix, a non-finite matrix, or one larger than 12 x 12 (entries would be unreadable).
+        No matrix, a non-finite matrix, one larger than 12 x 12 (entries would be unreadable), or
+        with ``cosines`` a matrix that is not square.
     """
     if not isinstance(grams, Mapping) or len(grams) == 0:
         raise InvalidParameter("grams must be a non-empty mapping of panel title -> matrix")
@@ -272,13 +300,17 @@ def plot_grams(grams: Mapping[str, np.ndarray], *, title: str | None = None) -> 
             raise InvalidParameter(
                 f"grams[{name!r}] is {G.shape}; heat maps are drawn up to 12 x 12"
             )
-    vmax = max(float(np.abs(G).max()) for G in mats.values()) or 1.0
+    if cosines:
+        mats = {name: _cosines(name, G) for name, G in mats.items()}
+    vmax = 1.0 if cosines else max(float(np.abs(G).max()) for G in mats.values()) or 1.0
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(mats), figsize=(3.6 * len(mats) + 0.8, 3.8), squeeze=False)
     for ax, (name, G) in zip(axes[0], mats.items(), strict=True):
         image = ax.imshow(G, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
         if max(G.shape) <= 8:
             for (i, j), v in np.ndenumerate(G):
+                if np.isnan(v):
+                    continue
                 ax.text(
                     j,
                     i,
@@ -291,12 +323,24 @@ def plot_grams(grams: Mapping[str, np.ndarray], *, title: str | None = None) -> 
         ax.set_xticks(range(G.shape[1]), [str(j + 1) for j in range(G.shape[1])])
         ax.set_yticks(range(G.shape[0]), [str(i + 1) for i in range(G.shape[0])])
         ax.set_xlabel("column")
-        ax.set_ylabel("row")
         ax.set_title(name, fontsize=10)
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="entry")
+    axes[0, 0].set_ylabel("row")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="cosine" if cosines else "entry")
     if title is not None:
         fig.suptitle(title)
     return fig
+
+
+def _cosines(name: str, G: np.ndarray) -> np.ndarray:
+    """Cosine matrix of a Gram matrix; NaN (drawn blank) for vectors that vanished."""
+    from .tolerances import CONVEX_ARGMIN
+
+    if G.shape[0] != G.shape[1]:
+        raise InvalidParameter(f"cosines need square Gram matrices, grams[{name!r}] is {G.shape}")
+    sq = np.clip(np.diag(G), 0.0, None)
+    alive = sq > CONVEX_ARGMIN * max(float(sq.max()), np.finfo(float).tiny)
+    norms = np.where(alive, np.sqrt(sq), np.nan)
+    return np.clip(G / np.outer(norms, norms), -1.0, 1.0)
 
 
 def plot_minimizer_scale(sweeps, *, title: str | None = None) -> Figure:
@@ -577,7 +621,7 @@ def plot_minority_sweep(sweep) -> Figure:
     bottom.set_yscale("log")
     bottom.set_ylabel(r"$\max_{k,l\in B}\|w_k - w_l\|^2 / E_W$")
     bottom.set_xlabel(r"imbalance ratio $R = n_A / n_B$")
-    bottom.set_xscale("log")
+    _log_ticks_at(bottom, R)
     th = sweep.threshold
     if th is not None:
         bottom.axhline(th.collapse_tol, color="0.6", lw=1, ls=":", label="collapse criterion")
@@ -706,7 +750,7 @@ def plot_separability_transition(
         label=f"Clopper-Pearson {estimates[0].confidence:.0%}",
     )
     ax.axvline(1.0, color="k", ls="--", lw=1.2, label=r"$\alpha = \beta$")
-    ax.set_xscale("log")
+    _log_ticks_at(ax, ratios)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(r"elasticity ratio $\alpha/\beta$ (intra- / inter-class impact)")
     ax.set_ylabel("probability of separability")

@@ -3,8 +3,9 @@
 Notation used throughout ufm
 ----------------------------
 K classes, feature dimension d, class sizes n_1..n_K, N = n_1 + ... + n_K samples.
-W is K x d (row k is the classifier w_k), H is d x N with its columns grouped by class (the first n_1 columns
-belong to class 0, the next n_2 to class 1, ...), b has length K. Class labels are 0..K-1.
+W is K x d (row k is the classifier w_k), H is d x N with its columns grouped by class (the first
+n_1 columns belong to class 0, the next n_2 to class 1, ...), b has length K. Class labels are
+0..K-1.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ class Problem:
     The objective it names is, for ``loss='ce'`` (Zhu et al. 2021, eq. (4)),
 
     .. math:: f(W,H,b) = \frac1N\sum_{k=1}^K\sum_{i=1}^{n_k}\mathcal L_{CE}(W h_{k,i}+b, y_k)
-              + \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2,
+              + \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2
+              + \frac{\lambda_b}{2}\|b\|^2,
 
     and for ``loss='mse'`` (Tirer & Bruna 2022; Zhou et al. 2022)
 
     .. math:: f(W,H,b) = \frac{1}{2N}\|WH + b\mathbf 1_N^\top - Y\|_F^2
-              + \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2,
+              + \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2
+              + \frac{\lambda_b}{2}\|b\|^2,
 
     with Y the K x N one-hot label matrix. The bias term is present only for ``bias='regularized'``;
     ``bias='free'`` keeps b unpenalized, ``bias='none'`` fixes b = 0.
@@ -51,7 +54,8 @@ class Problem:
     d : int
         Feature dimension, d >= 1 (theorems add their own requirement, e.g. d >= K - 1).
     n : int, optional
-        Balanced shortcut: every class has n >= 1 samples. Give exactly one of ``n`` and ``class_sizes``.
+        Balanced shortcut: every class has n >= 1 samples. Give exactly one of ``n`` and
+        ``class_sizes``.
     class_sizes : sequence of int, optional
         n_1, ..., n_K, each >= 1.
     lambda_W, lambda_H : float
@@ -108,22 +112,26 @@ class Problem:
             sizes = (check_int("n", n, 1),) * K
         else:
             if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
-                raise InvalidParameter(f"class_sizes must be a sequence of K={K} integers, got {class_sizes!r}")
+                raise InvalidParameter(
+                    f"class_sizes must be a sequence of K={K} integers, got {class_sizes!r}"
+                )
             if len(class_sizes) != K:
                 raise InvalidParameter(
-                    f"class_sizes must have K={K} entries, got {len(class_sizes)}: {tuple(class_sizes)!r}"
+                    f"class_sizes must have K={K} entries, got {len(class_sizes)}: "
+                    f"{tuple(class_sizes)!r}"
                 )
             sizes = tuple(check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes))
         if bias == "regularized":
             if lambda_b is None:
                 raise InvalidParameter(
-                    "lambda_b is required when bias='regularized' (use bias='free' for an unpenalized "
-                    "bias or bias='none' for no bias)"
+                    "lambda_b is required when bias='regularized' (use bias='free' for an "
+                    "unpenalized bias or bias='none' for no bias)"
                 )
             lambda_b = check_nonneg("lambda_b", lambda_b)
         elif lambda_b is not None:
             raise InvalidParameter(
-                f"lambda_b applies only when bias='regularized', got lambda_b={lambda_b!r} with bias={bias!r}"
+                "lambda_b applies only when bias='regularized', got "
+                f"lambda_b={lambda_b!r} with bias={bias!r}"
             )
         else:
             lambda_b = 0.0
@@ -200,5 +208,7 @@ class Problem:
         allowed = {"loss", "K", "d", "n", "class_sizes", "lambda_W", "lambda_H", "lambda_b", "bias"}
         unknown = set(data) - allowed
         if unknown:
-            raise InvalidParameter(f"unknown problem fields {sorted(unknown)}; allowed: {sorted(allowed)}")
+            raise InvalidParameter(
+                f"unknown problem fields {sorted(unknown)}; allowed: {sorted(allowed)}"
+            )
         return cls(**data)

@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "EXACT",
     "FLOAT",
+    "CLOSED_FORM",
     "GRADIENT_FD",
     "METRIC_ZERO",
     "CLARABEL_EPS",
@@ -35,16 +36,23 @@ __all__ = [
     "relative_deviation",
 ]
 
-#: Symbolic identities are checked exactly: ``sympy.simplify(lhs - rhs) == 0``. The constant documents
-#: that there is no tolerance at all.
+#: Symbolic identities are checked exactly: ``sympy.simplify(lhs - rhs) == 0``. The constant
+#: documents that there is no tolerance at all.
 EXACT = 0.0
 
 #: Closed forms evaluated in float64: a handful of operations on O(1) numbers, each rounding by
-#: 2**-53 ~ 1.1e-16; sums over N <= 1e4 terms and K x K Gram products lose at most a few hundred ulps.
+#: 2**-53 ~ 1.1e-16; sums over N <= 1e4 terms and K x K Gram products lose at most a few hundred
+#: ulps.
 FLOAT = 1e-12
 
-#: Central finite differences with step h = 1e-6 on O(1) inputs: truncation error O(h^2) ~ 1e-12 times
-#: the third derivative, plus rounding eps/h ~ 1e-10; 1e-6 leaves a margin for large logits.
+#: Closed-form realizations (sympy results converted to float64, then W W^T, M^T M, W M and the
+#: objective evaluated in numpy) against a theorem's formula evaluated in float64: each side carries
+#: the rounding of a few dozen operations on O(10) numbers plus log-sum-exp over N <= 10^3 samples,
+#: ~1e-13 relative; 1e-9 leaves four decades of margin and is still far below any modelling error.
+CLOSED_FORM = 1e-9
+
+#: Central finite differences with step h = 1e-6 on O(1) inputs: truncation error O(h^2) ~ 1e-12
+#: times the third derivative, plus rounding eps/h ~ 1e-10; 1e-6 leaves a margin for large logits.
 GRADIENT_FD = 1e-6
 
 #: NC metrics on an exactly collapsed float64 configuration: rounding in Gram matrices and norms
@@ -71,61 +79,67 @@ CLARABEL_EPS = 1e-8
 #: the exponential cones of cross-entropy; tighter settings stall.
 SCS_EPS = 1e-6
 
-#: Optimal values of a convex relaxation solved by Clarabel at CLARABEL_EPS, compared with a closed form
-#: or another solve: the value error is the gap tolerance times the problem scale (<= 1e-8 * O(10)),
-#: plus the exponential-cone feasibility error propagated through log-sum-exp; 1e-6 leaves two decades.
+#: Optimal values of a convex relaxation solved by Clarabel at CLARABEL_EPS, compared with a closed
+#: form or another solve: the value error is the gap tolerance times the problem scale
+#: (<= 1e-8 * O(10)), plus the exponential-cone feasibility error propagated through log-sum-exp;
+#: 1e-6 leaves two decades.
 CONVEX_CLARABEL = 1e-6
 
-#: Optimal values from SCS at SCS_EPS: ADMM residuals of 1e-6 per cone entry, summed over O(K^2) entries
-#: and amplified by the conditioning of the nuclear-norm SDP, give errors up to ~1e-4.
+#: Optimal values from SCS at SCS_EPS: ADMM residuals of 1e-6 per cone entry, summed over O(K^2)
+#: entries and amplified by the conditioning of the nuclear-norm SDP, give errors up to ~1e-4.
 CONVEX_SCS = 1e-3
 
-#: Minimizers (Gram matrices, logits) rather than values: an interior-point solution of a degenerate SDP
-#: (optimal Gram matrix of rank < size, no strict complementarity) is accurate only to O(sqrt(gap)) =
-#: sqrt(1e-8) = 1e-4 in its entries; 1e-3 allows for the O(K) constant.
+#: Minimizers (Gram matrices, logits) rather than values: an interior-point solution of a degenerate
+#: SDP (optimal Gram matrix of rank < size, no strict complementarity) is accurate only to
+#: O(sqrt(gap)) = sqrt(1e-8) = 1e-4 in its entries; 1e-3 allows for the O(K) constant.
 CONVEX_ARGMIN = 1e-3
 
-#: Minority Collapse criterion max ||w_k - w_l||^2 / E_W over minority classifier rows of a layer-peeled
-#: SDP solved by Clarabel: at collapse the solver leaves a spread of ~1e-6 (measured; O(sqrt(gap)) noise
-#: in a degenerate Gram matrix), so 1e-4 is 100x above the noise; the spread vanishes linearly in the
-#: ratio (slope ~2), so the criterion shifts the located threshold by only ~5e-5.
+#: Minority Collapse criterion max ||w_k - w_l||^2 / E_W over minority classifier rows of a
+#: layer-peeled SDP solved by Clarabel: at collapse the solver leaves a spread of ~1e-6 (measured;
+#: O(sqrt(gap)) noise in a degenerate Gram matrix), so 1e-4 is 100x above the noise; the spread
+#: vanishes linearly in the ratio (slope ~2), so the criterion shifts the located threshold by only
+#: ~5e-5.
 COLLAPSE_SPREAD = 1e-4
 
 
 #: The numba kernels against their plain-numpy twins (same operations, different summation order and
-#: BLAS blocking): each step differs by a few ulps, and gradient descent with lr < 2/L is contractive
-#: along the trajectory, so differences stay ~1e-14 after thousands of steps; 1e-10 is the issue's bar.
+#: BLAS blocking): each step differs by a few ulps, and gradient descent with lr < 2/L is
+#: contractive along the trajectory, so differences stay ~1e-14 after thousands of steps; 1e-10 is
+#: the issue's bar.
 KERNEL_TWIN = 1e-10
 
 #: Gradient descent after T steps vs the closed-form minimum value (relative deviation): with
 #: contraction factor q = 1 - lr*mu per step near the minimizer, the objective gap is ~q^(2T); the
-#: tests choose lr, T so that q^(2T) < 1e-12, and 1e-6 is the issue's bar (float64 rounding of f ~1e-15).
+#: tests choose lr, T so that q^(2T) < 1e-12, and 1e-6 is the issue's bar (float64 rounding of f
+#: ~1e-15).
 DESCENT_OBJECTIVE = 1e-6
 
 #: NC metrics after gradient descent that reached DESCENT_OBJECTIVE: metrics are O(distance to the
-#: collapsed set) ~ sqrt(objective gap / mu) ~ 1e-6 / sqrt(1e-2) = 1e-5 at the tests' settings; 1e-4 is the
-#: issue's bar.
+#: collapsed set) ~ sqrt(objective gap / mu) ~ 1e-6 / sqrt(1e-2) = 1e-5 at the tests' settings; 1e-4
+#: is the issue's bar.
 DESCENT_METRIC = 1e-4
 
-#: Rotation-free Gram matrices W W^T, M^T M, W M after descent vs the closed form: first order in the
-#: distance to the minimizer set, hence the same order as the metrics.
+#: Rotation-free Gram matrices W W^T, M^T M, W M after descent vs the closed form: first order in
+#: the distance to the minimizer set, hence the same order as the metrics.
 DESCENT_GRAM = 1e-4
 
 
-#: Gradient flow vs the Richardson extrapolation 2 x_(lr/2) - x_lr of gradient descent (forward Euler on
-#: the flow): the residual is O(lr^2), so the observed order log2(r(lr)/r(lr/2)) is 2 up to the next term,
-#: O(lr) ~ 1e-2 at lr = 1e-2, while the integrator's own error (rtol 1e-9) is 100x below the residual.
+#: Gradient flow vs the Richardson extrapolation 2 x_(lr/2) - x_lr of gradient descent (forward
+#: Euler on the flow): the residual is O(lr^2), so the observed order log2(r(lr)/r(lr/2)) is 2 up to
+#: the next term, O(lr) ~ 1e-2 at lr = 1e-2, while the integrator's own error (rtol 1e-9) is 100x
+#: below the residual.
 FLOW_ORDER = 0.1
 
-#: Monte-Carlo checks of Gaussian increments: a statistic is accepted within this many standard errors
-#: of its mean (two-sided false-alarm probability 6e-7 per check under the normal approximation).
+#: Monte-Carlo checks of Gaussian increments: a statistic is accepted within this many standard
+#: errors of its mean (two-sided false-alarm probability 6e-7 per check under the normal
+#: approximation).
 MONTE_CARLO_SIGMAS = 5.0
 
 
 #: The LE-SDE separability probability, estimated from 40 paths, against the claim's 0 or 1: if the
-#: true probability is 1 (or 0) the estimate is exactly 1 (0); 0.1 (relative, i.e. up to 0.2 absolute
-#: near 1) admits up to ~8 atypical paths out of 40 and still rejects a probability of 1/2, whose
-#: 40-path estimate exceeds 0.8 with binomial probability < 1e-4.
+#: true probability is 1 (or 0) the estimate is exactly 1 (0); 0.1 (relative, i.e. up to 0.2
+#: absolute near 1) admits up to ~8 atypical paths out of 40 and still rejects a probability of 1/2,
+#: whose 40-path estimate exceeds 0.8 with binomial probability < 1e-4.
 LESDE_PROBABILITY = 0.1
 
 

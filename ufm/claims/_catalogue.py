@@ -1,10 +1,11 @@
 r"""The built-in catalogue: every theorem of ufm, encoded once, with the routes that verify it.
 
-Each ``predict`` encodes the published statement directly (its formula, written here once); the routes
-measure the same quantities independently: ``symbolic`` through the sympy derivations of
-:mod:`ufm.geometry`, :mod:`ufm.minimizers`, :mod:`ufm.landscape`; ``convex`` through the cvxpy programs of
-:mod:`ufm.relaxations`; ``dynamic`` through :mod:`ufm.dynamics`. Matrices are compared rotation-free
-(Gram matrices W W^T, M^T M, W M, K x K), in the conventions of :mod:`ufm.objectives`.
+Each ``predict`` encodes the published statement directly (its formula, written here once); the
+routes measure the same quantities independently: ``symbolic`` through the sympy derivations of
+:mod:`ufm.geometry`, :mod:`ufm.minimizers`, :mod:`ufm.landscape`; ``convex`` through the cvxpy
+programs of :mod:`ufm.relaxations`; ``dynamic`` through :mod:`ufm.dynamics`. Matrices are compared
+rotation-free (Gram matrices W W^T, M^T M, W M, K x K), in the conventions of
+:mod:`ufm.objectives`.
 """
 
 from __future__ import annotations
@@ -38,18 +39,29 @@ def _etf_unit_gram(K: int) -> np.ndarray:
 
 
 def _lambdas(point: dict) -> dict:
-    """lambda_W, lambda_H from the threshold quantity kappa = K sqrt(n lambda_W lambda_H) and the ratio
-    r = lambda_W / lambda_H, so that domains sample both sides of the threshold evenly."""
+    """lambda_W, lambda_H from kappa = K sqrt(n lambda_W lambda_H) and r = lambda_W / lambda_H.
+
+    Sampling the threshold quantity kappa and the ratio r makes domains cover both sides of the
+    threshold evenly.
+    """
     prod = (point["kappa"] / point["K"]) ** 2 / point["n"]
-    return {"lambda_W": math.sqrt(prod * point["ratio"]), "lambda_H": math.sqrt(prod / point["ratio"])}
+    return {
+        "lambda_W": math.sqrt(prod * point["ratio"]),
+        "lambda_H": math.sqrt(prod / point["ratio"]),
+    }
 
 
 def _problem(point: dict, loss: str, bias: str) -> Problem:
     return Problem(
-        loss=loss, K=point["K"], d=point["d"], n=point["n"], lambda_W=point["lambda_W"],
-        lambda_H=point["lambda_H"], lambda_b=point.get("lambda_b") if bias == "regularized" else None,
+        loss=loss,
+        K=point["K"],
+        d=point["d"],
+        n=point["n"],
+        lambda_W=point["lambda_W"],
+        lambda_H=point["lambda_H"],
+        lambda_b=point.get("lambda_b") if bias == "regularized" else None,
         bias=bias,
-    )  # fmt: skip
+    )
 
 
 def _grams(W: np.ndarray, M: np.ndarray) -> dict:
@@ -60,28 +72,46 @@ def _class_means(H: np.ndarray, K: int) -> np.ndarray:
     return H.reshape(H.shape[0], K, -1).mean(axis=2)
 
 
-def _descend(problem: Problem, *, seed: int, init_scale: float = 1.0, lr: float | None = None):
-    """Gradient descent (numba kernel) run in chunks until the gradient is stationary to
-    ``tol.STATIONARY`` relative to the objective's scale, or 4e6 steps.
+#: Headroom for the growth of the iterates from the random start to the minimizer's scale: in the
+#: claims' domains (kappa >= 0.05) the minimizer has ||W||^2, ||H||^2/N <= K x* <= K log(K/kappa),
+#: below 10 for the sizes sampled, so the step keeps lr * L < 1 along the whole path.
+_DESCENT_HEADROOM = 10.0
 
-    The default step 1/(1 + lambda_W + lambda_H + ||W_0||^2 + ||H_0||^2/N) bounds the curvature of
-    f along the descent path (the data term's Hessian has norm <= max(||W||^2, ||H||^2/N) up to O(1)).
+#: Chunks of 100,000 steps before a run that is still not stationary is reported as not converged.
+_DESCENT_CHUNKS = 40
+
+
+def _descend(problem: Problem, *, seed: int, init_scale: float = 1.0):
+    """Gradient descent (the numba kernel) run in chunks until stationary.
+
+    Stationary means a gradient norm <= ``tol.STATIONARY`` (1 + |f|). The step is 1/L with
+    L = lambda_W + lambda_H + (||W_0||_2 + ||H_0||_2)^2/N + headroom (spectral norms): the data
+    term (CE or MSE, curvature <= 1 per logit, weight 1/N per sample) has Hessian blocks of norm
+    <= ||H||_2^2/N (in W), <= ||W||_2^2/N (in H) and ||W||_2 ||H||_2/N plus the residual (cross
+    term), the regularizer adds lambda, and ``_DESCENT_HEADROOM`` covers the growth of the iterates
+    to the minimizer's scale.
+
+    Raises
+    ------
+    NotConverged
+        If the gradient is not stationary after ``_DESCENT_CHUNKS`` x 100,000 steps.
     """
     from ..dynamics import gradient_descent, initialize
+    from ..errors import NotConverged
 
     W, H, b = initialize(problem, seed, init_scale)
-    if lr is None:
-        lr = 1.0 / (
-            1.0 + problem.lambda_W + problem.lambda_H + np.sum(W * W) + np.sum(H * H) / problem.N
-            + 10 * max(problem.K / problem.N, 1.0) * min(1.0, 1 / (problem.lambda_W * problem.lambda_H) ** 0.25)
-        )  # fmt: skip
-    result = None
-    for _ in range(40):
+    spectral = np.linalg.norm(W, 2) + np.linalg.norm(H, 2)
+    curvature = problem.lambda_W + problem.lambda_H + spectral**2 / problem.N
+    lr = 1.0 / (curvature + _DESCENT_HEADROOM)
+    for _ in range(_DESCENT_CHUNKS):
         result = gradient_descent(problem, steps=100_000, lr=lr, init=(W, H, b))
         W, H, b = result.W, result.H, result.b
         if result.gradient_norm[-1] <= tol.STATIONARY * (1.0 + abs(result.objective[-1])):
-            break
-    return result
+            return result
+    raise NotConverged(
+        f"gradient descent (lr={lr:.3g}) is not stationary after {_DESCENT_CHUNKS * 100_000} steps "
+        f"(gradient norm {result.gradient_norm[-1]:.3g}); the point lies too close to a threshold"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -103,15 +133,15 @@ def _etf_predict(point):
 def _etf_symbolic(point):
     import sympy as sp
 
-    from ..geometry import simplex_etf
+    from ..geometry import frame_rank, gram, simplex_etf
 
     K = point["K"]
     M = simplex_etf(K, point["d"], exact=True)
-    G = (M.T * M).applyfunc(sp.nsimplify)
+    G = gram(M).applyfunc(sp.expand)  # rational for the Helmert frame: exact and fast
     return {
         "gram": G,
-        "column_sum": M * sp.ones(K, 1),
-        "rank": M.rank(simplify=True),
+        "column_sum": (M * sp.ones(K, 1)).applyfunc(sp.expand),
+        "rank": frame_rank(M),
         "max_cosine": max(G[i, j] for i in range(K) for j in range(K) if i != j),
     }
 
@@ -120,13 +150,23 @@ def _etf_convex(point):
     from ..relaxations import max_min_angle
 
     res = max_min_angle(point["K"])
-    return {"gram": res.G, "max_cosine": res.t, "rank": int(np.linalg.matrix_rank(res.G, 1e-6))}
+    # eigenvalues of an interior-point solution below CONVEX_ARGMIN (its argmin accuracy) are zeros
+    rank = int(np.linalg.matrix_rank(res.G, tol.CONVEX_ARGMIN))
+    return {"gram": res.G, "max_cosine": res.t, "rank": rank}
 
 
 def _etf_dynamic(point):
     K = point["K"]
-    p = Problem(loss="ce", K=K, d=point["d"], n=2, lambda_W=0.5 / K / math.sqrt(2),
-                lambda_H=0.5 / K / math.sqrt(2), lambda_b=1e-2, bias="regularized")  # fmt: skip
+    p = Problem(
+        loss="ce",
+        K=K,
+        d=point["d"],
+        n=2,
+        lambda_W=0.5 / K / math.sqrt(2),
+        lambda_H=0.5 / K / math.sqrt(2),
+        lambda_b=1e-2,
+        bias="regularized",
+    )
     r = _descend(p, seed=point["seed"])
     G = _unit_gram(r.W.T)
     return {"gram": G, "max_cosine": G[~np.eye(K, dtype=bool)].max()}
@@ -136,34 +176,56 @@ register(
     Claim(
         id="etf.identities",
         citation="Papyan et al. 2020 (def. of NC2); Strohmer & Heath 2003",
-        statement="K unit vectors of a simplex ETF have Gram matrix K/(K-1)(I - 11^T/K): equal norms, "
-        "pairwise cosines -1/(K-1) (the largest possible minimal angle), sum zero, rank K-1.",
+        statement="K unit vectors of a simplex ETF have Gram matrix K/(K-1)(I - 11^T/K): "
+        "equal norms, pairwise cosines -1/(K-1) (the largest possible minimal angle), sum zero, "
+        "rank K-1.",
         domain=Domain(
-            {"K": IntRange(2, 30, fast_hi=6), "extra_d": IntRange(0, 3), "seed": IntRange(0, 10**6)},
+            {
+                "K": IntRange(2, 30, fast_hi=6),
+                "extra_d": IntRange(0, 3),
+                "seed": IntRange(0, 10**6),
+            },
             derive=lambda p: {"d": p["K"] - 1 + p["extra_d"]},
             description="K >= 2, d >= K - 1",
         ),
         predict=_etf_predict,
         routes={
-            "symbolic": Route("symbolic", _etf_symbolic, tol.EXACT,
-                              description="exact sympy frame: Gram, column sum, rank, cosines"),
-            "convex": Route("convex", _etf_convex, tol.CONVEX_ARGMIN, max_points=3,
-                            description="SDP max-min-angle: min t s.t. G PSD, diag G = 1, G_ij <= t"),
-            "dynamic": Route("dynamic", _etf_dynamic, tol.DESCENT_GRAM, max_points=3,
-                             description="classifier rows after gradient descent on the CE UFM"),
-        },  # fmt: skip
+            "symbolic": Route(
+                "symbolic",
+                _etf_symbolic,
+                tol.EXACT,
+                description="exact sympy frame: Gram, column sum, rank, cosines",
+            ),
+            "convex": Route(
+                "convex",
+                _etf_convex,
+                tol.CONVEX_ARGMIN,
+                max_points=3,
+                description="SDP max-min-angle: min t s.t. G PSD, diag G = 1, G_ij <= t",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _etf_dynamic,
+                tol.DESCENT_GRAM,
+                max_points=3,
+                description="classifier rows after gradient descent on the CE UFM",
+            ),
+        },
         proof="proofs/etf.py",
     )
 )
 
 # --------------------------------------------------------------------------------------------------
-# 2-4. Global minimizers of the regularized UFM (CE; MSE without bias; MSE with free bias)
+# 2-5. Global minimizers of the regularized UFM (CE; MSE without, with free, with regularized bias)
 
 
 def _ce_theorem(point, bias):
-    r"""Zhu et al. 2021, Thm 3.1, in ufm's normalization: kappa = K sqrt(n lambda_W lambda_H); the origin
-    iff kappa >= 1, else a simplex ETF with s t = x* = ((K-1)/K) log((K - (K-1) kappa)/kappa),
-    s^2 = x* sqrt(n lambda_H/lambda_W), h = t u_k, b = 0 (regularized) or any constant (free)."""
+    r"""Zhu et al. 2021, Thm 3.1, in ufm's normalization.
+
+    With kappa = K sqrt(n lambda_W lambda_H): the origin iff kappa >= 1, else a simplex ETF with
+    s t = x* = ((K-1)/K) log((K - (K-1) kappa)/kappa), s^2 = x* sqrt(n lambda_H/lambda_W),
+    h = t u_k, b = 0 (regularized) or any constant (free).
+    """
     K, n, lW, lH = point["K"], point["n"], point["lambda_W"], point["lambda_H"]
     kappa = K * math.sqrt(n * lW * lH)
     P = _etf_unit_gram(K)
@@ -177,18 +239,20 @@ def _ce_theorem(point, bias):
 
 
 def _mse_theorem(point, bias):
-    r"""MSE: class logits W M = alpha P + gamma J (P = I - 11^T/K, J = 11^T), b = beta 1, with
-    alpha = (1 - kappa)_+ and
+    r"""MSE minimizer: class logits W M = alpha P + gamma J, b = beta 1.
+
+    Here P = I - 11^T/K, J = 11^T, alpha = (1 - kappa)_+ and
 
     * no bias (Tirer & Bruna 2022): gamma = alpha/K, beta = 0 (W M = alpha I, an orthogonal frame);
     * free bias (Zhou et al. 2022): gamma = 0, beta = 1/K (a simplex ETF);
-    * regularized bias (derived here; it interpolates the two as lambda_b runs from 0 to infinity): with
-      c = lambda_b/(1 + lambda_b), gamma = 0 and beta = 1/(K(1 + lambda_b)) if kappa >= c, else
+    * regularized bias (derived here; it interpolates the two as lambda_b runs from 0 to infinity):
+      with c = lambda_b/(1 + lambda_b), gamma = 0 and beta = 1/(K(1 + lambda_b)) if kappa >= c, else
       beta = kappa/(K lambda_b) and gamma = (1 - kappa)/K - kappa/(K lambda_b) > 0;
 
     balanced factors W W^T = rho W M, M^T M = W M / rho with rho = sqrt(n lambda_H / lambda_W). The
     value is the minimum of the separable problem on the P and J components (derived here in ufm's
-    1/(2N) normalization, by the nuclear-norm reduction ||alpha P + gamma J||_* = (K-1) alpha + K gamma).
+    1/(2N) normalization, by the nuclear-norm reduction
+    ||alpha P + gamma J||_* = (K-1) alpha + K gamma).
     """
     K, n, lW, lH = point["K"], point["n"], point["lambda_W"], point["lambda_H"]
     kappa = K * math.sqrt(n * lW * lH)
@@ -222,8 +286,11 @@ def _minimizer_symbolic(loss, bias):
         p = _problem(point, loss, bias)
         cf = global_minimizer(p)
         g = gradient(p, cf.W, cf.H, cf.b if p.has_bias else None)
-        out = {"objective": cf.objective, **_grams(cf.W, cf.M),
-               "gradient_norm": math.sqrt(sum(float(np.sum(x * x)) for x in g))}  # fmt: skip
+        out = {
+            "objective": cf.objective,
+            **_grams(cf.W, cf.M),
+            "gradient_norm": math.sqrt(sum(float(np.sum(x * x)) for x in g)),
+        }
         out["b_centred" if loss == "ce" else "b"] = cf.b - cf.b.mean() if loss == "ce" else cf.b
         return out
 
@@ -236,7 +303,9 @@ def _minimizer_convex(loss, bias):
 
         cert = nuclear_relaxation(_problem(point, loss, bias))
         out = {"objective": cert.objective, **_grams(cert.W, cert.M)}
-        out["b_centred" if loss == "ce" else "b"] = cert.b - cert.b.mean() if loss == "ce" else cert.b
+        out["b_centred" if loss == "ce" else "b"] = (
+            cert.b - cert.b.mean() if loss == "ce" else cert.b
+        )
         return out
 
     return measure
@@ -254,10 +323,16 @@ def _minimizer_dynamic(loss, bias):
 
 
 def _away_from_thresholds(p) -> bool:
-    """kappa outside [0.8, 1.2] and, for the regularized-bias MSE, 20% away from lambda_b/(1+lambda_b)."""
+    """True if the point is away from the thresholds between minimizer regimes.
+
+    That is, kappa is outside [0.8, 1.2] and, for the regularized-bias MSE, 20% away from
+    lambda_b/(1+lambda_b).
+    """
     c = p["lambda_b"] / (1 + p["lambda_b"])
     return abs(p["kappa"] - 1.0) > 0.2 and not (
-        p.get("loss", "mse") == "mse" and p["bias"] == "regularized" and abs(p["kappa"] / c - 1) < 0.2
+        p.get("loss", "mse") == "mse"
+        and p["bias"] == "regularized"
+        and abs(p["kappa"] / c - 1) < 0.2
     )
 
 
@@ -275,11 +350,12 @@ def _ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
     return Domain(
         params,
         derive=lambda p: {"d": p["K"] + d_min_offset + p["extra_d"], **_lambdas(p)},
-        # a band around the threshold kappa = 1 is left out: there the minimizer is degenerate and gradient
-        # descent converges sublinearly; the threshold itself is verified exactly in the proofs
-        where=lambda p: _away_from_thresholds({**p, "loss": loss}),
-        description=f"balanced classes, d >= K{d_min_offset:+d}, kappa = K sqrt(n lambda_W lambda_H) "
-        "outside [0.8, 1.2]" + (" and 20% away from lambda_b/(1+lambda_b)" if loss == "mse" else ""),
+        # a band around the threshold kappa = 1 is left out: there the minimizer is degenerate and
+        # gradient descent converges sublinearly; the proofs verify the threshold itself exactly
+        where=lambda p: _away_from_thresholds({"loss": loss, **p}),
+        description=f"balanced classes, d >= K{d_min_offset:+d}, "
+        "kappa = K sqrt(n lambda_W lambda_H) outside [0.8, 1.2]"
+        + (" and 20% away from lambda_b/(1+lambda_b)" if loss == "mse" else ""),
     )
 
 
@@ -287,57 +363,79 @@ def _register_minimizer(claim_id, citation, statement, loss, bias, d_min_offset,
     biases = ("regularized", "free") if bias == "any" else (bias,)
     routes = {}
     for kind, factory, tolerance, cap in (
-        ("symbolic", _minimizer_symbolic, tol.FLOAT * 1e3, None),
+        ("symbolic", _minimizer_symbolic, tol.CLOSED_FORM, None),
         ("convex", _minimizer_convex, tol.CONVEX_ARGMIN, 3),
         ("dynamic", _minimizer_dynamic, tol.DESCENT_GRAM, 3),
     ):
+
         def measure(point, factory=factory):
             return factory(loss, point["bias"])(point)
 
         routes[kind] = Route(kind, measure, tolerance, max_points=cap)
     register(
         Claim(
-            id=claim_id, citation=citation, statement=statement,
+            id=claim_id,
+            citation=citation,
+            statement=statement,
             domain=_ufm_domain(loss, biases, d_min_offset),
             predict=lambda point: {**theorem(point, point["bias"]), "gradient_norm": 0.0},
-            routes=routes, proof=proof,
-        )  # fmt: skip
+            routes=routes,
+            proof=proof,
+        )
     )
 
 
 _register_minimizer(
     "ce.global-minimizer",
     "Zhu et al. 2021, Thm 3.1",
-    "Every global minimizer of the regularized CE UFM (balanced, d >= K-1) is collapsed onto a simplex "
-    "ETF with self-dual classifier, of the stated scale and value, and is W = H = 0 iff "
+    "Every global minimizer of the regularized CE UFM (balanced, d >= K-1) is collapsed onto a "
+    "simplex ETF with self-dual classifier, of the stated scale and value, and is W = H = 0 iff "
     "K sqrt(n lambda_W lambda_H) >= 1.",
-    "ce", "any", -1, _ce_theorem, "proofs/ce_global_minimizer.py",
-)  # fmt: skip
+    "ce",
+    "any",
+    -1,
+    _ce_theorem,
+    "proofs/ce_global_minimizer.py",
+)
 _register_minimizer(
     "mse.no-bias-orthogonal-frame",
     "Tirer & Bruna 2022; Zhou et al. 2022",
-    "Without bias, the regularized MSE UFM (balanced, d >= K) is minimized by collapsed features with "
-    "W M = (1 - kappa)_+ I: an orthogonal frame.",
-    "mse", "none", 0, _mse_theorem, "proofs/mse_global_minimizer.py",
-)  # fmt: skip
+    "Without bias, the regularized MSE UFM (balanced, d >= K) is minimized by collapsed features "
+    "with W M = (1 - kappa)_+ I: an orthogonal frame.",
+    "mse",
+    "none",
+    0,
+    _mse_theorem,
+    "proofs/mse_global_minimizer.py",
+)
 _register_minimizer(
     "mse.free-bias-etf",
     "Zhou et al. 2022",
-    "With an unregularized bias, the regularized MSE UFM (balanced, d >= K-1) is minimized by collapsed "
-    "features with W M = (1 - kappa)_+ (I - 11^T/K), a simplex ETF, and b = 1/K.",
-    "mse", "free", -1, _mse_theorem, "proofs/mse_global_minimizer.py",
-)  # fmt: skip
+    "With an unregularized bias, the regularized MSE UFM (balanced, d >= K-1) is minimized by "
+    "collapsed features with W M = (1 - kappa)_+ (I - 11^T/K), a simplex ETF, and b = 1/K.",
+    "mse",
+    "free",
+    -1,
+    _mse_theorem,
+    "proofs/mse_global_minimizer.py",
+)
 _register_minimizer(
     "mse.regularized-bias",
-    "derived here; interpolates Zhou et al. 2022 (lambda_b -> 0) and Tirer & Bruna 2022 (-> infinity)",
-    "With a regularized bias, the regularized MSE UFM (balanced, d >= K) is minimized by W M = "
-    "(1 - kappa)_+ P + gamma J and b = beta 1: a simplex ETF with b = 1/(K(1+lambda_b)) when kappa >= "
-    "lambda_b/(1+lambda_b), else an ETF plus a mean component gamma > 0 with b = kappa/(K lambda_b).",
-    "mse", "regularized", 0, _mse_theorem, "proofs/mse_global_minimizer.py",
-)  # fmt: skip
+    "derived here; interpolates Zhou et al. 2022 (lambda_b -> 0) and "
+    "Tirer & Bruna 2022 (-> infinity)",
+    "With a regularized bias, the regularized MSE UFM (balanced, d >= K) is minimized by "
+    "W M = (1 - kappa)_+ P + gamma J and b = beta 1: a simplex ETF with b = 1/(K(1+lambda_b)) "
+    "when kappa >= lambda_b/(1+lambda_b), else an ETF plus a mean component gamma > 0 with "
+    "b = kappa/(K lambda_b).",
+    "mse",
+    "regularized",
+    0,
+    _mse_theorem,
+    "proofs/mse_global_minimizer.py",
+)
 
 # --------------------------------------------------------------------------------------------------
-# 3. Benign landscape: gradient descent from random starts reaches the global optimum
+# 6. Benign landscape: gradient descent from random starts reaches the global optimum
 
 _BENIGN_SEEDS = 3
 
@@ -379,16 +477,19 @@ def _benign_domain() -> Domain:
 
     def derive(p):
         # d >= K for the bias-free MSE (orthogonal frame), d >= K - 1 otherwise
-        p = {**p, "bias": {"ce": p["bias"], "mse": ("none", "free")[p["bias"] == "free"]}[p["loss"]]}
+        p = {
+            **p,
+            "bias": {"ce": p["bias"], "mse": ("none", "free")[p["bias"] == "free"]}[p["loss"]],
+        }
         offset = 0 if p["bias"] == "none" else -1
         return {"bias": p["bias"], "d": p["K"] + offset + p["extra_d"], **_lambdas(p)}
 
     return Domain(
         {**base.params, "loss": Choice(("ce", "mse"))},
         derive=derive,
-        where=base.where,
-        description="balanced classes; CE (bias regularized/free, d >= K-1) or MSE (no bias, d >= K; "
-        "free bias, d >= K-1); kappa outside [0.8, 1.2]",
+        where=_away_from_thresholds,
+        description="balanced classes; CE (bias regularized/free, d >= K-1) or "
+        "MSE (no bias, d >= K; free bias, d >= K-1); kappa outside [0.8, 1.2]",
     )
 
 
@@ -401,19 +502,29 @@ register(
         domain=_benign_domain(),
         predict=lambda point: {"worst_gap": 0.0},
         routes={
-            "convex": Route("convex", _benign_convex, tol.CONVEX_CLARABEL, relation="upper",
-                            max_points=3,
-                            description="gap of every run to the nuclear-norm certificate"),
-            "dynamic": Route("dynamic", _benign_dynamic, tol.DESCENT_OBJECTIVE, relation="upper",
-                             max_points=3,
-                             description="gap of every run to the closed-form optimum value"),
-        },  # fmt: skip
+            "convex": Route(
+                "convex",
+                _benign_convex,
+                tol.CONVEX_CLARABEL,
+                relation="upper",
+                max_points=3,
+                description="gap of every run to the nuclear-norm certificate",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _benign_dynamic,
+                tol.DESCENT_OBJECTIVE,
+                relation="upper",
+                max_points=3,
+                description="gap of every run to the closed-form optimum value",
+            ),
+        },
         proof="proofs/strict_saddle.py",
     )
 )
 
 # --------------------------------------------------------------------------------------------------
-# 5. Norm-constrained layer-peeled model, balanced classes: simplex ETF
+# 7. Norm-constrained layer-peeled model, balanced classes: simplex ETF
 
 
 def _lpm_predict(point):
@@ -442,27 +553,40 @@ register(
     Claim(
         id="lpm.balanced-etf",
         citation="Fang et al. 2021; Lu & Steinerberger 2020; Graf et al. 2021",
-        statement="In the norm-constrained layer-peeled model with CE and balanced classes, the optimum "
-        "is log(1 + (K-1) exp(-K sqrt(E_W E_H)/(K-1))), attained by a self-dual simplex ETF with "
-        "||w_k||^2 = E_W and ||h||^2 = E_H.",
+        statement="In the norm-constrained layer-peeled model with CE and balanced classes, the "
+        "optimum is log(1 + (K-1) exp(-K sqrt(E_W E_H)/(K-1))), attained by a self-dual simplex "
+        "ETF with ||w_k||^2 = E_W and ||h||^2 = E_H.",
         domain=Domain(
-            {"K": IntRange(2, 10, fast_hi=4), "n": IntRange(1, 20),
-             "E_W": LogRange(0.1, 10.0), "E_H": LogRange(0.1, 10.0)},
+            {
+                "K": IntRange(2, 10, fast_hi=4),
+                "n": IntRange(1, 20),
+                "E_W": LogRange(0.1, 10.0),
+                "E_H": LogRange(0.1, 10.0),
+            },
             description="balanced classes, d >= K - 1, energy budgets E_W, E_H > 0",
-        ),  # fmt: skip
+        ),
         predict=_lpm_predict,
         routes={
-            "symbolic": Route("symbolic", _lpm_symbolic, tol.FLOAT * 1e3,
-                              description="sympy derivation (ufm.minimizers.layer_peeled_optimum)"),
-            "convex": Route("convex", _lpm_convex, tol.CONVEX_ARGMIN, max_points=3,
-                            description="SDP over the Gram matrix of (W, M), Clarabel"),
-        },  # fmt: skip
+            "symbolic": Route(
+                "symbolic",
+                _lpm_symbolic,
+                tol.CLOSED_FORM,
+                description="sympy derivation (ufm.minimizers.layer_peeled_optimum)",
+            ),
+            "convex": Route(
+                "convex",
+                _lpm_convex,
+                tol.CONVEX_ARGMIN,
+                max_points=3,
+                description="SDP over the Gram matrix of (W, M), Clarabel",
+            ),
+        },
         proof="proofs/layer_peeled.py",
     )
 )
 
 # --------------------------------------------------------------------------------------------------
-# 6. Minority Collapse
+# 8. Minority Collapse
 
 
 def _minority_convex(point):
@@ -483,29 +607,41 @@ register(
     Claim(
         id="lpm.minority-collapse",
         citation="Fang et al. 2021 (Minority Collapse)",
-        statement="With K_A majority classes of size n_A and K_B minority classes of size n_B in the "
-        "layer-peeled model, the minority classifiers coincide once n_A/n_B exceeds a finite threshold.",
+        statement="With K_A majority classes of size n_A and K_B minority classes of size n_B in "
+        "the layer-peeled model, the minority classifiers coincide once n_A/n_B exceeds a finite "
+        "threshold.",
         domain=Domain(
-            {"K_A": IntRange(1, 5, fast_hi=3), "K_B": IntRange(2, 5, fast_hi=3),
-             "E_W": LogRange(0.5, 2.0), "E_H": LogRange(0.5, 2.0)},
+            {
+                "K_A": IntRange(1, 5, fast_hi=3),
+                "K_B": IntRange(2, 5, fast_hi=3),
+                "E_W": LogRange(0.5, 2.0),
+                "E_H": LogRange(0.5, 2.0),
+            },
             description="K_A >= 1, K_B >= 2, energy budgets in [0.5, 2]",
-        ),  # fmt: skip
+        ),
         predict=lambda point: {"spread_below_positive": 1.0, "spread_above": 0.0},
         routes={
-            "convex": Route("convex", _minority_convex, tol.COLLAPSE_SPREAD, max_points=2,
-                            description="bisection for R*, then spreads of the minority rows at "
-                            "(1 + R*)/2 and 2R* (layer-peeled SDP)"),
-        },  # fmt: skip
+            "convex": Route(
+                "convex",
+                _minority_convex,
+                tol.COLLAPSE_SPREAD,
+                max_points=2,
+                description="bisection for R*, then spreads of the minority rows at "
+                "(1 + R*)/2 and 2R* (layer-peeled SDP)",
+            ),
+        },
     )
 )
 
 # --------------------------------------------------------------------------------------------------
-# 7. SELI geometry of the max-margin limit
+# 9. SELI geometry of the max-margin limit
 
 
 def _seli_predict(point):
-    r"""W W^T = (P D P)^{1/2}, M^T M = D^{-1/2}(D^{1/2} P D^{1/2})^{1/2} D^{-1/2}, logits Z = P: the SVD
-    factors of the simplex-encoded label matrix (Thrampoulidis et al. 2022), per class."""
+    r"""The SVD factors of the simplex-encoded label matrix (Thrampoulidis et al. 2022), per class.
+
+    W W^T = (P D P)^{1/2}, M^T M = D^{-1/2}(D^{1/2} P D^{1/2})^{1/2} D^{-1/2}, logits Z = P.
+    """
     sizes = np.asarray(point["class_sizes"], dtype=float)
     K = sizes.size
     P = _centring(K)
@@ -547,39 +683,61 @@ register(
     Claim(
         id="seli.max-margin",
         citation="Thrampoulidis et al. 2022 (SELI); Ji et al. 2021",
-        statement="The max-margin (vanishing-regularization) UFM has logits equal to the simplex-encoded "
-        "labels (margins exactly 1) and W, H given by their SVD (SELI); for balanced classes a simplex ETF.",
+        statement="The max-margin (vanishing-regularization) UFM has logits equal to the "
+        "simplex-encoded labels (margins exactly 1) and W, H given by their SVD (SELI); for "
+        "balanced classes a simplex ETF.",
         domain=Domain(
-            {"K": IntRange(2, 6, fast_hi=4), "n_lo": IntRange(1, 5), "n_hi": IntRange(1, 20),
-             "seed": IntRange(0, 10**6)},
-            derive=lambda p: {"class_sizes": tuple(
-                int(x) for x in np.random.default_rng(p["seed"]).integers(
-                    min(p["n_lo"], p["n_hi"]), max(p["n_lo"], p["n_hi"]) + 1, p["K"]))},
+            {
+                "K": IntRange(2, 6, fast_hi=4),
+                "n_lo": IntRange(1, 5),
+                "n_hi": IntRange(1, 20),
+                "seed": IntRange(0, 10**6),
+            },
+            derive=lambda p: {
+                "class_sizes": tuple(
+                    int(x)
+                    for x in np.random.default_rng(p["seed"]).integers(
+                        min(p["n_lo"], p["n_hi"]), max(p["n_lo"], p["n_hi"]) + 1, p["K"]
+                    )
+                )
+            },
             description="any class sizes, d >= K",
-        ),  # fmt: skip
+        ),
         predict=_seli_predict,
         routes={
-            "symbolic": Route("symbolic", _seli_symbolic, tol.EXACT,
-                              description="exact SEL matrix and its margins (sympy)"),
-            "convex": Route("convex", _seli_convex, tol.CONVEX_ARGMIN, max_points=3,
-                            description="min ||Z D^(1/2)||_* s.t. margins >= 1, Clarabel"),
-        },  # fmt: skip
+            "symbolic": Route(
+                "symbolic",
+                _seli_symbolic,
+                tol.EXACT,
+                description="exact SEL matrix and its margins (sympy)",
+            ),
+            "convex": Route(
+                "convex",
+                _seli_convex,
+                tol.CONVEX_ARGMIN,
+                max_points=3,
+                description="min ||Z D^(1/2)||_* s.t. margins >= 1, Clarabel",
+            ),
+        },
         proof="proofs/seli.py",
     )
 )
 
 
 # --------------------------------------------------------------------------------------------------
-# 8. NC1-NC3 imply NC4
+# 10. NC1-NC3 imply NC4
 
 
 def _nc4_symbolic(point):
-    r"""The identity behind NC4 (derived here; consistent with Papyan et al. 2020, Sec. 'NC4'): with
-    w_j = c (mu_j - mu_G) and b_j = -c <mu_j - mu_G, mu_G>,
+    r"""The identity behind NC4 (derived here; consistent with Papyan et al. 2020, Sec. 'NC4').
 
-    (W h + b)_j - (W h + b)_k = (c/2)(||h - mu_k||^2 - ||h - mu_j||^2) + (c/2)(||mu~_j||^2 - ||mu~_k||^2),
+    With w_j = c (mu_j - mu_G) and b_j = -c <mu_j - mu_G, mu_G>,
 
-    so under equinorm (NC2) the classifier decision is the nearest class mean, for every h."""
+    (W h + b)_j - (W h + b)_k = (c/2)(||h - mu_k||^2 - ||h - mu_j||^2)
+                                + (c/2)(||mu~_j||^2 - ||mu~_k||^2),
+
+    so under equinorm (NC2) the classifier decision is the nearest class mean, for every h.
+    """
     import sympy as sp
 
     d = point["d"]
@@ -600,9 +758,16 @@ def _nc4_dynamic(point):
 
     K = point["K"]
     kappa = 0.5
-    p = Problem(loss="ce", K=K, d=point["d"], n=point["n"],
-                lambda_W=kappa / K / math.sqrt(point["n"]), lambda_H=kappa / K / math.sqrt(point["n"]),
-                lambda_b=1e-2, bias="regularized")  # fmt: skip
+    p = Problem(
+        loss="ce",
+        K=K,
+        d=point["d"],
+        n=point["n"],
+        lambda_W=kappa / K / math.sqrt(point["n"]),
+        lambda_H=kappa / K / math.sqrt(point["n"]),
+        lambda_b=1e-2,
+        bias="regularized",
+    )
     r = _descend(p, seed=point["seed"])
     return {"nc4": nc_metrics(r.W, r.H, r.b, p.labels)["nc4"]}
 
@@ -611,22 +776,35 @@ register(
     Claim(
         id="nc.nc4-from-nc1-nc3",
         citation="Papyan et al. 2020 (NC4); identity derived here",
-        statement="When the classifier is self-dual to equinorm centred class means (NC2, NC3), its "
-        "decision equals the nearest class mean for every feature (NC4): the logit differences are "
-        "differences of squared distances.",
+        statement="When the classifier is self-dual to equinorm centred class means (NC2, NC3), "
+        "its decision equals the nearest class mean for every feature (NC4): the logit differences "
+        "are differences of squared distances.",
         domain=Domain(
-            {"K": IntRange(2, 8, fast_hi=4), "extra_d": IntRange(0, 3), "n": IntRange(1, 10, fast_hi=4),
-             "seed": IntRange(0, 10**6)},
+            {
+                "K": IntRange(2, 8, fast_hi=4),
+                "extra_d": IntRange(0, 3),
+                "n": IntRange(1, 10, fast_hi=4),
+                "seed": IntRange(0, 10**6),
+            },
             derive=lambda p: {"d": p["K"] - 1 + p["extra_d"]},
             description="K >= 2, d >= K - 1; dynamics on a balanced CE UFM below the threshold",
-        ),  # fmt: skip
+        ),
         predict=lambda point: {"ncc_identity": _sympy_zero(), "nc4": 0.0},
         routes={
-            "symbolic": Route("symbolic", _nc4_symbolic, tol.EXACT,
-                              description="sympy: logit differences = squared-distance differences"),
-            "dynamic": Route("dynamic", _nc4_dynamic, tol.EXACT, max_points=3,
-                             description="NC4 mismatch at the end of gradient descent"),
-        },  # fmt: skip
+            "symbolic": Route(
+                "symbolic",
+                _nc4_symbolic,
+                tol.EXACT,
+                description="sympy: logit differences = squared-distance differences",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _nc4_dynamic,
+                tol.EXACT,
+                max_points=3,
+                description="NC4 mismatch at the end of gradient descent",
+            ),
+        },
         proof="proofs/nc4_identity.py",
     )
 )
@@ -639,7 +817,7 @@ def _sympy_zero():
 
 
 # --------------------------------------------------------------------------------------------------
-# 9. The LE-SDE phase transition
+# 11. The LE-SDE phase transition
 
 
 def _lesde_point(p):
@@ -669,8 +847,17 @@ def _lesde_dynamic(point):
     from ..dynamics import simulate_lesde
 
     K = point["K"]
-    res = simulate_lesde(K, point["n"], K, point["alpha"], point["beta"], noise=0.1, time=20.0,
-                         paths=point["paths"], seed=point["seed"])  # fmt: skip
+    res = simulate_lesde(
+        K,
+        point["n"],
+        K,
+        point["alpha"],
+        point["beta"],
+        noise=0.1,
+        time=20.0,
+        paths=point["paths"],
+        seed=point["seed"],
+    )
     return {"separable": res.separability().probability}
 
 
@@ -678,31 +865,47 @@ register(
     Claim(
         id="lesde.phase-transition",
         citation="Zhang, Wang & Su 2021 (LE-SDE); model and linearization derived here",
-        statement="Under the locally elastic SDE the features become separable by the readout (vanishing "
-        "training loss) when the intra-class impact alpha exceeds the inter-class impact beta, and not "
-        "when alpha < beta.",
+        statement="Under the locally elastic SDE the features become separable by the readout "
+        "(vanishing training loss) when the intra-class impact alpha exceeds the inter-class "
+        "impact beta, and not when alpha < beta.",
         domain=Domain(
-            {"K": IntRange(2, 5, fast_hi=3), "n": IntRange(3, 10, fast_hi=5), "alpha": LogRange(0.5, 2.0),
-             "ratio": LogRange(0.1, 0.5), "regime": Choice(("locally elastic", "inelastic")),
-             "paths": IntRange(40, 40), "seed": IntRange(0, 10**6)},
+            {
+                "K": IntRange(2, 5, fast_hi=3),
+                "n": IntRange(3, 10, fast_hi=5),
+                "alpha": LogRange(0.5, 2.0),
+                "ratio": LogRange(0.1, 0.5),
+                "regime": Choice(("locally elastic", "inelastic")),
+                "paths": IntRange(40, 40),
+                "seed": IntRange(0, 10**6),
+            },
             derive=_lesde_point,
-            description="features = logits (d = K), noise 0.1, time 20, beta/alpha in [0.1, 0.5] or "
-            "[2, 10]",
-        ),  # fmt: skip
+            description="features = logits (d = K), noise 0.1, time 20, beta/alpha in [0.1, 0.5] "
+            "or [2, 10]",
+        ),
         predict=_lesde_predict,
         routes={
-            "symbolic": Route("symbolic", _lesde_symbolic, tol.EXACT, fast_points=2,
-                              description="exact sign of the LE-ODE drift margins (sympy)"),
-            "dynamic": Route("dynamic", _lesde_dynamic, tol.LESDE_PROBABILITY, max_points=4,
-                             fast_points=2,
-                             description="Euler-Maruyama paths, fraction separable at the final time"),
-        },  # fmt: skip
+            "symbolic": Route(
+                "symbolic",
+                _lesde_symbolic,
+                tol.EXACT,
+                fast_points=2,
+                description="exact sign of the LE-ODE drift margins (sympy)",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _lesde_dynamic,
+                tol.LESDE_PROBABILITY,
+                max_points=4,
+                fast_points=2,
+                description="Euler-Maruyama paths, fraction separable at the final time",
+            ),
+        },
         proof="proofs/le_ode.py",
     )
 )
 
 # --------------------------------------------------------------------------------------------------
-# 10. Strict saddles
+# 12. Strict saddles
 
 
 def _saddle_problem(point) -> Problem:
@@ -711,9 +914,15 @@ def _saddle_problem(point) -> Problem:
 
 
 def _saddle_predict(point):
-    r"""Below the threshold (kappa < 1): the origin has lambda_min = (lambda_W + lambda_H)/2 -
-    sqrt(((lambda_W - lambda_H)/2)^2 + 1/(K^2 n)) < 0, and every constructed non-global critical point
-    is a strict saddle from which gradient descent escapes."""
+    r"""Strict saddles below the threshold (kappa < 1).
+
+    The origin has the smallest Hessian eigenvalue
+
+        lambda_min = (lambda_W + lambda_H)/2 - sqrt(((lambda_W - lambda_H)/2)^2 + 1/(K^2 n)) < 0,
+
+    and every constructed non-global critical point is a strict saddle from which gradient descent
+    escapes.
+    """
     lW, lH = point["lambda_W"], point["lambda_H"]
     lam = (lW + lH) / 2 - math.sqrt(((lW - lH) / 2) ** 2 + 1 / (point["K"] ** 2 * point["n"]))
     return {"origin_lambda_min": lam, "strict_saddle_fraction": 1.0, "escape_fraction": 1.0}
@@ -740,10 +949,17 @@ def _saddle_dynamic(point):
         if name == "origin":
             origin_min = report.lambda_min
         D = report.direction
-        start = (W + 1e-3 * D.W, H + 1e-3 * D.H, (b if b is not None else np.zeros(p.K)) + 1e-3 * D.b)
+        start = (
+            W + 1e-3 * D.W,
+            H + 1e-3 * D.H,
+            (b if b is not None else np.zeros(p.K)) + 1e-3 * D.b,
+        )
         end = gradient_descent(p, steps=2000, lr=0.05, init=start)
         escapes += float(end.objective[-1]) < objective(p, W, H, b) - tol.NEGATIVE_CURVATURE
-    out = {"strict_saddle_fraction": saddles / len(points), "escape_fraction": escapes / len(points)}
+    out = {
+        "strict_saddle_fraction": saddles / len(points),
+        "escape_fraction": escapes / len(points),
+    }
     if origin_min is not None:
         out["origin_lambda_min"] = origin_min
     return out
@@ -753,25 +969,41 @@ register(
     Claim(
         id="landscape.strict-saddle",
         citation="Zhu et al. 2021 (CE); Zhou et al. 2022 (MSE); spectra derived here",
-        statement="Below the threshold, every non-global critical point of the regularized UFM (the "
-        "origin, rank-deficient sub-frames) has a direction of negative curvature, and gradient descent "
-        "started next to it escapes.",
+        statement="Below the threshold, every non-global critical point of the regularized UFM "
+        "(the origin, rank-deficient sub-frames) has a direction of negative curvature, and "
+        "gradient descent started next to it escapes.",
         domain=Domain(
-            {"K": IntRange(2, 5, fast_hi=3), "extra_d": IntRange(1, 3), "n": IntRange(1, 4),
-             "kappa": LogRange(0.05, 0.8), "ratio": LogRange(0.2, 5.0), "loss": Choice(("ce", "mse")),
-             "bias": Choice(("regularized", "free")), "lambda_b": LogRange(1e-3, 1e-1)},
+            {
+                "K": IntRange(2, 5, fast_hi=3),
+                "extra_d": IntRange(1, 3),
+                "n": IntRange(1, 4),
+                "kappa": LogRange(0.05, 0.8),
+                "ratio": LogRange(0.2, 5.0),
+                "loss": Choice(("ce", "mse")),
+                "bias": Choice(("regularized", "free")),
+                "lambda_b": LogRange(1e-3, 1e-1),
+            },
             derive=lambda p: {"d": p["K"] + p["extra_d"], **_lambdas(p)},
             description="balanced classes, d > K, kappa < 0.8",
-        ),  # fmt: skip
+        ),
         predict=_saddle_predict,
         routes={
-            "symbolic": Route("symbolic", _saddle_symbolic, tol.FLOAT * 1e3,
-                              description="closed-form Hessian spectrum at the origin "
-                              "(proofs/strict_saddle.py derives it in sympy)"),
-            "dynamic": Route("dynamic", _saddle_dynamic, tol.NEGATIVE_CURVATURE, max_points=3,
-                             description="numeric Hessian eigenpairs at each critical point, then "
-                             "gradient descent from a step along the escape direction"),
-        },  # fmt: skip
+            "symbolic": Route(
+                "symbolic",
+                _saddle_symbolic,
+                tol.CLOSED_FORM,
+                description="closed-form Hessian spectrum at the origin "
+                "(proofs/strict_saddle.py derives it in sympy)",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _saddle_dynamic,
+                tol.NEGATIVE_CURVATURE,
+                max_points=3,
+                description="numeric Hessian eigenpairs at each critical point, then "
+                "gradient descent from a step along the escape direction",
+            ),
+        },
         proof="proofs/strict_saddle.py",
     )
 )

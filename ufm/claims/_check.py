@@ -1,4 +1,4 @@
-"""The checker behind ``ufm check``: sample points, run every route, summarize per (claim, route)."""
+"""The checker behind ``ufm check``: sample points, run every route, summarize by (claim, route)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,11 @@ class CheckRow:
         return "pass" if self.ok else "FAIL"
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (failing points with the parameters that reproduce them); an infinite
-        deviation (a route that crashed, or an exact comparison that failed) is ``None``."""
+        """JSON-ready fields, failing points with the parameters that reproduce them.
+
+        An infinite deviation (a route that crashed, or an exact comparison that failed) is
+        ``None``.
+        """
 
         def finite(x):
             return x if math.isfinite(x) else None
@@ -62,7 +65,7 @@ class CheckRow:
 
 
 def _rng(seed: int, claim_id: str) -> np.random.Generator:
-    # crc32, not hash(): Python salts str hashes per process, and a failing point must be reproducible
+    # crc32, not hash(): Python salts str hashes per process, yet failing points must reproduce
     return np.random.default_rng([seed, zlib.crc32(claim_id.encode())])
 
 
@@ -84,8 +87,8 @@ def check(
     fast : bool
         Small sizes (each domain's ``fast_hi`` caps) and ``route.fast_points`` points per route.
     points : int, optional
-        Points per route (overrides the default of the mode; still capped by ``route.max_points`` in a full
-        run).
+        Points per route (overrides the default of the mode; still capped by ``route.max_points``
+        in a full run).
     seed : int
         Seeds every sampled point: the same seed reproduces every point and every result.
     claims : iterable of Claim, optional

@@ -1,18 +1,21 @@
 r"""The machinery of claims: records, parameter domains, routes and the checker.
 
-A :class:`Claim` is data: an id, a citation, a one-sentence statement, a parameter :class:`Domain`, a
-``predict(point)`` function that encodes what the theorem asserts, and :class:`Route` objects that measure
-the same quantity independently (``symbolic``: sympy, ``convex``: a cvxpy relaxation, ``dynamic``: gradient
-descent / flow / SDE simulation). The checker samples points from the domain, asks every route for its
-measurement and compares it with the prediction (PEPit's ``(computed, theoretical)`` pair, made explicit):
+A :class:`Claim` is data: an id, a citation, a one-sentence statement, a parameter :class:`Domain`,
+a ``predict(point)`` function that encodes what the theorem asserts, and :class:`Route` objects that
+measure the same quantity independently (``symbolic``: sympy, ``convex``: a cvxpy relaxation,
+``dynamic``: gradient descent / flow / SDE simulation). The checker samples points from the domain,
+asks every route for its measurement and compares it with the prediction (PEPit's
+``(computed, theoretical)`` pair, made explicit):
 
-* ``relation='equal'``: deviation :math:`\max|m - p|/(1 + |p|)` (:func:`ufm.tolerances.relative_deviation`),
-  exactly zero or infinite when both sides are sympy expressions (``simplify(m - p) == 0``);
+* ``relation='equal'``: deviation :math:`\max|m - p|/(1 + |p|)`
+  (:func:`ufm.tolerances.relative_deviation`), exactly zero or infinite when both sides are sympy
+  expressions (``simplify(m - p) == 0``);
 * ``relation='upper'``: the measurement must not exceed the prediction: deviation
   :math:`\max(m - p, 0)/(1 + |p|)`; ``relation='lower'`` the mirror image.
 
-Measurements and predictions may be numbers, arrays, sympy expressions or dicts of those; for a dict
-prediction only the keys the route measured are compared (a route need not measure everything).
+Measurements and predictions may be numbers, arrays, sympy expressions or dicts of those; for a
+dict prediction only the keys the route measured are compared (a route need not measure
+everything).
 """
 
 from __future__ import annotations
@@ -105,7 +108,9 @@ class Domain:
                 point.update(self.derive(point))
             if self.where is None or self.where(point):
                 return point
-        raise InvalidParameter(f"could not sample a point satisfying the domain: {self.description}")
+        raise InvalidParameter(
+            f"could not sample a point satisfying the domain: {self.description}"
+        )
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,9 @@ class Route:
         if self.kind not in ROUTE_KINDS:
             raise InvalidParameter(f"route kind must be one of {ROUTE_KINDS}, got {self.kind!r}")
         if self.relation not in ("equal", "upper", "lower"):
-            raise InvalidParameter(f"relation must be 'equal', 'upper' or 'lower', got {self.relation!r}")
+            raise InvalidParameter(
+                f"relation must be 'equal', 'upper' or 'lower', got {self.relation!r}"
+            )
         if not (math.isfinite(self.tolerance) and self.tolerance >= 0):
             raise InvalidParameter(f"tolerance must be finite and >= 0, got {self.tolerance}")
 
@@ -197,11 +204,15 @@ class Claim:
             raise InvalidParameter(f"claim {self.id!r} needs at least one route")
         for name, route in self.routes.items():
             if name != route.kind:
-                raise InvalidParameter(f"claim {self.id!r}: route key {name!r} != its kind {route.kind!r}")
+                raise InvalidParameter(
+                    f"claim {self.id!r}: route key {name!r} != its kind {route.kind!r}"
+                )
 
     def run(self, route: str, point: dict) -> RouteResult:
-        """Measure ``route`` at ``point`` and compare with the prediction; never raises for a failing
-        measurement (the error is recorded and the result is not ok)."""
+        """Measure ``route`` at ``point`` and compare with the prediction.
+
+        Never raises for a failing measurement: the error is recorded and the result is not ok.
+        """
         r = self.routes[route]
         start = time.perf_counter()
         try:

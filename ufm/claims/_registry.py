@@ -30,7 +30,9 @@ def register(claim: Claim, *, replace: bool = False) -> Claim:
     if not isinstance(claim, Claim):
         raise InvalidParameter(f"register() takes a ufm.claims.Claim, got {type(claim).__name__}")
     if claim.id in _REGISTRY and not replace:
-        raise InvalidParameter(f"a claim with id {claim.id!r} is registered already (pass replace=True)")
+        raise InvalidParameter(
+            f"a claim with id {claim.id!r} is registered already (pass replace=True)"
+        )
     _REGISTRY[claim.id] = claim
     return claim
 

@@ -1,8 +1,9 @@
 """The ``ufm`` command line: a thin layer that parses, calls the library and formats.
 
-Subcommands are imported only when invoked, so ``ufm --help`` starts in well under a second (no sympy,
-cvxpy or numba import). Library errors (:class:`ufm.errors.UFMError`) become one ``error: ...`` line on
-stderr and exit status 2 (bad input) or 1 (a solver or a check failed); never a traceback.
+Subcommands are imported only when invoked, so ``ufm --help`` starts in well under a second (no
+sympy, cvxpy or numba import). Library errors (:class:`ufm.errors.UFMError`) become one
+``error: ...`` line on stderr and exit status 2 (bad input) or 1 (a solver or a check failed); never
+a traceback.
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ import click
 from .._version import __version__
 from ..errors import InvalidFile, InvalidParameter, UFMError
 
-#: name -> ("module:attribute", one-line help). The help is repeated here so that listing the commands
-#: needs no import; each command's own docstring is the full help.
+#: name -> ("module:attribute", one-line help). The help is repeated here so that listing the
+#: commands needs no import; each command's own docstring is the full help.
 COMMANDS = {
     "check": ("ufm.cli._claims:check", "Verify the catalogue of NC claims by every route."),
     "etf": ("ufm.cli._geometry:etf", "Print the simplex ETF for K classes in dimension d."),
-    "minimizer": ("ufm.cli._minimizers:minimizer", "Closed-form global minimizer of a regularized UFM."),
-    "relax": ("ufm.cli._relaxations:relax", "Convex relaxations: layer-peeled SDP, nuclear norm, ..."),
+    "minimizer": (
+        "ufm.cli._minimizers:minimizer",
+        "Closed-form global minimizer of a regularized UFM.",
+    ),
+    "relax": (
+        "ufm.cli._relaxations:relax",
+        "Convex relaxations: layer-peeled SDP, nuclear norm, ...",
+    ),
     "flow": ("ufm.cli._dynamics:flow", "Run gradient descent on a UFM and measure collapse."),
     "lesde": ("ufm.cli._dynamics:lesde", "Simulate the locally elastic SDE of feature dynamics."),
     "metrics": ("ufm.cli._metrics:metrics", "NC metrics and objective of a saved configuration."),
@@ -51,8 +58,9 @@ class LazyGroup(click.Group):
 def cli():
     """ufm: Neural Collapse in the unconstrained features model.
 
-    Exact geometry, closed-form global minimizers, convex certificates and collapse dynamics; every claim
-    checked three ways. Conventions: W is K x d, H is d x N (columns grouped by class), b has length K.
+    Exact geometry, closed-form global minimizers, convex certificates and collapse dynamics; every
+    claim checked three ways. Conventions: W is K x d, H is d x N (columns grouped by class), b has
+    length K.
     """
 
 

@@ -19,10 +19,10 @@ from ._common import emit_json, emit_table, json_option
 def check(claim_ids, fast, points, seed, list_only, as_json):
     """Verify NC claims by every route (symbolic, convex, dynamic).
 
-    Samples points from each claim's parameter domain, runs every route and compares the measurement with
-    the claim's prediction. Prints one row per (claim, route); exit status 0 only if every check passed. A
-    failing point is printed with the parameters that reproduce it (``--seed`` and the point). Progress goes
-    to stderr.
+    Samples points from each claim's parameter domain, runs every route and compares the measurement
+    with the claim's prediction. Prints one row per (claim, route); exit status 0 only if every
+    check passed. A failing point is printed with the parameters that reproduce it (``--seed`` and
+    the point). Progress goes to stderr.
     """
     from ..claims import check as run_check
     from ..claims import get_claim, list_claims
@@ -31,7 +31,9 @@ def check(claim_ids, fast, points, seed, list_only, as_json):
         claims = [get_claim(c) for c in claim_ids] if claim_ids else list_claims()
         rows = [(c.id, ",".join(c.routes), c.citation) for c in claims]
         if as_json:
-            emit_json({"claims": [dict(zip(("id", "routes", "citation"), r, strict=True)) for r in rows]})
+            emit_json(
+                {"claims": [dict(zip(("id", "routes", "citation"), r, strict=True)) for r in rows]}
+            )
         else:
             emit_table(rows, headers=("claim", "routes", "citation"))
         return
@@ -42,18 +44,36 @@ def check(claim_ids, fast, points, seed, list_only, as_json):
 
     rows = run_check(claim_ids or None, fast=fast, points=points, seed=seed, progress=progress)
     if as_json:
-        emit_json({"seed": seed, "fast": fast, "ok": all(r.ok for r in rows),
-                   "checks": [r.to_dict() for r in rows]})
+        emit_json(
+            {
+                "seed": seed,
+                "fast": fast,
+                "ok": all(r.ok for r in rows),
+                "checks": [r.to_dict() for r in rows],
+            }
+        )
     else:
         emit_table(
-            [(r.claim, r.citation, r.route, r.points, f"{r.worst_deviation:.2e}",
-              "exact" if r.tolerance == 0 else f"{r.tolerance:.0e}", r.verdict) for r in rows],
+            [
+                (
+                    r.claim,
+                    r.citation,
+                    r.route,
+                    r.points,
+                    f"{r.worst_deviation:.2e}",
+                    "exact" if r.tolerance == 0 else f"{r.tolerance:.0e}",
+                    r.verdict,
+                )
+                for r in rows
+            ],
             headers=("claim", "citation", "route", "points", "worst dev", "tol", "verdict"),
         )
         for r in rows:
             for f in r.failures:
-                click.echo(f"FAILED {r.claim} [{r.route}] at {f.point} (seed {seed}): "
-                           f"deviation {f.deviation:.3g} > {r.tolerance:.0e}"
-                           + (f"; {f.error}" if f.error else ""))
+                click.echo(
+                    f"FAILED {r.claim} [{r.route}] at {f.point} (seed {seed}): "
+                    f"deviation {f.deviation:.3g} > {r.tolerance:.0e}"
+                    + (f"; {f.error}" if f.error else "")
+                )
     if not all(r.ok for r in rows):
         sys.exit(1)

@@ -13,7 +13,7 @@ from ..errors import InvalidParameter
 
 
 def to_jsonable(value):
-    """Arrays to nested lists, numpy scalars to Python numbers; refuses NaN/inf (never emitted silently)."""
+    """Arrays to nested lists, numpy scalars to Python numbers; NaN/inf are refused, not emitted."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -64,13 +64,20 @@ def _parse_sizes(ctx, param, value):
     try:
         return tuple(int(s) for s in value.split(","))
     except ValueError:
-        raise click.BadParameter(f"expected comma-separated integers like 10,10,5, got {value!r}") from None
+        raise click.BadParameter(
+            f"expected comma-separated integers like 10,10,5, got {value!r}"
+        ) from None
 
 
 def problem_options(func):
-    """The options that name a regularized UFM (``--loss --bias --K --d --n/--class-sizes --lambda-*``)."""
+    """The options that name a regularized UFM.
+
+    ``--loss --bias --K --d --n/--class-sizes --lambda-*``, passed on as ``problem=Problem(...)``.
+    """
     options = [
-        click.option("--loss", type=click.Choice(["ce", "mse"]), required=True, help="Loss function."),
+        click.option(
+            "--loss", type=click.Choice(["ce", "mse"]), required=True, help="Loss function."
+        ),
         click.option(
             "--bias",
             type=click.Choice(["regularized", "free", "none"]),
@@ -86,8 +93,12 @@ def problem_options(func):
             default=None,
             help="Comma-separated class sizes n1,...,nK (imbalanced); replaces --n.",
         ),
-        click.option("--lambda-w", "lambda_W", type=float, required=True, help="Weight decay on W."),
-        click.option("--lambda-h", "lambda_H", type=float, required=True, help="Weight decay on H."),
+        click.option(
+            "--lambda-w", "lambda_W", type=float, required=True, help="Weight decay on W."
+        ),
+        click.option(
+            "--lambda-h", "lambda_H", type=float, required=True, help="Weight decay on H."
+        ),
         click.option("--lambda-b", "lambda_b", type=float, default=None, help="Weight decay on b."),
     ]
     for option in reversed(options):

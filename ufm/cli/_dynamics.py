@@ -67,9 +67,9 @@ def flow(problem, steps, lr, seed, init_scale, record_every, output, plot, as_js
     if output:
         result.configuration().save(output)
     if plot:
-        from ..dynamics._plot import plot_descent
+        from ..plot import plot_descent, save
 
-        plot_descent(result, plot, None if star is None else float(star.objective))
+        save(plot_descent(result, optimum=None if star is None else float(star.objective)), plot)
     out = {
         "objective": float(result.objective[-1]),
         "gradient_norm": float(result.gradient_norm[-1]),
@@ -125,13 +125,9 @@ def lesde(
     estimate = result.separability(criterion)
     metrics = result.metrics()
     if plot:
-        from ..dynamics._plot import plot_lesde
+        from ..plot import plot_lesde, save
 
-        indices = range(len(result.times))
-        plot_lesde(
-            result, plot, [result.separability("readout", i) for i in indices],
-            [result.metrics(i) for i in indices],
-        )  # fmt: skip
+        save(plot_lesde(result, criterion=criterion), plot)
     out = {
         "separable_probability": estimate.probability,
         "ci_low": estimate.ci_low,

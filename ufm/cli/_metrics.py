@@ -13,9 +13,9 @@ from ._common import emit_json, emit_table, json_option
 def metrics(file, as_json):
     """NC metrics and objective of the configuration saved in FILE (.npz).
 
-    The metrics follow the conventions stored in the file (see ``ufm.metrics``); ``objective`` is the
-    regularized UFM objective of the stored problem (null for files without one). Undefined metrics
-    (e.g. at the zero solution) print as ``undefined`` / JSON null.
+    The metrics follow the conventions stored in the file (see ``ufm.metrics``); ``objective`` is
+    the regularized UFM objective of the stored problem (null for files without one). Undefined
+    metrics (e.g. at the zero solution) print as ``undefined`` / JSON null.
     """
     from ..io import load
 

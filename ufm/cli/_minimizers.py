@@ -17,13 +17,13 @@ from ._common import emit_json, emit_table, json_option, problem_options
 @click.option("--latex", is_flag=True, help="Print the sympy expressions as LaTeX.")
 @json_option
 def minimizer(problem, output, seed, latex, as_json):
-    """Closed-form global minimizer of a balanced regularized UFM (CE: Zhu et al. 2021 Thm 3.1; MSE:
-    Tirer & Bruna 2022, Zhou et al. 2022).
+    """Closed-form global minimizer of a balanced regularized UFM (CE: Zhu et al. 2021 Thm 3.1;
+    MSE: Tirer & Bruna 2022, Zhou et al. 2022).
 
-    kappa = K sqrt(n lambda_W lambda_H) decides: W = 0, H = 0 iff kappa >= 1. With --json one object:
-    problem, conventions, objective, w_norm (norm of each row of W), h_norm (norm of each column of
-    H), b, zero_solution, threshold (the value of kappa; formula and critical value in conventions),
-    W (K x d), M (d x K), expressions, hypotheses, citation.
+    kappa = K sqrt(n lambda_W lambda_H) decides: W = 0, H = 0 iff kappa >= 1. With --json one
+    object: problem, conventions, objective, w_norm (norm of each row of W), h_norm (norm of each
+    column of H), b, zero_solution, threshold (the value of kappa; formula and critical value in
+    conventions), W (K x d), M (d x K), expressions, hypotheses, citation.
     """
     from ..errors import InvalidParameter
     from ..metrics import Conventions

@@ -42,8 +42,7 @@ from . import _kernels
 __all__ = ["initialize", "gradient_descent", "gradient_flow", "DescentResult", "FlowResult"]
 
 #: Steps per kernel call when a progress callback is given: long enough (~0.1 s on workload M) that
-# the
-#: Python round trip is invisible, short enough for a live progress bar.
+#: the Python round trip is invisible, short enough for a live progress bar.
 _CHUNK_STEPS = 2000
 
 
@@ -115,6 +114,7 @@ class _Workspace:
         self.Z = np.empty((K, N))
         self.colmax = np.empty(N)
         self.colsum = np.empty(N)
+        self.ones = np.ones(N)
         self.gW = np.empty((K, d))
         self.gH = np.empty((d, N))
         self.gb = np.empty(K)
@@ -122,7 +122,7 @@ class _Workspace:
         self.gram = np.empty((K, K))
 
     def gradient_buffers(self):
-        return self.Z, self.colmax, self.colsum, self.gW, self.gH, self.gb
+        return self.Z, self.colmax, self.colsum, self.ones, self.gW, self.gH, self.gb
 
     def record(self, W, H, b, out) -> None:
         _kernels.record_point(

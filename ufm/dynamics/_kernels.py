@@ -6,6 +6,14 @@ raises nothing; randomness comes in as an explicit seed. ``fastmath=False`` keep
 results are reproducible and match the numpy twins in the tests to rounding; ``cache=True`` compiles
 once per machine (on first call, never at import).
 
+Matrix products go to BLAS (scipy's, the one numba's ``np.dot`` uses) through ``numba_xxgemm`` and
+``numba_xxgemv``, numba's own GIL-free wrappers of ``scipy.linalg.cython_blas``: unlike ``np.dot``
+they take transposition flags and ``alpha``, ``beta``, so a product of a transpose needs no copy and
+the weight decay of H is fused into its update (``beta``). Calling ``scipy.linalg.cython_blas``
+through a ctypes pointer (``numba.extending.get_cython_function_address``) would do the same, but
+numba refuses to cache a function holding a ctypes pointer (the address changes from process to
+process); the named helper symbols are resolved at load time, so the kernels stay cached.
+
 Integer codes used by the kernels: ``loss`` 0 = cross-entropy, 1 = MSE.
 """
 
@@ -14,7 +22,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ..metrics import RANK_RTOL
 
@@ -35,58 +46,183 @@ RECORDED_METRICS = (
 _KERNEL_OPTIONS = {"cache": True, "fastmath": False, "nogil": True}
 
 
-@njit(**_KERNEL_OPTIONS)
-def objective_gradient(
-    W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax, colsum, gW, gH, gb
-):
-    """Objective of the regularized UFM at (W, H, b); its gradient goes into gW, gH, gb.
+_F64P = types.CPointer(types.float64)
+_GEMM = types.ExternalFunction(
+    "numba_xxgemm",
+    types.intc(
+        types.char, types.char, types.char, types.intp, types.intp, types.intp,
+        _F64P, _F64P, types.intp, _F64P, types.intp, _F64P, _F64P, types.intp,
+    ),
+)  # fmt: skip
+_GEMV = types.ExternalFunction(
+    "numba_xxgemv",
+    types.intc(
+        types.char, types.char, types.intp, types.intp, _F64P, _F64P, types.intp, _F64P, _F64P,
+        _F64P,
+    ),
+)  # fmt: skip
+_DOUBLE, _NOTRANS, _TRANS = ord("d"), ord("N"), ord("T")
 
-    Z (K x N) receives dData/dZ; colmax, colsum (N,) are scratch. ``lambda_b`` is 0 unless the bias
-    is regularized; with ``has_bias`` false, gb is set to zero.
+
+@intrinsic
+def _address_of(typingctx, value):
+    """Pointer to a stack copy of a float64 (BLAS takes alpha and beta by reference)."""
+
+    def codegen(context, builder, signature, args):
+        return cgutils.alloca_once_value(builder, args[0])
+
+    return _F64P(types.float64), codegen
+
+
+@intrinsic
+def _as_float64(typingctx, bits):
+    """The float64 whose IEEE-754 bit pattern is the int64 ``bits`` (a reinterpretation)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(**_KERNEL_OPTIONS)
+def _gemm(alpha, A, transpose_A, B, transpose_B, beta, C):
+    """C <- alpha op(A) op(B) + beta C for row-major (C-contiguous) A, B, C; op transposes on flag.
+
+    BLAS is column-major and a row-major matrix is its transpose there, so the call computes
+    C^T = op(B)^T op(A)^T with the operands swapped and the flags kept.
+    """
+    m, n = C.shape
+    k = A.shape[0] if transpose_A else A.shape[1]
+    _GEMM(
+        _DOUBLE, _TRANS if transpose_B else _NOTRANS, _TRANS if transpose_A else _NOTRANS,
+        n, m, k, _address_of(alpha), B.ctypes, B.shape[1], A.ctypes, A.shape[1],
+        _address_of(beta), C.ctypes, n,
+    )  # fmt: skip
+
+
+@njit(**_KERNEL_OPTIONS)
+def _row_sums(A, ones, out):
+    """out = A 1 for a row-major A (K x N) through BLAS gemv; ``ones`` (N,) holds ones."""
+    K, N = A.shape
+    _GEMV(
+        _DOUBLE, _TRANS, N, K, _address_of(1.0), A.ctypes, N, ones.ctypes, _address_of(0.0),
+        out.ctypes,
+    )  # fmt: skip
+
+
+#: Cody-Waite split of log 2: _LN2_HI has 12 significant bits, so n * _LN2_HI is exact for |n| <=
+#: 1022 and r = x - n log 2 loses nothing to cancellation.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.693145751953125
+_LN2_LO = 1.42860682030941723212e-6
+#: Below this exp(x) < 3.4e-308 would be subnormal and 2^n not a normal float: flushed to 0.
+_EXP_UNDERFLOW = -708.0
+_TAYLOR = tuple(1.0 / math.factorial(j) for j in range(14))
+
+
+@njit(**_KERNEL_OPTIONS)
+def exp_nonpositive(x):
+    r"""exp(x) for x <= 0 (shifted logits) in straight-line arithmetic that vectorizes.
+
+    .. math:: e^x = 2^n e^r,\qquad n = \lfloor x \log_2 e + 1/2 \rceil,\quad
+              r = x - n\log 2 \in [-\tfrac{\log 2}{2}, \tfrac{\log 2}{2}],
+
+    with :math:`e^r` its Taylor polynomial of degree 13 (remainder :math:`\le 0.347^{14}/14!\,
+    e^{0.347} < 10^{-17}`, below one ulp) in Horner form, and :math:`2^n` assembled from its
+    exponent bits. Accurate to about one ulp (the tests compare with ``numpy.exp``); results below
+    :math:`e^{-708}` are flushed to 0, an absolute error under 3.4e-308; NaN propagates. Why:
+    libm's ``exp`` is an opaque call that keeps the softmax loop scalar (about 9 ns per entry
+    here); this one is inlined and vectorized (about 1 ns), which is most of the softmax cost.
+    """
+    if x < _EXP_UNDERFLOW:
+        return 0.0
+    n = math.floor(x * _LOG2E + 0.5)
+    # NaN compares false: clamping it keeps the integer conversion below defined (the NaN still
+    # propagates through r).
+    if not n >= -1022.0:
+        n = -1022.0
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    p = _TAYLOR[13]
+    for j in range(12, -1, -1):
+        p = p * r + _TAYLOR[j]
+    return p * _as_float64((np.int64(n) + 1023) << 52)
+
+
+@njit(**_KERNEL_OPTIONS)
+def logit_gradient(Z, b, labels, loss, want_value, colmax, colsum):
+    r"""Turn the logits W H (in Z, K x N) into dData/dZ in place; return the data term if asked.
+
+    CE: :math:`Z \leftarrow (\operatorname{softmax}(Z + b 1^T) - Y)/N`, value
+    :math:`\frac1N\sum_i [\max_k z_{ki} - z_{y_i i} + \log\sum_k e^{z_{ki} - \max}]`;
+    MSE: :math:`Z \leftarrow (Z + b1^T - Y)/N`, value :math:`\|Z + b1^T - Y\|_F^2/(2N)`.
+    Softmax and its gradient are fused: one pass adds the bias and takes the column maxima, one
+    exponentiates in place and sums, one scales by 1/(N sum); every inner loop runs along a row of Z
+    with a zero-based index, so LLVM vectorizes it (an index that may be negative brings numba's
+    wraparound check, which stops the vectorizer). The value (a log per column) is computed only
+    when ``want_value`` (record steps), else 0 is returned. colmax, colsum (N,) are scratch.
     """
     K, N = Z.shape
-    np.dot(W, H, Z)
-    for k in range(K):
-        for i in range(N):
-            Z[k, i] += b[k]
     inv_N = 1.0 / N
     data = 0.0
-    if loss == 0:
-        # Softmax and its gradient fused over the logits: max-shifted exponentials are written into
-        # Z, so every logit is read once for the max, once for exp, once for the normalization.
-        for i in range(N):
-            colmax[i] = Z[0, i]
-            colsum[i] = 0.0
-        for k in range(1, K):
-            for i in range(N):
-                if Z[k, i] > colmax[i]:
-                    colmax[i] = Z[k, i]
-        for i in range(N):
-            data += colmax[i] - Z[labels[i], i]
+    if loss == 1:
         for k in range(K):
             for i in range(N):
-                e = math.exp(Z[k, i] - colmax[i])
-                Z[k, i] = e
-                colsum[i] += e
-        for i in range(N):
-            data += math.log(colsum[i])
-            colsum[i] = inv_N / colsum[i]
-        for k in range(K):
-            for i in range(N):
-                Z[k, i] *= colsum[i]
-        for i in range(N):
-            Z[labels[i], i] -= inv_N
-    else:
+                Z[k, i] += b[k]
         for i in range(N):
             Z[labels[i], i] -= 1.0
         for k in range(K):
             for i in range(N):
                 r = Z[k, i]
-                data += 0.5 * r * r
+                if want_value:
+                    data += 0.5 * r * r
                 Z[k, i] = r * inv_N
-    data *= inv_N
-    np.dot(Z, H.T, gW)
-    np.dot(W.T, Z, gH)
+        return data * inv_N
+    for i in range(N):
+        Z[0, i] += b[0]
+        colmax[i] = Z[0, i]
+        colsum[i] = 0.0
+    for k in range(1, K):
+        for i in range(N):
+            z = Z[k, i] + b[k]
+            Z[k, i] = z
+            if z > colmax[i]:
+                colmax[i] = z
+    if want_value:
+        for i in range(N):
+            data += colmax[i] - Z[labels[i], i]
+    for k in range(K):
+        for i in range(N):
+            e = exp_nonpositive(Z[k, i] - colmax[i])
+            Z[k, i] = e
+            colsum[i] += e
+    if want_value:
+        for i in range(N):
+            data += math.log(colsum[i])
+    for i in range(N):
+        colsum[i] = inv_N / colsum[i]
+    for k in range(K):
+        for i in range(N):
+            Z[k, i] *= colsum[i]
+    for i in range(N):
+        Z[labels[i], i] -= inv_N
+    return data * inv_N
+
+
+@njit(**_KERNEL_OPTIONS)
+def objective_gradient(
+    W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax, colsum, ones, gW,
+    gH, gb,
+):  # fmt: skip
+    """Objective of the regularized UFM at (W, H, b); its gradient goes into gW, gH, gb.
+
+    Z (K x N) receives dData/dZ; colmax, colsum (N,) are scratch, ones (N,) holds ones. ``lambda_b``
+    is 0 unless the bias is regularized; with ``has_bias`` false, gb is set to zero.
+    """
+    K, N = Z.shape
+    _gemm(1.0, W, False, H, False, 0.0, Z)
+    data = logit_gradient(Z, b, labels, loss, True, colmax, colsum)
+    _gemm(1.0, Z, False, H, True, 0.0, gW)
+    _gemm(1.0, W, True, Z, False, 0.0, gH)
     reg_W = 0.0
     for k in range(K):
         for j in range(W.shape[1]):
@@ -100,15 +236,13 @@ def objective_gradient(
             reg_H += h * h
             gH[j, i] += lambda_H * h
     reg_b = 0.0
-    for k in range(K):
-        if has_bias:
-            s = lambda_b * b[k]
-            for i in range(N):
-                s += Z[k, i]
-            gb[k] = s
+    if has_bias:
+        _row_sums(Z, ones, gb)
+        for k in range(K):
+            gb[k] += lambda_b * b[k]
             reg_b += b[k] * b[k]
-        else:
-            gb[k] = 0.0
+    else:
+        gb[:] = 0.0
     return data + 0.5 * (lambda_W * reg_W + lambda_H * reg_H + lambda_b * reg_b)
 
 
@@ -191,13 +325,14 @@ def nc_record(W, H, labels, counts, Mc, gram, out):
 @njit(**_KERNEL_OPTIONS)
 def record_point(
     W, H, b, labels, counts, loss, lambda_W, lambda_H, lambda_b, has_bias,
-    Z, colmax, colsum, gW, gH, gb, Mc, gram, out,
+    Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, out,
 ):  # fmt: skip
     """out = [objective, gradient norm, RECORDED_METRICS...] at (W, H, b); leaves the gradient in
     gW, gH, gb."""
     out[0] = objective_gradient(
-        W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax, colsum, gW, gH, gb
-    )
+        W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax, colsum, ones,
+        gW, gH, gb,
+    )  # fmt: skip
     sq = 0.0
     for v in gW.ravel():
         sq += v * v
@@ -210,27 +345,73 @@ def record_point(
 
 
 @njit(**_KERNEL_OPTIONS)
+def _descent_step(
+    W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, lr, Z, colmax, colsum, ones,
+    gW, gb,
+):  # fmt: skip
+    r"""One gradient step in place, without the objective: the path of the unrecorded steps.
+
+    .. math:: G = \partial\,\mathrm{data}/\partial Z,\quad
+              H \leftarrow (1 - \eta\lambda_H) H - \eta W^T G,\quad
+              W \leftarrow (1 - \eta\lambda_W) W - \eta G H^T,\quad
+              b \leftarrow (1 - \eta\lambda_b) b - \eta G 1,
+
+    with G H^T taken before H moves and W^T G before W moves. The update of H is a single BLAS
+    call (alpha = -lr, beta = 1 - lr lambda_H) writing into H itself: no gradient buffer for H and
+    no extra pass over the largest array. Equal to :func:`objective_gradient` followed by
+    X -= lr gX up to rounding.
+    """
+    _gemm(1.0, W, False, H, False, 0.0, Z)
+    logit_gradient(Z, b, labels, loss, False, colmax, colsum)
+    _gemm(1.0, Z, False, H, True, 0.0, gW)
+    _gemm(-lr, W, True, Z, False, 1.0 - lr * lambda_H, H)
+    shrink_W = 1.0 - lr * lambda_W
+    for k in range(W.shape[0]):
+        for j in range(W.shape[1]):
+            W[k, j] = shrink_W * W[k, j] - lr * gW[k, j]
+    if has_bias:
+        _row_sums(Z, ones, gb)
+        shrink_b = 1.0 - lr * lambda_b
+        for k in range(b.shape[0]):
+            b[k] = shrink_b * b[k] - lr * gb[k]
+
+
+@njit(**_KERNEL_OPTIONS)
+def matrix_products(W, H, Z, gW, gH, steps):
+    """The BLAS floor of a descent step: Z = W H, gW = Z H^T, gH = W^T Z, ``steps`` times.
+
+    The three products :func:`_descent_step` needs, through the same BLAS calls (library, threads,
+    transposition flags) and nothing else; ``benchmarks/bench_dynamics.py`` times it next to numpy's
+    ``np.dot(..., out=)``, so that the floor is measured on the kernels' own BLAS too.
+    """
+    for _ in range(steps):
+        _gemm(1.0, W, False, H, False, 0.0, Z)
+        _gemm(1.0, Z, False, H, True, 0.0, gW)
+        _gemm(1.0, W, True, Z, False, 0.0, gH)
+
+
+@njit(**_KERNEL_OPTIONS)
 def gradient_descent(
     W, H, b, labels, counts, loss, lambda_W, lambda_H, lambda_b, has_bias, lr, steps, record_every,
-    Z, colmax, colsum, gW, gH, gb, Mc, gram, records,
+    Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, records,
 ):  # fmt: skip
     """``steps`` full-batch gradient steps X <- X - lr grad f(X), in place on W, H, b.
 
     Before step t (t = 0, record_every, 2 record_every, ... < steps) the row records[t //
-    record_every] receives :func:`record_point`; the gradient computed for the record is the one the
-    step uses.
+    record_every] receives :func:`record_point`, and that step uses the gradient computed for the
+    record; the other steps take :func:`_descent_step`, which skips the objective.
     """
     for t in range(steps):
-        if t % record_every == 0:
-            record_point(
-                W, H, b, labels, counts, loss, lambda_W, lambda_H, lambda_b, has_bias,
-                Z, colmax, colsum, gW, gH, gb, Mc, gram, records[t // record_every],
+        if t % record_every != 0:
+            _descent_step(
+                W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, lr, Z, colmax,
+                colsum, ones, gW, gb,
             )  # fmt: skip
-        else:
-            objective_gradient(
-                W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax, colsum,
-                gW, gH, gb,
-            )  # fmt: skip
+            continue
+        record_point(
+            W, H, b, labels, counts, loss, lambda_W, lambda_H, lambda_b, has_bias,
+            Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, records[t // record_every],
+        )  # fmt: skip
         for k in range(W.shape[0]):
             for j in range(W.shape[1]):
                 W[k, j] -= lr * gW[k, j]
