@@ -25,7 +25,6 @@ from ufm.geometry import (
     is_simplex_etf,
     min_pairwise_angle,
     orthogonal_frame,
-    plot_frame,
     random_rotation,
     seli,
     simplex_etf,
@@ -161,16 +160,6 @@ def test_seli_balanced_is_etf(K, n):
     assert relative_deviation(S.W_gram, np.sqrt(n) * P) <= FLOAT
     assert relative_deviation(S.M_gram, P / np.sqrt(n)) <= FLOAT
     assert all(is_simplex_etf(S.M / np.linalg.norm(S.M[:, 0])).values())
-
-
-def test_plot_frame(tmp_path):
-    """Property: plot_frame writes a PNG for d = 2 and 3 and refuses d > 3."""
-    for K, d in ((3, 2), (4, 3)):
-        path = tmp_path / f"etf{K}.png"
-        plot_frame(simplex_etf(K, d), path, title=f"K={K}")
-        assert path.read_bytes()[:4] == b"\x89PNG"
-    with pytest.raises(InvalidParameter, match="d <= 3"):
-        plot_frame(simplex_etf(5), tmp_path / "x.png", title="x")
 
 
 def _run(args):

@@ -70,7 +70,6 @@ __all__ = [
     "is_simplex_etf",
     "SELI",
     "seli",
-    "plot_frame",
 ]
 
 Frame = np.ndarray | sp.Matrix
@@ -526,46 +525,3 @@ def seli(class_sizes) -> SELI:
         W_gram=W @ W.T,
         M_gram=M.T @ M,
     )
-
-
-def plot_frame(M: np.ndarray, path, *, title: str) -> None:
-    """Draw the columns of a frame M (d x K, d <= 3) as arrows from the origin, into a PNG file.
-
-    The file is written atomically. K = 3 in the plane and K = 4 in space are the pictures of the
-    simplex ETF (triangle, tetrahedron).
-
-    Raises
-    ------
-    InvalidParameter
-        d > 3, or a path that cannot be written.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .io import atomic_write
-
-    M = _frame(M)
-    d, K = M.shape
-    if d > 3:
-        raise InvalidParameter(
-            f"plotting needs d <= 3 (a picture in the plane or space), got d={d}"
-        )
-    coords = np.vstack([M, np.zeros((max(2, d) - d, K))]) if d < 2 else M
-    fig = plt.figure(figsize=(5, 5))
-    try:
-        ax = fig.add_subplot(projection="3d" if d == 3 else None)
-        for k in range(K):
-            ax.plot(*[[0.0, c] for c in coords[:, k]], "-o", markevery=[1], label=f"class {k}")
-        ax.set_xlabel("coordinate 1")
-        ax.set_ylabel("coordinate 2")
-        if d == 3:
-            ax.set_zlabel("coordinate 3")
-        else:
-            ax.set_aspect("equal")
-        ax.set_title(title)
-        ax.legend(loc="best", fontsize="small")
-        atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
-    finally:
-        plt.close(fig)

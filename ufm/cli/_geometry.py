@@ -28,16 +28,17 @@ def etf(K, d, exact, latex, seed, plot, as_json):
     With --json: {"K", "d", "M", "gram"} and, with --exact, "exact" (entries as strings).
     """
     from ..errors import InvalidParameter
-    from ..geometry import etf_gram, gram, plot_frame, simplex_etf
+    from ..geometry import etf_gram, gram, simplex_etf
 
     if latex and as_json:
         raise InvalidParameter("--latex and --json are exclusive: choose one output format")
     M = simplex_etf(K, d, seed=seed)
     d = M.shape[0]
     if plot is not None:
-        plot_frame(
-            M, plot, title=f"simplex ETF, K={K}, d={d}" + ("" if seed is None else f", seed={seed}")
-        )
+        from ..plot import plot_frame, save
+
+        title = f"simplex ETF, K={K}, d={d}" + ("" if seed is None else f", seed={seed}")
+        save(plot_frame(M, title=title), plot)
     if latex:
         import sympy as sp
 

@@ -189,7 +189,9 @@ def minority(K_A, K_B, E_W, E_H, ratios, xtol, solver, plot, as_json):
     sweep = minority_collapse_sweep(K_A, K_B, E_W, E_H, ratios, xtol=xtol, solver=solver)
     th = sweep.threshold
     if plot:
-        _plot_sweep(sweep, plot)
+        from ..plot import plot_minority_sweep, save
+
+        save(plot_minority_sweep(sweep), plot)
     result = {
         "ratios": sweep.ratios,
         "minority_cosine": sweep.minority_cosine,
@@ -211,32 +213,3 @@ def minority(K_A, K_B, E_W, E_H, ratios, xtol, solver, plot, as_json):
         click.echo("threshold: no transition within the given ratios")
     else:
         click.echo(f"threshold: R = {th.threshold:.6g} +/- {th.accuracy:.2g}")
-
-
-def _plot_sweep(sweep, path) -> None:
-    """Minority cosine and spread against R with the located threshold, written atomically (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..io import atomic_write
-
-    fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(6, 5))
-    cos = [float("nan") if c is None else c for c in sweep.minority_cosine]
-    ax1.plot(sweep.ratios, cos, "o-")
-    ax1.set_ylabel("mean minority cosine")
-    ax2.semilogy(sweep.ratios, [max(s, 1e-12) for s in sweep.minority_spread], "o-")
-    ax2.set_ylabel("minority spread")
-    ax2.set_xlabel("imbalance ratio R = n_A / n_B")
-    ax2.set_xscale("log")
-    if sweep.threshold is not None:
-        for ax in (ax1, ax2):
-            ax.axvline(sweep.threshold.threshold, color="k", ls="--", lw=1)
-    fig.suptitle(
-        f"Minority Collapse, K_A={sweep.K_A}, K_B={sweep.K_B}, E_W={sweep.E_W}, E_H={sweep.E_H}"
-    )
-    try:
-        atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
-    finally:
-        plt.close(fig)
