@@ -115,7 +115,8 @@ def _row_sums(A, ones, out):
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693145751953125
 _LN2_LO = 1.42860682030941723212e-6
-#: Below this exp(x) < 3.4e-308 would be subnormal and 2^n not a normal float: flushed to 0.
+#: Below this exp(x) < 3.4e-308 nears the subnormal range, where 2^n has no normal float: flushed
+#: to 0 (an absolute error under 3.4e-308, invisible next to a softmax denominator >= 1).
 _EXP_UNDERFLOW = -708.0
 _TAYLOR = tuple(1.0 / math.factorial(j) for j in range(14))
 
@@ -124,7 +125,7 @@ _TAYLOR = tuple(1.0 / math.factorial(j) for j in range(14))
 def exp_nonpositive(x):
     r"""exp(x) for x <= 0 (shifted logits) in straight-line arithmetic that vectorizes.
 
-    .. math:: e^x = 2^n e^r,\qquad n = \lfloor x \log_2 e + 1/2 \rceil,\quad
+    .. math:: e^x = 2^n e^r,\qquad n = \lfloor x \log_2 e + 1/2 \rfloor,\quad
               r = x - n\log 2 \in [-\tfrac{\log 2}{2}, \tfrac{\log 2}{2}],
 
     with :math:`e^r` its Taylor polynomial of degree 13 (remainder :math:`\le 0.347^{14}/14!\,
