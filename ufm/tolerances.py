@@ -111,7 +111,7 @@ KERNEL_TWIN = 1e-10
 
 #: The kernels' vectorized exp (ufm.dynamics._kernels.exp_nonpositive) vs numpy.exp, as a relative
 #: error: its Taylor remainder is < 1e-17 and its Horner evaluation rounds ~14 times on values in
-#: [0.7, 1.5] (the scaling by 2^n is exact), a few ulp at worst (measured: 1.01 ulp); 4 ulp = 8.9e-16.
+#: [0.7, 1.5] (the scaling by 2^n is exact): a few ulp at worst (measured 1.01); 4 ulp = 8.9e-16.
 KERNEL_EXP = 4 * 2.0**-52
 
 #: Gradient descent after T steps vs the closed-form minimum value (relative deviation): with

@@ -206,7 +206,10 @@ def gradient_descent(
 
     with f of :mod:`ufm.objectives` (b fixed at 0 for ``bias='none'``). The objective, the gradient
     norm and the NC metrics :data:`~ufm.dynamics.RECORDED_METRICS` are recorded inside the compiled
-    loop every ``record_every`` steps and at the end.
+    loop every ``record_every`` steps and at the end. The steps in between skip the objective and
+    update H by one fused BLAS call (weight decay in ``beta``), so recording rarely is the fast
+    setting: about 1.0x the cost of the three matrix products a step needs, alone, on workloads M
+    and L of ``benchmarks/bench_dynamics.py``.
 
     Parameters
     ----------
