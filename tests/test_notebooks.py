@@ -8,6 +8,7 @@ kernel per notebook, through nbclient; a failing cell fails the test with that c
 from __future__ import annotations
 
 import time
+import os
 from pathlib import Path
 
 import nbformat
@@ -55,10 +56,17 @@ def test_notebook_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
-def test_notebook_executes(path):
+def test_notebook_executes(path, monkeypatch):
     """Property: the notebook runs top to bottom without error in a fresh python3 kernel."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+
+    # the kernel imports the checkout under test, as pytest itself does (its root is on sys.path),
+    # whatever else an earlier non-editable install may have left in site-packages
+    root = str(NOTEBOOKS.parent)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
+    )
 
     book = nbformat.read(path, as_version=4)
     client = NotebookClient(
