@@ -7,8 +7,8 @@ kernel per notebook, through nbclient; a failing cell fails the test with that c
 
 from __future__ import annotations
 
-import time
 import os
+import time
 from pathlib import Path
 
 import nbformat
