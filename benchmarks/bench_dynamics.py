@@ -155,14 +155,20 @@ def _ratio(a, b):
 
 
 def main() -> None:
-    if "--child" in sys.argv:
-        at = sys.argv.index("--child")
-        print(json.dumps(_measure(float(sys.argv[at + 1]), int(sys.argv[at + 2]))))
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the steps")
+    parser.add_argument(
+        "--threads", default="1,2", help="comma-separated thread counts (default 1,2)"
+    )
+    parser.add_argument("--child", nargs=2, metavar=("SCALE", "THREADS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_measure(float(args.child[0]), int(args.child[1]))))
         return
-    scale = 0.1 if "--quick" in sys.argv else 1.0
-    threads_list = (1, 2)
-    if "--threads" in sys.argv:
-        threads_list = tuple(int(t) for t in sys.argv[sys.argv.index("--threads") + 1].split(","))
+    scale = 0.1 if args.quick else 1.0
+    threads_list = tuple(int(t) for t in args.threads.split(","))
     print(f"seconds per step, median of {REPEATS} rotated repeats; loadavg = 1-min load during")
     columns = ("threads", "workload", "loadavg", "steps") + METHODS
     ratios = ("torch/ufm", "numpy/ufm", "ufm/blas", "ufm/blas_nb")
