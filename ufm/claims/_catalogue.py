@@ -10,6 +10,7 @@ rotation-free (Gram matrices W W^T, M^T M, W M, K x K), in the conventions of
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -450,6 +451,13 @@ def _benign_theorem(point) -> dict:
 
 
 def _benign_runs(point):
+    """The descent runs of a point, shared by both routes (each point's runs are computed once)."""
+    return _benign_runs_cached(tuple(sorted(point.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _benign_runs_cached(key):
+    point = dict(key)
     p = _benign_problem(point)
     return p, [
         _descend(p, seed=point["seed"] + i, init_scale=(1.0, 1e-3, 3.0)[i % 3])
