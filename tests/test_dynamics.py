@@ -265,3 +265,11 @@ def test_cli_flow(tmp_path, capsys):
     assert (tmp_path / "x.png").read_bytes()[:4] == b"\x89PNG"
     code, out = _run_cli(args[:19] + ["--lr=-1"], capsys)
     assert code == 2 and "lr" in out.err
+
+
+def test_too_large_step_warns_with_the_remedy():
+    """Property: a run whose objective increases (lr above 2/L) warns with AccuracyWarning naming
+    the remedy, instead of returning a silently useless end point."""
+    problem = ufm.Problem(loss="ce", K=3, d=2, n=2, lambda_W=0.1, lambda_H=0.1, bias="none")
+    with pytest.warns(ufm.AccuracyWarning, match="lower lr"):
+        gradient_descent(problem, steps=10, lr=100.0, seed=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import click
 
@@ -64,8 +65,14 @@ def cli():
     """
 
 
+def _one_line_warning(message, category, *args, **kwargs) -> str:
+    """Accuracy warnings on the command line: ``warning: <message>``, without a source line."""
+    return f"warning: {message}\n"
+
+
 def main(argv=None) -> None:
     """Console-script entry point: run the CLI, turning library errors into one-line messages."""
+    warnings.formatwarning = _one_line_warning
     try:
         cli.main(args=argv, prog_name="ufm", standalone_mode=False)
     except click.exceptions.Abort:

@@ -27,13 +27,14 @@ collapse".
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import check_int, check_matrix, check_positive
-from ..errors import InvalidParameter, NotConverged
+from ..errors import AccuracyWarning, InvalidParameter, NotConverged
 from ..io import Configuration
 from ..metrics import nc_metrics
 from ..problem import Problem
@@ -267,6 +268,14 @@ def gradient_descent(
     if not np.all(np.isfinite(records[:, :2])) or not np.all(np.isfinite(W)):
         raise NotConverged(
             f"gradient descent diverged (non-finite objective) with lr={lr}: lower lr"
+        )
+    if records[-1, 0] > records[0, 0]:
+        # gradient descent with lr < 2/L never increases f; an increase means the step is too large
+        warnings.warn(
+            f"gradient descent increased the objective from {records[0, 0]:.6g} to "
+            f"{records[-1, 0]:.6g}: lr={lr} is above 2/L for this run; lower lr",
+            AccuracyWarning,
+            stacklevel=2,
         )
     step_index = np.append(np.arange(n_inner) * record_every, steps)
     parameters = {
