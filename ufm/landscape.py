@@ -48,7 +48,7 @@ import scipy.sparse.linalg
 
 from ._validation import check_int
 from .errors import InvalidParameter, NotConverged
-from .objectives import _check, data_term, gradient, logits
+from .objectives import check_point, data_term, gradient, logits
 from .problem import Problem
 from .tolerances import NEGATIVE_CURVATURE, STATIONARY
 
@@ -163,7 +163,7 @@ def _loss_curvature(problem: Problem, Z: np.ndarray, dZ: np.ndarray) -> np.ndarr
 
 
 def _prepare(problem: Problem, W, H, b):
-    W, H, b = _check(problem, W, H, b)
+    W, H, b = check_point(problem, W, H, b)
     _, G = data_term(problem.loss, logits(W, H, b), problem.labels)
     return W, H, b, G
 

@@ -70,7 +70,12 @@ def _mse(Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
 _DATA_TERMS = {"ce": _ce, "mse": _mse}
 
 
-def _check(problem: Problem, W, H, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def check_point(problem: Problem, W, H, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a point (W, H, b) of ``problem``'s UFM; b = None allowed only for ``bias='none'``.
+
+    Returns float64 arrays W (K x d), H (d x N), b (K,) (zeros for ``bias='none'``). Shared by
+    :func:`objective`, :func:`gradient` and :mod:`ufm.landscape`.
+    """
     if not isinstance(problem, Problem):
         raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
     K, d, N = problem.K, problem.d, problem.N
@@ -137,7 +142,7 @@ def objective(problem: Problem, W, H, b=None) -> float:
     >>> objective(p, np.eye(2), np.eye(2))
     0.0
     """
-    W, H, b = _check(problem, W, H, b)
+    W, H, b = check_point(problem, W, H, b)
     value, _ = data_term(problem.loss, logits(W, H, b), problem.labels)
     return value + _regularizer(problem, W, H, b)
 
@@ -158,7 +163,7 @@ def gradient(problem: Problem, W, H, b=None) -> Gradient:
     Gradient
         Named tuple ``(W, H, b)`` of arrays shaped like the arguments.
     """
-    W, H, b = _check(problem, W, H, b)
+    W, H, b = check_point(problem, W, H, b)
     _, G = data_term(problem.loss, logits(W, H, b), problem.labels)
     gW = G @ H.T + problem.lambda_W * W
     gH = W.T @ G + problem.lambda_H * H

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .. import tolerances as tol
+from ..metrics import class_means
 from ..problem import Problem
 from ._core import Choice, Claim, Domain, IntRange, LogRange, Route
 from ._registry import register
@@ -67,10 +68,6 @@ def _problem(point: dict, loss: str, bias: str) -> Problem:
 
 def _grams(W: np.ndarray, M: np.ndarray) -> dict:
     return {"WWt": W @ W.T, "MtM": M.T @ M, "WM": W @ M}
-
-
-def _class_means(H: np.ndarray, K: int) -> np.ndarray:
-    return H.reshape(H.shape[0], K, -1).mean(axis=2)
 
 
 #: Headroom for the growth of the iterates from the random start to the minimizer's scale: in the
@@ -316,7 +313,8 @@ def _minimizer_dynamic(loss, bias):
     def measure(point):
         p = _problem(point, loss, bias)
         r = _descend(p, seed=point["seed"])
-        out = {"objective": float(r.objective[-1]), **_grams(r.W, _class_means(r.H, p.K))}
+        M, _ = class_means(r.H, p.labels, p.K)
+        out = {"objective": float(r.objective[-1]), **_grams(r.W, M)}
         out["b_centred" if loss == "ce" else "b"] = r.b - r.b.mean() if loss == "ce" else r.b
         return out
 
