@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from scipy.stats import ortho_group
 
 from ufm import nc_metrics
-from ufm.metrics import METRIC_KEYS, feature_metrics
+from ufm.errors import InvalidParameter
+from ufm.metrics import GRAM_KEYS, METRIC_KEYS, feature_metrics, gram_gaps, gram_invariants
 from ufm.tolerances import FLOAT, METRIC_ZERO, relative_deviation
 
 ZERO_ON_ETF = [k for k in METRIC_KEYS if not k.startswith("of_distance")]
@@ -189,3 +190,47 @@ def test_feature_metrics_agree_with_nc_metrics():
     W, H, b, labels = random_configuration(3, 4, [3, 2, 4], 5)
     full, features = nc_metrics(W, H, b, labels), feature_metrics(H, labels)
     assert_same(full, features, keys=list(features))
+
+
+@given(
+    st.integers(2, 6),
+    st.integers(0, 3),
+    st.integers(0, 2**31 - 1),
+    st.booleans(),
+)
+def test_gram_invariants_are_rotation_invariant(K, extra_d, seed, normalize):
+    """Property: W W^T, M^T M, W M are unchanged by W -> W Q^T, M -> Q M (Q orthogonal, d x d).
+
+    Tolerance FLOAT: K x K products of O(1) entries, each side rounded independently.
+    """
+    d = K - 1 + extra_d
+    rng = np.random.default_rng(seed)
+    W, M = rng.standard_normal((K, d)), rng.standard_normal((d, K))
+    Q = rotation(d, seed)
+    base = gram_invariants(W, M, normalize=normalize)
+    gaps = gram_gaps(gram_invariants(W @ Q.T, Q @ M, normalize=normalize), base)
+    assert set(gaps) == set(GRAM_KEYS) and max(gaps.values()) <= FLOAT
+    if normalize:
+        for key in ("WWt", "MtM"):
+            assert relative_deviation(np.diag(base[key]), 1.0) <= FLOAT
+
+
+def test_gram_invariants_of_a_simplex_etf():
+    """Property: unit ETF vectors have the Gram K/(K-1)(I - 11^T/K) (written from its formula)."""
+    K = 4
+    M = etf_means(K, K + 1, seed=3)
+    target = K / (K - 1) * (np.eye(K) - 1.0 / K)
+    grams = gram_invariants(2.0 * M.T, 0.5 * M, normalize=True)
+    assert max(relative_deviation(grams[key], target) for key in GRAM_KEYS) <= FLOAT
+
+
+def test_gram_gaps_report_non_finite_and_refuse_bad_input():
+    """Property: a diverged measurement is infinitely far; wrong shapes and keys are refused."""
+    W = np.eye(3)
+    good = gram_invariants(W, W.T)
+    bad = gram_invariants(np.full((3, 3), np.nan), W.T)
+    assert gram_gaps(bad, good)["WWt"] == np.inf
+    with pytest.raises(InvalidParameter, match=r"M must be a matrix of shape 3 x 3, got shape"):
+        gram_invariants(W, np.ones((2, 3)))
+    with pytest.raises(InvalidParameter, match=r"reference must hold .* missing \['MtM'\]"):
+        gram_gaps(good, {"WWt": good["WWt"], "WM": good["WM"]})

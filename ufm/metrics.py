@@ -53,8 +53,18 @@ import numpy as np
 
 from ._validation import check_choice, check_labels, check_matrix
 from .errors import InvalidParameter
+from .tolerances import relative_deviation
 
-__all__ = ["Conventions", "nc_metrics", "feature_metrics", "METRIC_KEYS", "class_means"]
+__all__ = [
+    "Conventions",
+    "nc_metrics",
+    "feature_metrics",
+    "METRIC_KEYS",
+    "class_means",
+    "GRAM_KEYS",
+    "gram_invariants",
+    "gram_gaps",
+]
 
 #: Relative singular-value cut for Sigma_B^+, and the threshold (relative to the largest entry of
 #: the array it comes from) under which a norm counts as zero: some 10^4 ulps, far above the
@@ -341,3 +351,112 @@ def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
     mismatch = float(np.mean(np.argmax(Z, axis=0) != np.argmin(dists, axis=0)))
     out["nc4"] = mismatch if conv.nc4_as == "mismatch" else 1.0 - mismatch
     return {key: out[key] for key in METRIC_KEYS}
+
+
+#: Keys of :func:`gram_invariants`, in display order.
+GRAM_KEYS = ("WWt", "MtM", "WM")
+
+
+def _real_matrix(name: str, value, shape: tuple[int | None, int | None]) -> np.ndarray:
+    """``value`` as a float64 matrix of the given shape; unlike ``check_matrix``, keeps NaN/inf."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameter(f"{name} must be a real matrix: {exc}") from None
+    if arr.ndim != 2 or any(s not in (None, a) for s, a in zip(shape, arr.shape, strict=True)):
+        want = " x ".join("any" if s is None else str(s) for s in shape)
+        raise InvalidParameter(f"{name} must be a matrix of shape {want}, got shape {arr.shape}")
+    return arr
+
+
+def gram_invariants(W, M, *, normalize: bool = False) -> dict[str, np.ndarray]:
+    r"""Rotation-free description of a classifier and class means: three K x K Gram matrices.
+
+    .. math:: W W^\top,\qquad M^\top M,\qquad W M
+
+    are unchanged by :math:`W \to W Q^\top`, :math:`M \to Q M` for every orthogonal Q (d x d), the
+    symmetry of the UFM objective (:mod:`ufm.objectives`): two configurations agree up to a rotation
+    of feature space iff their invariants agree (a Gram matrix fixes its vectors up to isometry).
+    This is how a computed configuration (a closed form, a convex certificate, the end of gradient
+    descent) is compared with a theorem or with another configuration [2]_; :func:`gram_gaps`
+    measures the difference.
+
+    Parameters
+    ----------
+    W : array_like, shape (K, d)
+        Classifier, row k is :math:`w_k`.
+    M : array_like, shape (d, K)
+        Class means, column k is :math:`\mu_k` (e.g. from :func:`class_means`).
+    normalize : bool
+        Scale every row of W and every column of M to unit norm first, so that the Grams hold the
+        cosines between the vectors (a simplex ETF then has the Gram
+        :math:`\frac{K}{K-1}(I - \mathbf 1\mathbf 1^\top/K)`, Papyan et al. 2020 [1]_, NC2).
+
+    Returns
+    -------
+    dict
+        ``{'WWt', 'MtM', 'WM'}`` (:data:`GRAM_KEYS`), float64 arrays of shape (K, K). Non-finite
+        entries of W or M propagate (a diverged run then compares as infinitely far).
+
+    Raises
+    ------
+    InvalidParameter
+        If W is not a real K x d matrix or M not a real d x K matrix.
+
+    References
+    ----------
+    .. [1] Papyan, Han & Donoho (2020), PNAS 117(40): NC2 (Figs. 2-4), NC3 (Fig. 5).
+    .. [2] Zhu et al. (2021), "A geometric analysis of neural collapse with unconstrained
+       features", NeurIPS: the global minimizers, unique up to this rotation (Thm 3.1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Q = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 3)))[0]
+    >>> W = np.eye(3) - 1 / 3
+    >>> gaps = gram_gaps(gram_invariants(W @ Q.T, Q @ W.T), gram_invariants(W, W.T))
+    >>> max(gaps.values()) < 1e-12
+    True
+    """
+    W = _real_matrix("W", W, (None, None))
+    M = _real_matrix("M", M, (W.shape[1], W.shape[0]))
+    if normalize:
+        # the vectors as columns of d x K arrays: features and classifiers live in the same space
+        V = W.T / np.linalg.norm(W.T, axis=0)
+        M = M / np.linalg.norm(M, axis=0)
+        return {"WWt": V.T @ V, "MtM": M.T @ M, "WM": V.T @ M}
+    return {"WWt": W @ W.T, "MtM": M.T @ M, "WM": W @ M}
+
+
+def gram_gaps(measured: dict, reference: dict) -> dict[str, float]:
+    r"""Scale-free deviations of Gram invariants from reference ones, key by key.
+
+    .. math:: \mathrm{gap}_G = \max_{ij}\frac{|G_{ij} - G^\star_{ij}|}{1 + |G^\star_{ij}|},
+              \qquad G \in \{WW^\top, M^\top M, WM\}
+
+    (:func:`ufm.tolerances.relative_deviation`), compared with ``tolerances.DESCENT_GRAM`` after
+    gradient descent and ``tolerances.CONVEX_ARGMIN`` for a convex solution.
+
+    Parameters
+    ----------
+    measured, reference : dict
+        Outputs of :func:`gram_invariants` (the same K); ``reference`` is the scale.
+
+    Returns
+    -------
+    dict
+        ``{'WWt', 'MtM', 'WM'}`` to float; ``inf`` where ``measured`` is not finite.
+
+    Raises
+    ------
+    InvalidParameter
+        If either argument lacks one of the keys :data:`GRAM_KEYS`.
+    """
+    for name, grams in (("measured", measured), ("reference", reference)):
+        missing = [key for key in GRAM_KEYS if key not in grams]
+        if missing:
+            raise InvalidParameter(
+                f"{name} must hold the Gram invariants {GRAM_KEYS} (gram_invariants), "
+                f"missing {missing}"
+            )
+    return {key: relative_deviation(measured[key], reference[key]) for key in GRAM_KEYS}
