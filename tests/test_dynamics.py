@@ -16,6 +16,8 @@ from ufm.cli import main
 from ufm.dynamics import (
     RECORDED_METRICS,
     _kernels,
+    descend_to_stationary,
+    gap_to_closed_form,
     gradient_descent,
     gradient_flow,
     initialize,
@@ -24,11 +26,13 @@ from ufm.dynamics import (
 from ufm.dynamics._verify import collapse_metrics
 from ufm.errors import InvalidParameter, NotConverged
 from ufm.tolerances import (
+    DESCENT_GRAM,
     DESCENT_METRIC,
     DESCENT_OBJECTIVE,
     FLOAT,
     FLOW_ORDER,
     KERNEL_TWIN,
+    STATIONARY,
     relative_deviation,
 )
 
@@ -273,3 +277,52 @@ def test_too_large_step_warns_with_the_remedy():
     problem = ufm.Problem(loss="ce", K=3, d=2, n=2, lambda_W=0.1, lambda_H=0.1, bias="none")
     with pytest.warns(ufm.AccuracyWarning, match="lower lr"):
         gradient_descent(problem, steps=10, lr=100.0, seed=0)
+
+
+def _stationary_problem():
+    return ufm.Problem(loss="mse", K=3, d=3, n=2, lambda_W=0.05, lambda_H=0.05, bias="none")
+
+
+def test_descend_to_stationary_stops_at_the_first_stationary_chunk():
+    """Property: the run ends at the first chunk whose end point is stationary (gradient norm <=
+    STATIONARY (1 + |f|)); more allowed chunks change nothing; too few raise NotConverged."""
+    problem = _stationary_problem()
+    needed = None
+    for max_chunks in range(1, 30):
+        try:
+            first = descend_to_stationary(problem, seed=2, chunk=200, max_chunks=max_chunks)
+        except NotConverged as exc:
+            assert "raise max_chunks" in str(exc)
+            continue
+        needed = max_chunks
+        break
+    assert needed is not None and needed > 1, "the test needs a run of several chunks"
+    assert first.gradient_norm[-1] <= STATIONARY * (1 + abs(first.objective[-1]))
+    later = descend_to_stationary(problem, seed=2, chunk=200, max_chunks=needed + 5)
+    assert np.array_equal(later.W, first.W) and np.array_equal(later.H, first.H)
+
+
+def test_descend_to_stationary_reaches_the_closed_form():
+    """Property: with its own step rule, descent to stationarity lands on the global minimizer
+    (rotation-free gaps within the descent tolerances)."""
+    gap = gap_to_closed_form(descend_to_stationary(_stationary_problem(), seed=0))
+    assert gap is not None and gap.objective_gap <= DESCENT_OBJECTIVE
+    assert max(gap.gram_gaps.values()) <= DESCENT_GRAM
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"chunk": 0}, "chunk must be an integer >= 1, got 0"),
+        ({"max_chunks": 0}, "max_chunks must be an integer >= 1, got 0"),
+        ({"headroom": -1.0}, "headroom must be finite and >= 0, got -1.0"),
+        ({"init_scale": 0.0}, "init_scale must be finite and > 0"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+    ],
+)
+def test_descend_to_stationary_rejects_bad_input(kwargs, message):
+    """Property: each bad argument is refused with its name, the rule and the value."""
+    with pytest.raises(InvalidParameter, match=message):
+        descend_to_stationary(_stationary_problem(), **{"seed": 0, **kwargs})
+    with pytest.raises(InvalidParameter, match="problem must be a ufm.Problem"):
+        descend_to_stationary("mse", seed=0)

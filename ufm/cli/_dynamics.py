@@ -31,10 +31,7 @@ def flow(problem, steps, lr, seed, init_scale, record_every, output, plot, as_js
     the gap to it (relative objective gap and rotation-free Gram gaps); otherwise gap_to_closed_form
     is null.
     """
-    from ..dynamics import gradient_descent
-    from ..dynamics._verify import _closed_form, collapse_metrics
-    from ..metrics import class_means
-    from ..tolerances import relative_deviation
+    from ..dynamics import collapse_metrics, gap_to_closed_form, gradient_descent
 
     bar = None
     if steps >= _PROGRESS_STEPS and sys.stderr.isatty():
@@ -54,22 +51,14 @@ def flow(problem, steps, lr, seed, init_scale, record_every, output, plot, as_js
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    star = _closed_form(problem)
-    gap = None
-    if star is not None:
-        M, _ = class_means(result.H, problem.labels, problem.K)
-        gap = {
-            "objective": relative_deviation(result.objective[-1], star.objective),
-            "WWt": relative_deviation(result.W @ result.W.T, star.W @ star.W.T),
-            "MtM": relative_deviation(M.T @ M, star.M.T @ star.M),
-            "WM": relative_deviation(result.W @ M, star.W @ star.M),
-        }
+    star = gap_to_closed_form(result)
+    gap = None if star is None else {"objective": star.objective_gap, **star.gram_gaps}
     if output:
         result.configuration().save(output)
     if plot:
         from ..plot import plot_descent, save
 
-        save(plot_descent(result, optimum=None if star is None else float(star.objective)), plot)
+        save(plot_descent(result, optimum=None if star is None else star.objective), plot)
     out = {
         "objective": float(result.objective[-1]),
         "gradient_norm": float(result.gradient_norm[-1]),

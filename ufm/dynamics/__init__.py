@@ -5,8 +5,10 @@ Public API:
 * :func:`gradient_descent`, :func:`gradient_flow`, :func:`initialize` - descent (numba, whole loop
 in one
   compiled call) and the flow (adaptive Dormand-Prince) on the regularized UFM objective;
-* :func:`verify_convergence` - run descent and compare with the closed-form global minimizer
-  (rotation-free: Gram matrices);
+* :func:`descend_to_stationary` - descent with a step rule of its own, run until the gradient
+  vanishes (the descent route of the claims);
+* :func:`gap_to_closed_form`, :func:`verify_convergence` - compare the end of a descent with the
+  closed-form global minimizer (rotation-free: Gram matrices), and run descent then compare;
 * :func:`simulate_lesde`, :func:`le_ode_mean`, :func:`separability_probability`,
 :func:`is_separable` -
   the locally elastic SDE of Zhang, Wang & Su (2021), its linearized ODE in closed form, and the
@@ -26,17 +28,28 @@ from ._lesde import (
     separability_probability,
     simulate_lesde,
 )
-from ._verify import ConvergenceReport, verify_convergence
+from ._stationary import descend_to_stationary
+from ._verify import (
+    ClosedFormGap,
+    ConvergenceReport,
+    collapse_metrics,
+    gap_to_closed_form,
+    verify_convergence,
+)
 
 __all__ = [
     "gradient_descent",
     "gradient_flow",
     "initialize",
+    "descend_to_stationary",
     "DescentResult",
     "FlowResult",
     "RECORDED_METRICS",
     "verify_convergence",
     "ConvergenceReport",
+    "gap_to_closed_form",
+    "ClosedFormGap",
+    "collapse_metrics",
     "simulate_lesde",
     "LESDEResult",
     "le_ode_mean",

@@ -7,12 +7,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidParameter
-from ..metrics import class_means
+from ..metrics import class_means, gram_gaps, gram_invariants
 from ..problem import Problem
 from ..tolerances import DESCENT_GRAM, DESCENT_METRIC, DESCENT_OBJECTIVE, relative_deviation
 from ._descent import DescentResult, gradient_descent
 
-__all__ = ["verify_convergence", "ConvergenceReport", "collapse_metrics"]
+__all__ = [
+    "verify_convergence",
+    "ConvergenceReport",
+    "collapse_metrics",
+    "gap_to_closed_form",
+    "ClosedFormGap",
+]
 
 
 def collapse_metrics(problem: Problem) -> tuple[str, ...]:
@@ -88,6 +94,66 @@ def _closed_form(problem: Problem):
         return None
 
 
+@dataclass(frozen=True)
+class ClosedFormGap:
+    """Result of :func:`gap_to_closed_form`.
+
+    Attributes
+    ----------
+    objective : float
+        Global minimum value f* of the closed form.
+    objective_gap : float
+        ``relative_deviation(f_final, f*)``.
+    gram_gaps : dict
+        ``{'WWt', 'MtM', 'WM'}``: :func:`ufm.metrics.gram_gaps` of the end point from the closed
+        form.
+    zero_solution : bool
+        The closed form is W = H = 0 (beyond the threshold), where the NC metrics are undefined.
+    """
+
+    objective: float
+    objective_gap: float
+    gram_gaps: dict
+    zero_solution: bool
+
+
+def gap_to_closed_form(descent: DescentResult) -> ClosedFormGap | None:
+    r"""Distance of the end point of a descent to the closed-form global minimizer, rotation-free.
+
+    .. math:: \mathrm{gap}_f = \frac{|f(X_T) - f^\star|}{1 + |f^\star|},\qquad
+              \mathrm{gap}_G = \max_{ij}\frac{|G_{ij}(X_T) - G^\star_{ij}|}{1 + |G^\star_{ij}|}
+              \ \text{for}\ G \in \{WW^\top, M^\top M, WM\}
+
+    with M the class means (d x K) and the Grams of :func:`ufm.metrics.gram_invariants`. The
+    closed form comes from :func:`ufm.minimizers.global_minimizer` (Zhu et al. 2021, Thm 3.1 for
+    CE; Tirer & Bruna 2022 and Zhou et al. 2022 for MSE).
+
+    Parameters
+    ----------
+    descent : DescentResult
+        A run of :func:`gradient_descent` (its problem and end point).
+
+    Returns
+    -------
+    ClosedFormGap or None
+        None where no closed form applies (outside the hypotheses of ``global_minimizer``).
+    """
+    problem = descent.problem
+    star = _closed_form(problem)
+    if star is None:
+        return None
+    f_star = float(star.objective)
+    M, _ = class_means(descent.H, problem.labels, problem.K)
+    return ClosedFormGap(
+        objective=f_star,
+        objective_gap=relative_deviation(descent.objective[-1], f_star),
+        gram_gaps=gram_gaps(
+            gram_invariants(descent.W, M), gram_invariants(np.asarray(star.W), np.asarray(star.M))
+        ),
+        zero_solution=bool(getattr(star, "zero_solution", False)),
+    )
+
+
 def verify_convergence(
     problem: Problem,
     *,
@@ -102,13 +168,13 @@ def verify_convergence(
 ) -> ConvergenceReport:
     r"""Run :func:`gradient_descent` and measure its distance to the closed-form global minimizer.
 
-    .. math:: \mathrm{gap}_f = \frac{|f(X_T) - f^\star|}{1 + |f^\star|},\qquad
-              \mathrm{gap}_G = \max_{ij}\frac{|G_{ij}(X_T) - G^\star_{ij}|}{1 + |G^\star_{ij}|}
-              \ \text{for}\ G \in \{WW^\top, M^\top M, WM\}
+    .. math:: \mathrm{gap}_f \le \epsilon_f,\qquad \mathrm{gap}_G \le \epsilon_G,\qquad
+              \mathrm{NC}_j(X_T) \le \epsilon_{\mathrm{NC}}
 
-    with M the class means (d x K). The closed form comes from
-    :func:`ufm.minimizers.global_minimizer` (CE balanced, d >= K-1, bias regularized/free; MSE with
-    bias none, d >= K, or bias free, d >= K-1); elsewhere every gap is None and ``ok`` is None.
+    with the gaps of :func:`gap_to_closed_form` and the metrics of :func:`collapse_metrics`. The
+    closed form comes from :func:`ufm.minimizers.global_minimizer` (CE balanced, d >= K-1, bias
+    regularized/free; MSE with bias none, d >= K, or bias free, d >= K-1); elsewhere every gap is
+    None and ``ok`` is None.
 
     Parameters
     ----------
@@ -127,25 +193,22 @@ def verify_convergence(
     )
     tolerances = {"objective": objective_tol, "gram": gram_tol, "metric": metric_tol}
     checked = collapse_metrics(problem)
-    star = _closed_form(problem)
-    if star is None:
+    gap = gap_to_closed_form(descent)
+    if gap is None:
         return ConvergenceReport(
             descent, None, None, None, descent.metrics, checked, tolerances, None
         )
-    f_star = float(star.objective)
-    gap = relative_deviation(descent.objective[-1], f_star)
-    M, _ = class_means(descent.H, problem.labels, problem.K)
-    W_star, M_star = np.asarray(star.W), np.asarray(star.M)
-    grams = {
-        "WWt": relative_deviation(descent.W @ descent.W.T, W_star @ W_star.T),
-        "MtM": relative_deviation(M.T @ M, M_star.T @ M_star),
-        "WM": relative_deviation(descent.W @ M, W_star @ M_star),
-    }
     # A metric that is undefined (None) at a nonzero minimizer means descent went to the zero
     # solution.
     metric_ok = all(
         descent.metrics[key] is not None and descent.metrics[key] <= metric_tol for key in checked
     )
-    zero = bool(getattr(star, "zero_solution", False))
-    ok = gap <= objective_tol and max(grams.values()) <= gram_tol and (zero or metric_ok)
-    return ConvergenceReport(descent, f_star, gap, grams, descent.metrics, checked, tolerances, ok)
+    ok = (
+        gap.objective_gap <= objective_tol
+        and max(gap.gram_gaps.values()) <= gram_tol
+        and (gap.zero_solution or metric_ok)
+    )
+    return ConvergenceReport(
+        descent, gap.objective, gap.objective_gap, gap.gram_gaps, descent.metrics, checked,
+        tolerances, ok,
+    )  # fmt: skip
