@@ -171,3 +171,27 @@ def test_points_are_reproducible_from_the_seed():
     a = check(claims=[claim], fast=True, seed=7)
     b = check(claims=[claim], fast=True, seed=7)
     assert [r.worst_deviation for r in a] == [r.worst_deviation for r in b]
+
+
+def test_every_catalogue_family_registers_claims_in_the_documented_order(monkeypatch):
+    """Property: every module of ufm/claims/catalogue/ is a family listed in FAMILIES, registers at
+    least one claim named after it, and the registry starts with the families' claims in the order
+    of FAMILIES (the order of `ufm check --list`)."""
+    import importlib
+
+    from ufm.claims import _registry, catalogue
+
+    folder = Path(catalogue.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
+    assert modules == set(catalogue.FAMILIES)
+    documented = []
+    for family in catalogue.FAMILIES:
+        monkeypatch.setattr(_registry, "_REGISTRY", {})
+        importlib.reload(importlib.import_module(f"ufm.claims.catalogue.{family}"))
+        ids = list(_registry._REGISTRY)
+        assert ids, f"catalogue/{family}.py registers no claim"
+        assert all(i.startswith(f"{family}.") for i in ids), ids
+        documented += ids
+    monkeypatch.undo()
+    assert [c.id for c in list_claims()][: len(documented)] == documented
+

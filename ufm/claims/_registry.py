@@ -15,7 +15,7 @@ def _ensure_catalogue() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import _catalogue  # noqa: F401  (registers the built-in claims)
+        from . import catalogue  # noqa: F401  (registers the built-in claims)
 
 
 def register(claim: Claim, *, replace: bool = False) -> Claim:

@@ -1,0 +1,53 @@
+r"""Pieces shared by the families: parameter points to problems, and the formulas predictions use.
+
+The predictions write the matrices of the theorems literally (the centring matrix
+:math:`P = I - \mathbf 1\mathbf 1^\top/K`, the Gram :math:`\frac{K}{K-1}P` of K unit vectors of a
+simplex ETF) instead of calling :mod:`ufm.geometry`: each prediction encodes its theorem
+independently of the code that the routes check. The measurement side uses the library
+(:func:`ufm.metrics.gram_invariants`, :func:`ufm.dynamics.descend_to_stationary`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...problem import Problem
+
+
+def centring(K: int) -> np.ndarray:
+    """P = I - 11^T/K (K x K)."""
+    return np.eye(K) - 1.0 / K
+
+
+def etf_unit_gram(K: int) -> np.ndarray:
+    """K/(K-1) (I - 11^T/K): the Gram matrix of K unit vectors of a simplex ETF."""
+    return K / (K - 1) * centring(K)
+
+
+def lambdas(point: dict) -> dict:
+    """lambda_W, lambda_H from kappa = K sqrt(n lambda_W lambda_H) and r = lambda_W / lambda_H.
+
+    Sampling the threshold quantity kappa and the ratio r makes domains cover both sides of the
+    threshold evenly.
+    """
+    prod = (point["kappa"] / point["K"]) ** 2 / point["n"]
+    return {
+        "lambda_W": math.sqrt(prod * point["ratio"]),
+        "lambda_H": math.sqrt(prod / point["ratio"]),
+    }
+
+
+def ufm_problem(point: dict, loss: str, bias: str) -> Problem:
+    """The balanced UFM of a parameter point (``lambda_b`` used only for a regularized bias)."""
+    return Problem(
+        loss=loss,
+        K=point["K"],
+        d=point["d"],
+        n=point["n"],
+        lambda_W=point["lambda_W"],
+        lambda_H=point["lambda_H"],
+        lambda_b=point.get("lambda_b") if bias == "regularized" else None,
+        bias=bias,
+    )
