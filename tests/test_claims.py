@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,81 @@ def test_every_catalogue_family_registers_claims_in_the_documented_order(monkeyp
     monkeypatch.undo()
     assert [c.id for c in list_claims()][: len(documented)] == documented
 
+
+def _readme_claim_module(tmp_path) -> Path:
+    """The README's "your own claim" file, verbatim."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Your own claim", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "my_claims.py"
+    path.write_text(code)
+    return path
+
+
+def test_cli_check_loads_the_readme_claim_module(tmp_path, capsys):
+    """Property: the README's claim file runs from the command line with --claims-module."""
+    path = _readme_claim_module(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        ufm.cli.main(["check", "--claims-module", str(path), "user.etf-column-sum", "--json"])
+    assert exc.value.code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(c["claim"], c["route"], c["verdict"]) for c in data["checks"]] == [
+        ("user.etf-column-sum", "symbolic", "pass")
+    ]
+
+
+_USER_CLAIM = """
+from ufm.claims import Claim, Domain, IntRange, Route, register
+
+register(
+    Claim(
+        id="{claim_id}",
+        citation="test",
+        statement="Zero is zero.",
+        domain=Domain({{"K": IntRange(2, 3)}}, description="K in 2..3"),
+        predict=lambda p: 0.0,
+        routes={{"symbolic": Route("symbolic", lambda p: 0.0, 0.0)}},
+    )
+)
+"""
+
+
+def test_cli_check_loads_a_dotted_claims_module_and_repeats(tmp_path, monkeypatch, capsys):
+    """Property: --claims-module takes a dotted module path (from the working directory) and may be
+    repeated; --list then shows the user's claims after the catalogue."""
+    (tmp_path / "ufm_test_claims_a.py").write_text(_USER_CLAIM.format(claim_id="user.dotted-a"))
+    (tmp_path / "ufm_test_claims_b.py").write_text(_USER_CLAIM.format(claim_id="user.dotted-b"))
+    monkeypatch.chdir(tmp_path)
+    argv = ["check", "--list", "--json", "--claims-module", "ufm_test_claims_a"]
+    with pytest.raises(SystemExit) as exc:
+        ufm.cli.main(argv + ["--claims-module", "ufm_test_claims_b.py"])
+    assert exc.value.code == 0
+    ids = [c["id"] for c in json.loads(capsys.readouterr().out)["claims"]]
+    assert ids[-2:] == ["user.dotted-a", "user.dotted-b"]
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("missing.py", None, r"error: claims module '.*missing\.py': no such file"),
+        (
+            "broken.py",
+            "raise RuntimeError('boom')\n",
+            r"error: claims module '.*broken\.py' failed to import: RuntimeError: boom",
+        ),
+        ("silent.py", "x = 1\n", r"error: claims module '.*silent\.py' registered no claims"),
+        ("ufm_no_such_module", None, r"error: claims module 'ufm_no_such_module': no such module"),
+    ],
+)
+def test_cli_check_claims_module_errors(tmp_path, capsys, name, content, message):
+    """Property: a missing file or module, an import error inside it (file and exception named) or
+    a module that registers nothing is one `error:` line and exit status 2."""
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    source = str(path) if name.endswith(".py") else name
+    with pytest.raises(SystemExit) as exc:
+        ufm.cli.main(["check", "--claims-module", source])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(message + r"[^\n]*\n", err), err

@@ -3,12 +3,13 @@
 Each claim is encoded once (:class:`Claim`) and verified by independent routes: ``symbolic``
 (sympy), ``convex`` (cvxpy) and ``dynamic`` (gradient descent / flow / SDE). ``ufm check`` and the
 test suite iterate over :func:`list_claims`; adding a theorem means registering one :class:`Claim`
-(see the README for a user-defined example).
+(the built-in ones live in :mod:`ufm.claims.catalogue`, one module per family; a user's in any
+module loaded by :func:`load_claims_module` or ``ufm check --claims-module``; see the README).
 """
 
 from ._check import DEFAULT_POINTS, CheckRow, check
 from ._core import Choice, Claim, Domain, IntRange, LogRange, Route, RouteResult, deviation
-from ._registry import get_claim, list_claims, register
+from ._registry import get_claim, list_claims, load_claims_module, register
 
 __all__ = [
     "Claim",
@@ -22,6 +23,7 @@ __all__ = [
     "register",
     "get_claim",
     "list_claims",
+    "load_claims_module",
     "check",
     "CheckRow",
     "DEFAULT_POINTS",

@@ -15,17 +15,26 @@ from ._common import emit_json, emit_table, json_option
 @click.option("--points", type=int, default=None, help="Parameter points per route.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled points.")
 @click.option("--list", "list_only", is_flag=True, help="List the claims and exit.")
+@click.option(
+    "--claims-module", "claims_modules", multiple=True, metavar="FILE.py|MODULE",
+    help="Load user claims first: a Python file or a dotted module that calls "
+    "ufm.claims.register (repeatable).",
+)  # fmt: skip
 @json_option
-def check(claim_ids, fast, points, seed, list_only, as_json):
+def check(claim_ids, fast, points, seed, list_only, claims_modules, as_json):
     """Verify NC claims by every route (symbolic, convex, dynamic).
 
     Samples points from each claim's parameter domain, runs every route and compares the measurement
     with the claim's prediction. Prints one row per (claim, route); exit status 0 only if every
     check passed. A failing point is printed with the parameters that reproduce it (``--seed`` and
-    the point). Progress goes to stderr.
+    the point). Progress goes to stderr. With --claims-module, the user's claims join the catalogue
+    (name their ids to check only them).
     """
     from ..claims import check as run_check
-    from ..claims import get_claim, list_claims
+    from ..claims import get_claim, list_claims, load_claims_module
+
+    for source in claims_modules:
+        load_claims_module(source)
 
     if list_only:
         claims = [get_claim(c) for c in claim_ids] if claim_ids else list_claims()
