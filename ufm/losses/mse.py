@@ -1,0 +1,24 @@
+"""Mean squared error: the square link with one-hot targets (Tirer & Bruna 2022; Zhou et al. 2022)."""
+
+from __future__ import annotations
+
+from ._base import Loss, register_loss
+
+
+@register_loss
+class MeanSquaredError(Loss):
+    r""":math:`\ell(z, y) = \tfrac12\|z - e_y\|^2`, so the data term is
+    :math:`\frac{1}{2N}\|Z - Y\|_F^2`.
+
+    References: Tirer & Bruna (2022), ICML; Zhou, Li, Ding, You, Qu & Zhu (2022), ICML.
+    """
+
+    name = "mse"
+    link = "square"
+    citation = "Tirer & Bruna (2022), ICML; Zhou et al. (2022), ICML"
+
+    def target_pair(self, K):
+        return 1.0, 0.0
+
+    def sympy_target_pair(self, K, symbols):
+        return 1, 0
