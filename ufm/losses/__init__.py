@@ -13,7 +13,9 @@ To add a loss, see :mod:`ufm.losses._base` and the README ("Add a loss").
 from . import ce  # noqa: F401  (each file registers its loss)
 from . import mse  # noqa: F401
 from . import ce_ls  # noqa: F401
-from ._base import Loss, Parameter, get_loss, loss_names, register_loss
+from ._base import Loss, Parameter, get_loss, loss_class, loss_names, register_loss
 from ._links import LINKS
 
-__all__ = ["Loss", "Parameter", "get_loss", "loss_names", "register_loss", "LINKS"]
+__all__ = [
+    "Loss", "Parameter", "get_loss", "loss_class", "loss_names", "register_loss", "LINKS"
+]  # fmt: skip

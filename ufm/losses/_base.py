@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InvalidParameter
 from ._links import LINKS
 
-__all__ = ["Loss", "Parameter", "register_loss", "get_loss", "loss_names"]
+__all__ = ["Loss", "Parameter", "register_loss", "get_loss", "loss_class", "loss_names"]
 
 
 class Parameter:
@@ -103,7 +103,8 @@ class Loss:
         """(t_own, t_other): the target on the own class and on each other class."""
         raise NotImplementedError
 
-    def sympy_target_pair(self, K, symbols: dict):
+    @classmethod
+    def sympy_target_pair(cls, K, symbols: dict):
         """(t_own, t_other) as sympy expressions in K and ``symbols`` (parameter name -> Symbol)."""
         raise NotImplementedError
 
@@ -141,10 +142,11 @@ class Loss:
             return float(top + np.log(np.sum(np.exp(z - top))) - t @ z)
         return float(0.5 * np.sum((z - t) ** 2))
 
-    def sympy_sample(self, own, other, K, symbols: dict):
+    @classmethod
+    def sympy_sample(cls, own, other, K, symbols: dict):
         """l of one sample with own logit ``own`` and K - 1 logits ``other`` (sympy)."""
-        t_own, t_other = self.sympy_target_pair(K, symbols)
-        return self.link_impl.sympy_sample(own, other, K, t_own, t_other)
+        t_own, t_other = cls.sympy_target_pair(K, symbols)
+        return LINKS[cls.link].sympy_sample(own, other, K, t_own, t_other)
 
     def stationary_bias(self, Zbar: np.ndarray, pi: np.ndarray, lambda_b: float) -> np.ndarray:
         r"""The b solving :math:`\sum_k\pi_k\nabla\ell(\bar z_k + b; t_k) + \lambda_b b = 0`.
@@ -174,14 +176,19 @@ def loss_names() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
+def loss_class(name: str) -> type[Loss]:
+    """The registered :class:`Loss` subclass ``name`` (for class-level forms such as sympy's)."""
+    if name not in _REGISTRY:
+        raise InvalidParameter(
+            f"loss must be one of {', '.join(map(repr, _REGISTRY))}, got {name!r}"
+        )
+    return _REGISTRY[name]
+
+
 def get_loss(name, **params) -> Loss:
     """The registered loss ``name`` with its parameters (a :class:`Loss` is returned as is)."""
     if isinstance(name, Loss):
         if params:
             raise InvalidParameter("pass loss parameters either in the Loss object or by name")
         return name
-    if name not in _REGISTRY:
-        raise InvalidParameter(
-            f"loss must be one of {', '.join(map(repr, _REGISTRY))}, got {name!r}"
-        )
-    return _REGISTRY[name](**params)
+    return loss_class(name)(**params)

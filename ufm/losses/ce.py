@@ -20,5 +20,6 @@ class CrossEntropy(Loss):
     def target_pair(self, K):
         return 1.0, 0.0
 
-    def sympy_target_pair(self, K, symbols):
+    @classmethod
+    def sympy_target_pair(cls, K, symbols):
         return 1, 0

@@ -31,6 +31,7 @@ class LabelSmoothedCrossEntropy(Loss):
         alpha = self.params["smoothing"]
         return 1.0 - alpha + alpha / K, alpha / K
 
-    def sympy_target_pair(self, K, symbols):
+    @classmethod
+    def sympy_target_pair(cls, K, symbols):
         alpha = symbols["smoothing"]
         return 1 - alpha + alpha / K, alpha / K
