@@ -80,9 +80,10 @@ class Loss:
             raise InvalidParameter(
                 f"loss {self.name!r} takes the parameters: {allowed}; got {sorted(unknown)}"
             )
-        missing = set(self.parameters) - set(params)
+        missing = sorted(set(self.parameters) - set(params))
         if missing:
-            raise InvalidParameter(f"loss {self.name!r} requires {sorted(missing)}")
+            rules = ", ".join(f"{key} {self.parameters[key].rule()}" for key in missing)
+            raise InvalidParameter(f"loss {self.name!r} requires its parameter {rules}")
         self.params = {
             key: self.parameters[key].check(self.name, key, value) for key, value in params.items()
         }
