@@ -153,18 +153,9 @@ def _softmax(Z: np.ndarray) -> np.ndarray:
     return E / E.sum(axis=0)
 
 
-def _loss_curvature(problem: Problem, Z: np.ndarray, dZ: np.ndarray) -> np.ndarray:
-    """Second derivative of the data term applied to dZ (K x N)."""
-    N = problem.N
-    if problem.loss == "mse":
-        return dZ / N
-    p = _softmax(Z)
-    return (p * dZ - p * np.sum(p * dZ, axis=0)) / N
-
-
 def _prepare(problem: Problem, W, H, b):
     W, H, b = check_point(problem, W, H, b)
-    _, G = data_term(problem.loss, logits(W, H, b), problem.labels)
+    _, G = data_term(problem.loss_fn, logits(W, H, b), problem.labels)
     return W, H, b, G
 
 
@@ -173,7 +164,7 @@ def _hvp(problem: Problem, W, H, b, G, V: Direction) -> np.ndarray:
     dZ = dW @ H + W @ dH
     if problem.has_bias:
         dZ = dZ + V.b[:, None]
-    S = _loss_curvature(problem, logits(W, H, b), dZ)
+    S = problem.loss_fn.link_impl.hessian_apply(logits(W, H, b), dZ)
     out_W = S @ H.T + G @ dH.T + problem.lambda_W * dW
     out_H = W.T @ S + dW.T @ G + problem.lambda_H * dH
     out_b = S.sum(axis=1) + problem.lambda_b * V.b if problem.has_bias else None
@@ -261,14 +252,10 @@ def hessian(problem: Problem, W, H, b=None) -> np.ndarray:
     if problem.has_bias:
         blocks.append(np.kron(np.eye(K), np.ones((N, 1))))
     J = np.hstack(blocks)
-    if problem.loss == "mse":
-        D = np.eye(K * N) / N
-    else:
-        p = _softmax(Z)
-        # D[(k,i),(l,i')] = delta_ii' (delta_kl p_ki - p_ki p_li) / N, row/column index k*N + i
-        D4 = np.einsum("ki,li,ij->kilj", -p, p, np.eye(N))
-        D4[np.arange(K), :, np.arange(K), :] += np.einsum("ki,ij->kij", p, np.eye(N))
-        D = D4.reshape(K * N, K * N) / N
+    # D[(k,i),(l,i')] = delta_ii' B_i[k,l] / N with B_i the link's Hessian of sample i, row/column
+    # index k*N + i
+    B = problem.loss_fn.link_impl.hessian_blocks(Z)
+    D = np.einsum("ikl,ij->kilj", B, np.eye(N)).reshape(K * N, K * N) / N
     Hess = J.T @ D @ J
     nW, nH = K * d, d * N
     C = np.einsum("ki,jl->kjli", G, np.eye(d)).reshape(nW, nH)
@@ -414,50 +401,16 @@ def classify_critical_point(
 def _optimal_bias(problem: Problem, Zbar: np.ndarray) -> np.ndarray:
     r"""Stationary bias for collapsed logits Zbar (K x K, column k shared by class k).
 
-    Solves :math:`\sum_k \pi_k \nabla\mathcal L(\bar z_k + b, k) + \lambda_b b = 0`
-    (:math:`\pi_k = n_k/N`), the gradient of a convex function of b: closed form for MSE, damped
-    Newton for CE. For ``bias='free'`` b is determined up to a multiple of 1 and the mean-zero
-    gauge is returned.
+    Solves :math:`\sum_k \pi_k \nabla\ell(\bar z_k + b; t_k) + \lambda_b b = 0`
+    (:math:`\pi_k = n_k/N`) by :meth:`ufm.losses.Loss.stationary_bias`. For ``bias='free'`` and a
+    shift-invariant loss b is determined up to a multiple of 1 and the mean-zero gauge is returned.
     """
     K = problem.K
-    pi = np.asarray(problem.class_sizes, dtype=float) / problem.N
     if problem.bias == "none":
         return np.zeros(K)
-    if problem.loss == "mse":
-        return (np.eye(K) - Zbar) @ pi / (1.0 + problem.lambda_b)
-
-    def phi(b):
-        Z = Zbar + b[:, None]
-        shift = Z.max(axis=0)
-        lse = shift + np.log(np.exp(Z - shift).sum(axis=0))
-        return float(pi @ (lse - np.diag(Z))) + 0.5 * problem.lambda_b * float(b @ b)
-
-    def grad_hess(b):
-        p = _softmax(Zbar + b[:, None])
-        grad = (p - np.eye(K)) @ pi + problem.lambda_b * b
-        return grad, np.diag(p @ pi) - (p * pi) @ p.T + problem.lambda_b * np.eye(K)
-
-    b = np.zeros(K)
-    for _ in range(100):
-        grad, hess = grad_hess(b)
-        if np.linalg.norm(grad) <= 1e-3 * STATIONARY:
-            break
-        step = np.linalg.lstsq(hess, -grad, rcond=None)[0]
-        t, f0 = 1.0, phi(b)
-        # Armijo on phi, or a smaller gradient: near the root phi's decrease is below its rounding
-        while t > 1e-12:
-            trial = b + t * step
-            if phi(trial) <= f0 + 0.25 * t * float(grad @ step):
-                break
-            if np.linalg.norm(grad_hess(trial)[0]) < np.linalg.norm(grad):
-                break
-            t *= 0.5
-        b = trial
-    else:
-        raise NotConverged(
-            f"Newton's method found no stationary bias (gradient norm {np.linalg.norm(grad):.3g})"
-        )
-    if problem.bias == "free":
+    pi = np.asarray(problem.class_sizes, dtype=float) / problem.N
+    b = problem.loss_fn.stationary_bias(Zbar, pi, problem.lambda_b)
+    if problem.bias == "free" and problem.loss_fn.shift_invariant:
         b = b - b.mean()
     return b
 
@@ -485,14 +438,21 @@ def _subspace(K: int, S: list[int], centred: bool) -> np.ndarray:
     return basis
 
 
+def _target_gap(problem: Problem) -> float:
+    """t_own - t_other: the loss's target gap (1 for one-hot targets, 1 - alpha with smoothing)."""
+    own, other = problem.loss_fn.target_pair(problem.K)
+    return own - other
+
+
 def _ce_gap(problem: Problem, m: int, s: float) -> tuple[float, np.ndarray]:
-    """Residual 1 - (p_own - p_other) - kappa on the sub-simplex of the first m classes, and b."""
+    """Residual g - (p_own - p_other) - kappa on the sub-simplex of the first m classes, and b
+    (g = t_own - t_other, :func:`_target_gap`)."""
     K = problem.K
     V = _subspace(K, list(range(m)), centred=True)
     Zbar = s * V @ V.T
     b = _optimal_bias(problem, Zbar)
     p = _softmax(Zbar + b[:, None])
-    return 1.0 - (p[0, 0] - p[1, 0]) - _kappa(problem), b
+    return _target_gap(problem) - (p[0, 0] - p[1, 0]) - _kappa(problem), b
 
 
 def _kappa(problem: Problem) -> float:
@@ -574,15 +534,21 @@ def critical_points(problem: Problem) -> list[CriticalPoint]:
     ]
     if not (problem.balanced and problem.lambda_W > 0 and problem.lambda_H > 0):
         return _verified(problem, points)
+    square = problem.loss_fn.link == "square"
+    if square and problem.loss_fn.target_pair(K) != (1.0, 0.0):
+        raise InvalidParameter(
+            f"critical points in closed form are derived for one-hot targets under the square link; "
+            f"loss {problem.loss!r} has targets {problem.loss_fn.target_pair(K)}"
+        )
     kappa = _kappa(problem)
-    if kappa >= 1:
+    if kappa >= _target_gap(problem):
         return _verified(problem, points)
-    orthogonal = problem.loss == "mse" and problem.bias == "none"
+    orthogonal = square and problem.bias == "none"
     for m in range(1 if orthogonal else 2, K):
         E = _subspace(K, list(range(m)), centred=not orthogonal)
         if E.shape[1] >= d:  # no free feature direction: possibly a global minimizer when d < K
             break
-        if problem.loss == "mse":
+        if square:
             s = 1.0 - kappa
             b = _optimal_bias(problem, s * E @ E.T)
         else:
@@ -631,7 +597,7 @@ def origin_spectrum(problem: Problem) -> np.ndarray:
     origin = critical_points(problem)[0]
     K, d, N = problem.K, problem.d, problem.N
     _, G0 = data_term(
-        problem.loss, logits(origin.W, origin.H, _bias_or_zero(origin.b, K)), problem.labels
+        problem.loss_fn, logits(origin.W, origin.H, _bias_or_zero(origin.b, K)), problem.labels
     )
     sigma = np.linalg.svd(G0, compute_uv=False)
     mid = 0.5 * (problem.lambda_W + problem.lambda_H)
@@ -642,12 +608,8 @@ def origin_spectrum(problem: Problem) -> np.ndarray:
         np.full(d * (N - K), problem.lambda_H),
     ]
     if problem.has_bias:
-        if problem.loss == "ce":
-            p = _softmax(origin.b[:, None])[:, 0]
-            block = np.diag(p) - np.outer(p, p) + problem.lambda_b * np.eye(K)
-            parts.append(np.linalg.eigvalsh(block))
-        else:
-            parts.append(np.full(K, 1.0 + problem.lambda_b))
+        block = problem.loss_fn.link_impl.hessian_blocks(origin.b[:, None])[0]
+        parts.append(np.linalg.eigvalsh(block + problem.lambda_b * np.eye(K)))
     return np.sort(np.concatenate(parts))
 
 

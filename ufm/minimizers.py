@@ -36,6 +36,8 @@ References
    collapse in imbalanced training", PNAS (norm-constrained layer-peeled model, balanced case).
 .. [5] Lu & Steinerberger (2020), "Neural collapse with cross-entropy loss"; Graf, Hofer, Niethammer
    & Kwitt (2021), "Dissecting supervised contrastive learning", ICML.
+.. [6] Zhou, You, Li, Liu, Liu, Qu & Zhu (2022), "Are all losses created equal: a neural collapse
+   perspective", NeurIPS (label smoothing: the global minimizers of the UFM are NC solutions).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ import sympy as sp
 from ._validation import check_int, check_positive
 from .errors import InvalidParameter
 from .geometry import helmert_basis, random_rotation
+from .losses import loss_class
 from .problem import Problem
 
 __all__ = [
@@ -69,6 +72,8 @@ SYMBOLS = {
     for name in ("K", "n", "lambda_W", "lambda_H", "lambda_b", "E_W", "E_H")
 }
 SYMBOLS.update({name: sp.Symbol(name, nonnegative=True) for name in ("x", "alpha", "gamma")})
+#: Loss parameters (:mod:`ufm.losses`), as symbols of the same name.
+SYMBOLS["smoothing"] = sp.Symbol("smoothing", nonnegative=True)
 SYMBOLS["beta"] = sp.Symbol("beta", real=True)
 _K, _n, _lW, _lH, _lb = (SYMBOLS[s] for s in ("K", "n", "lambda_W", "lambda_H", "lambda_b"))
 _x, _alpha, _gamma, _beta = (SYMBOLS[s] for s in ("x", "alpha", "gamma", "beta"))
@@ -82,6 +87,8 @@ _CITATIONS = {
     "(derived here by a Jensen + nuclear-norm lower bound)",
     "mse": "Tirer & Bruna (2022), ICML; Zhou et al. (2022), ICML "
     "(derived here by nuclear-norm proximal reduction)",
+    "ce-ls": "derived here (proofs/ce_label_smoothing.py); consistent with Zhou et al. (2022b), "
+    "NeurIPS (label-smoothing minimizers are NC solutions) and Guo et al. (2025), TMLR",
     "layer-peeled": "Fang et al. (2021), PNAS; Lu & Steinerberger (2020); Graf et al. (2021)",
 }
 
@@ -141,20 +148,24 @@ class PJ:
 def _reduced_objective(loss: str, bias: str) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     r"""The objective on collapsed symmetric points, as a function of the scale variables.
 
-    CE: logits of a class-k sample are :math:`x` (own class) and :math:`-x/(K-1)` (others).
-    MSE: :math:`\frac1{2N}\|(\bar Z - I)Y + \beta\mathbf 1\mathbf 1_N^\top\|_F^2
-    = \frac1{2K}\|\bar Z + \beta J - I\|_F^2` (since :math:`YY^\top = nI`,
+    Softmax link (``ce``, ``ce-ls``): logits of a class-k sample are :math:`x` (own class) and
+    :math:`-x/(K-1)` (others); the bias is irrelevant (shift invariance) and 0 at the optimum.
+    Square link (``mse``), targets :math:`T = (t_\circ - t_\times)I + t_\times J`:
+    :math:`\frac1{2N}\|(\bar Z - T)Y + \beta\mathbf 1\mathbf 1_N^\top\|_F^2
+    = \frac1{2K}\|\bar Z + \beta J - T\|_F^2` (since :math:`YY^\top = nI`,
     :math:`\mathbf 1\mathbf 1_N^\top = JY`), plus the nuclear-norm regularizer
-    :math:`\frac{\kappa}{K}\|\bar Z\|_*` and :math:`\frac{\lambda_b}{2}K\beta^2`.
+    :math:`\frac{\kappa}{K}\|\bar Z\|_*` and :math:`\frac{\lambda_b}{2}K\beta^2`. The per-sample
+    loss comes from :meth:`ufm.losses.Loss.sympy_sample` / ``sympy_target_pair``.
     """
-    if loss == "ce":
-        own, other = _x, -_x / (_K - 1)
-        ce = sp.log(sp.exp(own) + (_K - 1) * sp.exp(other)) - own
+    cls = loss_class(loss)
+    if cls.link == "softmax":
+        data = cls.sympy_sample(_x, -_x / (_K - 1), _K, SYMBOLS)
         # Regularizer K lambda_W s^2/2 + N lambda_H t^2/2 at its minimum over s t = x (AM-GM), which
         # proofs/ce_global_minimizer.py derives; equal to the nuclear-norm bound kappa x.
-        return ce + KAPPA * _x, (_x,)
+        return data + KAPPA * _x, (_x,)
+    t_own, t_other = cls.sympy_target_pair(_K, SYMBOLS)
     logit = PJ(_alpha, _gamma)
-    data = (logit + PJ(0, _beta) - PJ.from_IJ(1, 0)).frobenius_sq() / (2 * _K)
+    data = (logit + PJ(0, _beta) - PJ.from_IJ(t_own - t_other, t_other)).frobenius_sq() / (2 * _K)
     value = data + KAPPA / _K * logit.nuclear()
     if bias == "regularized":
         value += _lb * _K * _beta**2 / 2
@@ -351,15 +362,16 @@ def _collapsed_realization(K: int, d: int, alpha: float, gamma: float, rho: floa
     return math.sqrt(rho) * F, F.T / math.sqrt(rho)
 
 
+#: Hypotheses of the closed forms by (link, bias mode).
 _HYPOTHESES = {
-    ("ce", "regularized"): (
+    ("softmax", "regularized"): (
         "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0, lambda_b >= 0"
     ),
-    ("ce", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
-    ("ce", "none"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
-    ("mse", "none"): "balanced classes, d >= K, lambda_W > 0, lambda_H > 0",
-    ("mse", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
-    ("mse", "regularized"): (
+    ("softmax", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
+    ("softmax", "none"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
+    ("square", "none"): "balanced classes, d >= K, lambda_W > 0, lambda_H > 0",
+    ("square", "free"): "balanced classes, d >= K - 1, lambda_W > 0, lambda_H > 0",
+    ("square", "regularized"): (
         "balanced classes, lambda_W > 0, lambda_H > 0, lambda_b >= 0; d >= K - 1, and d >= K "
         "when kappa < lambda_b/(1 + lambda_b) (the logits then carry a mean component)"
     ),
@@ -371,6 +383,15 @@ def _refuse(problem: Problem, rule: str, got: str) -> InvalidParameter:
         f"the closed-form global minimizer ({problem.loss}, bias={problem.bias!r}) requires "
         f"{rule}, got {got}; outside these hypotheses use the convex relaxation "
         "`ufm relax nuclear` (ufm.relaxations.nuclear_relaxation)"
+    )
+
+
+def _threshold_formula(problem: Problem) -> str:
+    """The zero-solution rule in words: kappa against the loss's target gap t_own - t_other."""
+    gap = "1 - smoothing" if "smoothing" in problem.loss_params else "1"
+    return (
+        "kappa = K*sqrt(n*lambda_W*lambda_H); "
+        f"W = 0, H = 0 is the unique global minimizer iff kappa >= {gap}"
     )
 
 
@@ -388,6 +409,11 @@ def global_minimizer(problem: Problem) -> ClosedForm:
       :math:`t^2 = x^*/\rho`, :math:`x^* = \frac{K-1}{K}\log\frac{K - (K-1)\kappa}{\kappa}`; b = 0
       (a free bias is defined up to a constant vector, returned as 0). Value
       :math:`\log(1 + (K-1)e^{-Kx^*/(K-1)}) + \kappa x^*` (log K at the zero solution).
+    * Label-smoothed CE with smoothing :math:`\alpha` (derived here, ``proofs/ce_label_smoothing.py``;
+      consistent with [6]_): W = 0, H = 0 iff :math:`\alpha + \kappa \ge 1`; otherwise the same
+      ETF with logit gap :math:`c^* = Kx^*/(K-1) = \log\frac{1 - (K-1)\bar q}{\bar q}`,
+      :math:`\bar q = (\alpha + \kappa)/K`, the softmax probability of every other class at the
+      optimum. Value :math:`\log(1 + (K-1)e^{-c^*}) + (\alpha + \kappa)x^*`.
     * MSE, no bias ([2]_, [3]_): :math:`WM = (1-\kappa)_+ I` (orthogonal frame), value
       :math:`\kappa - \kappa^2/2` (1/2 past the threshold).
     * MSE, free bias ([3]_): :math:`WM = (1-\kappa)_+P` (simplex ETF), b = 1/K, value
@@ -431,19 +457,21 @@ def global_minimizer(problem: Problem) -> ClosedForm:
             "or the minimizer is not unique)",
             f"lambda_W={problem.lambda_W}, lambda_H={problem.lambda_H}",
         )
-    min_d = K if (problem.loss, problem.bias) == ("mse", "none") else K - 1
+    link = problem.loss_fn.link
+    min_d = K if (link, problem.bias) == ("square", "none") else K - 1
     if d < min_d:
         raise _refuse(problem, f"d >= {min_d}", f"d={d} with K={K}")
     n = problem.n
     values = _exact(
         {_K: K, _n: n, _lW: problem.lambda_W, _lH: problem.lambda_H, _lb: problem.lambda_b}
+        | {SYMBOLS[name]: value for name, value in problem.loss_params.items()}
     )
     deriv = derivation(problem.loss, problem.bias)
     regime = _select(deriv["regimes"], values)
     kappa = _numeric(KAPPA, values)
     rho = _numeric(RHO, values)
     sol = {str(v): _numeric(e, values) for v, e in regime.solution.items()}
-    if problem.loss == "ce":
+    if link == "softmax":
         alpha, gamma, beta = sol["x"] * K / (K - 1), 0.0, 0.0
     else:
         alpha, gamma, beta = sol["alpha"], sol["gamma"], sol.get("beta", 0.0)
@@ -458,7 +486,7 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     expressions = {"kappa": KAPPA, "rho": RHO, "reduced_objective": deriv["objective"]}
     expressions.update({f"{name}_star": e for name, e in regime.solution.items()})
     expressions["value"] = regime.value
-    if problem.loss == "ce":
+    if link == "softmax":
         expressions["s"] = sp.sqrt(RHO * regime.solution[_x])
         expressions["t"] = sp.sqrt(regime.solution[_x] / RHO)
     objective = _numeric(expressions["value"], values)
@@ -467,8 +495,7 @@ def global_minimizer(problem: Problem) -> ClosedForm:
         objective=objective,
         zero_solution=bool(alpha == 0 and gamma == 0),
         threshold=kappa,
-        threshold_formula="kappa = K*sqrt(n*lambda_W*lambda_H); "
-        "W = 0, H = 0 is the unique global minimizer iff kappa >= 1",
+        threshold_formula=_threshold_formula(problem),
         w_norm=math.sqrt(rho * diag),
         h_norm=math.sqrt(diag / rho),
         b=np.full(K, beta),
@@ -476,7 +503,7 @@ def global_minimizer(problem: Problem) -> ClosedForm:
         H=M[:, problem.labels],
         M=M,
         expressions=expressions,
-        hypotheses=_HYPOTHESES[problem.loss, problem.bias],
+        hypotheses=_HYPOTHESES[link, problem.bias],
         citation=_CITATIONS[problem.loss],
         labels=problem.labels,
         parameters=problem.to_dict(),

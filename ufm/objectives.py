@@ -8,6 +8,10 @@ Conventions (stated once; every other module follows them):
   of any size are safe.
 * ``loss='mse'`` (Tirer & Bruna 2022 [2]_; Zhou et al. 2022 [3]_): data term
   :math:`\frac{1}{2N}\|Z - Y\|_F^2` with Y the K x N one-hot matrix.
+* ``loss='ce-ls'`` with smoothing :math:`\alpha` (label smoothing): data term
+  :math:`\frac1N\sum_i [\log\sum_j e^{z_{ji}} - q_{y_i}^\top z_i]`,
+  :math:`q_y = (1-\alpha)e_y + \frac\alpha K\mathbf 1`. Every loss is defined once, in its file under
+  :mod:`ufm.losses`.
 * Regularizer
   :math:`\frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2`
   (the last term only for ``bias='regularized'``); logits :math:`Z = WH + b\mathbf 1_N^\top`.
@@ -32,6 +36,7 @@ import numpy as np
 
 from ._validation import check_matrix
 from .errors import InvalidParameter
+from .losses import get_loss
 from .problem import Problem
 
 __all__ = ["objective", "gradient", "data_term", "Gradient", "logits"]
@@ -43,31 +48,6 @@ class Gradient(NamedTuple):
     W: np.ndarray
     H: np.ndarray
     b: np.ndarray
-
-
-def _ce(Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """(1/N) sum_i CE(z_i, y_i) and its gradient (softmax(Z) - Y)/N, by max-shifted log-sum-exp."""
-    N = Z.shape[1]
-    shifted = Z - Z.max(axis=0, keepdims=True)
-    expz = np.exp(shifted)
-    sums = expz.sum(axis=0)
-    cols = np.arange(N)
-    value = float(np.sum(np.log(sums) - shifted[labels, cols])) / N
-    G = expz / sums
-    G[labels, cols] -= 1.0
-    return value, G / N
-
-
-def _mse(Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """(1/(2N)) ||Z - Y||_F^2 and its gradient (Z - Y)/N."""
-    N = Z.shape[1]
-    R = Z.copy()
-    R[labels, np.arange(N)] -= 1.0
-    return float(np.sum(R * R)) / (2 * N), R / N
-
-
-#: Data terms by loss name: each returns (value, dvalue/dZ) for logits Z (K x N) and integer labels.
-_DATA_TERMS = {"ce": _ce, "mse": _mse}
 
 
 def check_point(problem: Problem, W, H, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -97,9 +77,10 @@ def logits(W: np.ndarray, H: np.ndarray, b: np.ndarray) -> np.ndarray:
     return W @ H + b[:, None]
 
 
-def data_term(loss: str, Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """The normalized data term of ``loss`` at logits Z (K x N) and its gradient in Z."""
-    return _DATA_TERMS[loss](Z, labels)
+def data_term(loss, Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The normalized data term of ``loss`` (a :class:`ufm.losses.Loss` or a registered name) at
+    logits Z (K x N) and its gradient in Z."""
+    return get_loss(loss).value_and_grad(Z, labels)
 
 
 def _regularizer(problem: Problem, W, H, b) -> float:
@@ -143,7 +124,7 @@ def objective(problem: Problem, W, H, b=None) -> float:
     0.0
     """
     W, H, b = check_point(problem, W, H, b)
-    value, _ = data_term(problem.loss, logits(W, H, b), problem.labels)
+    value, _ = data_term(problem.loss_fn, logits(W, H, b), problem.labels)
     return value + _regularizer(problem, W, H, b)
 
 
@@ -151,7 +132,7 @@ def gradient(problem: Problem, W, H, b=None) -> Gradient:
     r"""Exact gradient of :func:`objective`.
 
     With :math:`G = \partial\,\text{data}/\partial Z` (CE: :math:`(\mathrm{softmax}(Z) - Y)/N`; MSE:
-    :math:`(Z - Y)/N`):
+    :math:`(Z - Y)/N`; in general the loss's link gradient, :mod:`ufm.losses`):
 
     .. math:: \nabla_W f = G H^\top + \lambda_W W,\quad \nabla_H f = W^\top G + \lambda_H H,\quad
               \nabla_b f = G\mathbf 1 + \lambda_b b
@@ -164,7 +145,7 @@ def gradient(problem: Problem, W, H, b=None) -> Gradient:
         Named tuple ``(W, H, b)`` of arrays shaped like the arguments.
     """
     W, H, b = check_point(problem, W, H, b)
-    _, G = data_term(problem.loss, logits(W, H, b), problem.labels)
+    _, G = data_term(problem.loss_fn, logits(W, H, b), problem.labels)
     gW = G @ H.T + problem.lambda_W * W
     gH = W.T @ G + problem.lambda_H * H
     if problem.bias == "none":

@@ -16,11 +16,12 @@ import numpy as np
 
 from ._validation import check_choice, check_int, check_nonneg
 from .errors import InvalidParameter
+from .losses import Loss, get_loss, loss_names
 
 __all__ = ["Problem", "LOSSES", "BIAS_MODES"]
 
-#: Losses ufm implements (their exact normalization is in :mod:`ufm.objectives`).
-LOSSES = ("ce", "mse")
+#: Names of the registered losses (:mod:`ufm.losses`; each one's normalization is in its file).
+LOSSES = loss_names()
 
 #: ``regularized``: b present and penalized by lambda_b/2 ||b||^2; ``free``: present, not penalized;
 #: ``none``: no bias (b = 0 throughout).
@@ -43,12 +44,16 @@ class Problem:
               + \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2
               + \frac{\lambda_b}{2}\|b\|^2,
 
-    with Y the K x N one-hot label matrix. The bias term is present only for ``bias='regularized'``;
+    with Y the K x N one-hot label matrix; in general the data term is that of the registered loss
+    :mod:`ufm.losses` names (e.g. ``loss='ce-ls'`` with ``loss_params={'smoothing': 0.1}``, the
+    label-smoothed CE). The bias term is present only for ``bias='regularized'``;
     ``bias='free'`` keeps b unpenalized, ``bias='none'`` fixes b = 0.
 
     Parameters
     ----------
-    loss : {'ce', 'mse'}
+    loss : str or ufm.losses.Loss
+        A registered loss name (:data:`LOSSES`: ``'ce'``, ``'mse'``, ``'ce-ls'``, ...) or a
+        :class:`ufm.losses.Loss`.
     K : int
         Number of classes, K >= 2.
     d : int
@@ -63,6 +68,8 @@ class Problem:
     lambda_b : float, optional
         Weight decay on b; required (finite, >= 0) when ``bias='regularized'``, refused otherwise.
     bias : {'regularized', 'free', 'none'}
+    loss_params : dict, optional
+        The loss's own parameters, e.g. ``{'smoothing': 0.1}`` for ``'ce-ls'``.
 
     Raises
     ------
@@ -86,6 +93,8 @@ class Problem:
     lambda_b: float
     bias: str
     labels: np.ndarray = field(repr=False, compare=False)
+    loss_params: dict = field(default_factory=dict, compare=False)
+    loss_fn: Loss = field(default=None, repr=False)
 
     def __init__(
         self,
@@ -98,8 +107,14 @@ class Problem:
         lambda_H: float = 0.0,
         lambda_b: float | None = None,
         bias: str = "regularized",
+        loss_params: dict | None = None,
     ):
-        loss = check_choice("loss", loss, LOSSES)
+        if loss_params is not None and not isinstance(loss_params, dict):
+            raise InvalidParameter(
+                f"loss_params must be a dict of the loss's parameters, got {loss_params!r}"
+            )
+        loss_fn = get_loss(loss, **(loss_params or {}))
+        loss = loss_fn.name
         K = check_int("K", K, 2)
         d = check_int("d", d, 1)
         bias = check_choice("bias", bias, BIAS_MODES)
@@ -147,6 +162,8 @@ class Problem:
             ("lambda_b", lambda_b),
             ("bias", bias),
             ("labels", labels),
+            ("loss_params", dict(loss_fn.params)),
+            ("loss_fn", loss_fn),
         ):
             object.__setattr__(self, name, value)
 
@@ -181,6 +198,8 @@ class Problem:
             kwargs.setdefault("n", changes.get("n", self.n))
         if changes.get("bias", self.bias) != "regularized":
             kwargs.pop("lambda_b", None)
+        if "loss" in changes and "loss_params" not in changes:
+            kwargs.pop("loss_params", None)
         kwargs.update(changes)
         return Problem(**kwargs)
 
@@ -198,6 +217,8 @@ class Problem:
         }
         if self.bias != "regularized":
             del out["lambda_b"]
+        if self.loss_params:
+            out["loss_params"] = dict(self.loss_params)
         return out
 
     @classmethod
@@ -205,7 +226,10 @@ class Problem:
         """Inverse of :meth:`to_dict`; validates every field."""
         if not isinstance(data, dict):
             raise InvalidParameter(f"a problem must be a JSON object, got {type(data).__name__}")
-        allowed = {"loss", "K", "d", "n", "class_sizes", "lambda_W", "lambda_H", "lambda_b", "bias"}
+        allowed = {
+            "loss", "K", "d", "n", "class_sizes", "lambda_W", "lambda_H", "lambda_b", "bias",
+            "loss_params",
+        }  # fmt: skip
         unknown = set(data) - allowed
         if unknown:
             raise InvalidParameter(

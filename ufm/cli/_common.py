@@ -69,15 +69,39 @@ def _parse_sizes(ctx, param, value):
         ) from None
 
 
+def _loss_parameter_options() -> tuple[list, dict]:
+    """One ``--<name>`` option per parameter of the registered losses (e.g. ``--smoothing`` of
+    ``ce-ls``), and for each parameter the losses that take it: a new loss's parameters reach the
+    command line with no change here."""
+    from ..losses import loss_class, loss_names
+
+    owners: dict[str, list[str]] = {}
+    docs: dict[str, str] = {}
+    for name in loss_names():
+        for param, spec in loss_class(name).parameters.items():
+            owners.setdefault(param, []).append(name)
+            docs[param] = f"{spec.doc} (loss {', '.join(owners[param])})."
+    options = [
+        click.option(f"--{param.replace('_', '-')}", param, type=float, default=None, help=doc)
+        for param, doc in docs.items()
+    ]
+    return options, owners
+
+
 def problem_options(func):
     """The options that name a regularized UFM.
 
-    ``--loss --bias --K --d --n/--class-sizes --lambda-*``, passed on as ``problem=Problem(...)``.
+    ``--loss --bias --K --d --n/--class-sizes --lambda-*`` and the loss's own parameters (e.g.
+    ``--smoothing``), passed on as ``problem=Problem(...)``.
     """
+    from ..losses import loss_names
+
+    loss_options, owners = _loss_parameter_options()
     options = [
         click.option(
-            "--loss", type=click.Choice(["ce", "mse"]), required=True, help="Loss function."
+            "--loss", type=click.Choice(loss_names()), required=True, help="Loss function."
         ),
+        *loss_options,
         click.option(
             "--bias",
             type=click.Choice(["regularized", "free", "none"]),
@@ -110,7 +134,14 @@ def problem_options(func):
 
         names = ("loss", "bias", "K", "d", "n", "class_sizes", "lambda_W", "lambda_H", "lambda_b")
         spec = {name: kwargs.pop(name) for name in names}
-        return func(problem=Problem(**spec), **kwargs)
+        given = {p: v for p in owners if (v := kwargs.pop(p)) is not None}
+        for param in given:
+            if spec["loss"] not in owners[param]:
+                raise InvalidParameter(
+                    f"--{param.replace('_', '-')} applies only to loss "
+                    f"{' or '.join(map(repr, owners[param]))}, got --loss {spec['loss']}"
+                )
+        return func(problem=Problem(**spec, loss_params=given), **kwargs)
 
     return wrapper
 

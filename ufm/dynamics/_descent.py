@@ -105,8 +105,10 @@ class _Workspace:
         K, d, N = problem.K, problem.d, problem.N
         self.labels = np.ascontiguousarray(problem.labels, dtype=np.int64)
         self.counts = np.asarray(problem.class_sizes, dtype=np.float64)
+        loss = problem.loss_fn
         self.scalars = (
-            _kernels.LOSS_CODES[problem.loss],
+            loss.link_impl.code,
+            *loss.target_pair(K),
             problem.lambda_W,
             problem.lambda_H,
             problem.lambda_b if problem.bias == "regularized" else 0.0,

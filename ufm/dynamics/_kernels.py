@@ -14,7 +14,10 @@ through a ctypes pointer (``numba.extending.get_cython_function_address``) would
 numba refuses to cache a function holding a ctypes pointer (the address changes from process to
 process); the named helper symbols are resolved at load time, so the kernels stay cached.
 
-Integer codes used by the kernels: ``loss`` 0 = cross-entropy, 1 = MSE.
+The data term enters as its link's integer code (``link``: 0 = softmax, 1 = square; see
+:mod:`ufm.losses._links`) and the two numbers of its exchange-symmetric targets (``t_own``,
+``t_other``: the target on the own class and on each other class), so that every registered loss
+runs through the same compiled code: numba does not cache a kernel that takes a function object.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ..losses._links import SquareLink
 from ..metrics import RANK_RTOL
 
-#: Integer code of each loss, as the kernels receive it.
-LOSS_CODES = {"ce": 0, "mse": 1}
+#: Integer code of the square link, as the kernels receive it (the other code is the softmax link's).
+SQUARE = SquareLink.code
 
 #: Names of the NC metrics :func:`record_point` writes after the objective and the gradient norm, in
 #: order. Definitions are those of :func:`ufm.metrics.nc_metrics` with default conventions (weighted
@@ -150,27 +154,33 @@ def exp_nonpositive(x):
 
 
 @njit(**_KERNEL_OPTIONS)
-def logit_gradient(Z, b, labels, loss, want_value, colmax, colsum):
+def logit_gradient(Z, b, labels, link, t_own, t_other, want_value, colmax, colsum):
     r"""Turn the logits W H (in Z, K x N) into dData/dZ in place; return the data term if asked.
 
-    CE: :math:`Z \leftarrow (\operatorname{softmax}(Z + b 1^T) - Y)/N`, value
-    :math:`\frac1N\sum_i [\max_k z_{ki} - z_{y_i i} + \log\sum_k e^{z_{ki} - \max}]`;
-    MSE: :math:`Z \leftarrow (Z + b1^T - Y)/N`, value :math:`\|Z + b1^T - Y\|_F^2/(2N)`.
+    With targets :math:`t_y = (t_\circ - t_\times)e_y + t_\times\mathbf 1` (the loss's, module
+    docstring) and :math:`z_i` column i of Z + b 1^T:
+    softmax link: :math:`Z \leftarrow (\operatorname{softmax}(Z + b 1^T) - T)/N`, value
+    :math:`\frac1N\sum_i [\log\sum_k e^{z_{ki} - m_i} - \sum_k t_k (z_{ki} - m_i)]`
+    (:math:`m_i = \max_k z_{ki}`; equal to LSE - t^T z since :math:`\mathbf 1^\top t = 1`);
+    square link: :math:`Z \leftarrow (Z + b1^T - T)/N`, value :math:`\|Z + b1^T - T\|_F^2/(2N)`.
     Softmax and its gradient are fused: one pass adds the bias and takes the column maxima, one
     exponentiates in place and sums, one scales by 1/(N sum); every inner loop runs along a row of Z
     with a zero-based index, so LLVM vectorizes it (an index that may be negative brings numba's
-    wraparound check, which stops the vectorizer). The value (a log per column) is computed only
-    when ``want_value`` (record steps), else 0 is returned. colmax, colsum (N,) are scratch.
+    wraparound check, which stops the vectorizer). The off-target passes run only when
+    :math:`t_\times \ne 0` (one-hot targets touch one entry per column). The value (a log per
+    column) is computed only when ``want_value`` (record steps), else 0 is returned. colmax, colsum
+    (N,) are scratch.
     """
     K, N = Z.shape
     inv_N = 1.0 / N
+    gap = t_own - t_other
     data = 0.0
-    if loss == 1:
+    if link == SQUARE:
         for k in range(K):
             for i in range(N):
-                Z[k, i] += b[k]
+                Z[k, i] += b[k] - t_other
         for i in range(N):
-            Z[labels[i], i] -= 1.0
+            Z[labels[i], i] -= gap
         for k in range(K):
             for i in range(N):
                 r = Z[k, i]
@@ -190,7 +200,11 @@ def logit_gradient(Z, b, labels, loss, want_value, colmax, colsum):
                 colmax[i] = z
     if want_value:
         for i in range(N):
-            data += colmax[i] - Z[labels[i], i]
+            data -= gap * (Z[labels[i], i] - colmax[i])
+        if t_other != 0.0:
+            for k in range(K):
+                for i in range(N):
+                    data -= t_other * (Z[k, i] - colmax[i])
     for k in range(K):
         for i in range(N):
             e = exp_nonpositive(Z[k, i] - colmax[i])
@@ -204,15 +218,21 @@ def logit_gradient(Z, b, labels, loss, want_value, colmax, colsum):
     for k in range(K):
         for i in range(N):
             Z[k, i] *= colsum[i]
+    if t_other != 0.0:
+        shift = t_other * inv_N
+        for k in range(K):
+            for i in range(N):
+                Z[k, i] -= shift
+    step = gap * inv_N
     for i in range(N):
-        Z[labels[i], i] -= inv_N
+        Z[labels[i], i] -= step
     return data * inv_N
 
 
 @njit(**_KERNEL_OPTIONS)
 def objective_gradient(
-    W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax, colsum, ones, gW,
-    gH, gb,
+    W, H, b, labels, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax,
+    colsum, ones, gW, gH, gb,
 ):  # fmt: skip
     """Objective of the regularized UFM at (W, H, b); its gradient goes into gW, gH, gb.
 
@@ -221,7 +241,7 @@ def objective_gradient(
     """
     K, N = Z.shape
     _gemm(1.0, W, False, H, False, 0.0, Z)
-    data = logit_gradient(Z, b, labels, loss, True, colmax, colsum)
+    data = logit_gradient(Z, b, labels, link, t_own, t_other, True, colmax, colsum)
     _gemm(1.0, Z, False, H, True, 0.0, gW)
     _gemm(1.0, W, True, Z, False, 0.0, gH)
     reg_W = 0.0
@@ -325,14 +345,14 @@ def nc_record(W, H, labels, counts, Mc, gram, out):
 
 @njit(**_KERNEL_OPTIONS)
 def record_point(
-    W, H, b, labels, counts, loss, lambda_W, lambda_H, lambda_b, has_bias,
+    W, H, b, labels, counts, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias,
     Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, out,
 ):  # fmt: skip
     """out = [objective, gradient norm, RECORDED_METRICS...] at (W, H, b); leaves the gradient in
     gW, gH, gb."""
     out[0] = objective_gradient(
-        W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax, colsum, ones,
-        gW, gH, gb,
+        W, H, b, labels, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, Z, colmax,
+        colsum, ones, gW, gH, gb,
     )  # fmt: skip
     sq = 0.0
     for v in gW.ravel():
@@ -347,8 +367,8 @@ def record_point(
 
 @njit(**_KERNEL_OPTIONS)
 def _descent_step(
-    W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, lr, Z, colmax, colsum, ones,
-    gW, gb,
+    W, H, b, labels, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, lr, Z, colmax,
+    colsum, ones, gW, gb,
 ):  # fmt: skip
     r"""One gradient step in place, without the objective: the path of the unrecorded steps.
 
@@ -363,7 +383,7 @@ def _descent_step(
     X -= lr gX up to rounding.
     """
     _gemm(1.0, W, False, H, False, 0.0, Z)
-    logit_gradient(Z, b, labels, loss, False, colmax, colsum)
+    logit_gradient(Z, b, labels, link, t_own, t_other, False, colmax, colsum)
     _gemm(1.0, Z, False, H, True, 0.0, gW)
     _gemm(-lr, W, True, Z, False, 1.0 - lr * lambda_H, H)
     shrink_W = 1.0 - lr * lambda_W
@@ -393,7 +413,7 @@ def matrix_products(W, H, Z, gW, gH, steps):
 
 @njit(**_KERNEL_OPTIONS)
 def gradient_descent(
-    W, H, b, labels, counts, loss, lambda_W, lambda_H, lambda_b, has_bias, lr, steps, record_every,
+    W, H, b, labels, counts, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, lr, steps, record_every,
     Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, records,
 ):  # fmt: skip
     """``steps`` full-batch gradient steps X <- X - lr grad f(X), in place on W, H, b.
@@ -405,12 +425,12 @@ def gradient_descent(
     for t in range(steps):
         if t % record_every != 0:
             _descent_step(
-                W, H, b, labels, loss, lambda_W, lambda_H, lambda_b, has_bias, lr, Z, colmax,
-                colsum, ones, gW, gb,
+                W, H, b, labels, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, lr,
+                Z, colmax, colsum, ones, gW, gb,
             )  # fmt: skip
             continue
         record_point(
-            W, H, b, labels, counts, loss, lambda_W, lambda_H, lambda_b, has_bias,
+            W, H, b, labels, counts, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias,
             Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, records[t // record_every],
         )  # fmt: skip
         for k in range(W.shape[0]):

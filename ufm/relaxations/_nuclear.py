@@ -19,15 +19,16 @@ has rank <= d. Derived here; consistent with the nuclear-norm reformulations of 
 **When the rank constraint may be dropped** (derived here, verified by the tests). Write r_max for
 a bound on the rank of an optimal Z that the convex program can impose without loss:
 
-* CE, every bias mode: the loss is invariant under :math:`z_i \to z_i + c\mathbf 1`, and
+* A shift-invariant loss (the softmax link: ``ce``, ``ce-ls``), every bias mode: the loss is
+  invariant under :math:`z_i \to z_i + c\mathbf 1`, and
   :math:`P = I - \mathbf 1\mathbf 1^\top/K` satisfies :math:`\|PZ\|_* \le \|Z\|_*`,
   :math:`\|Pb\| \le \|b\|`; so :math:`\mathbf 1^\top Z = 0` (and :math:`\mathbf 1^\top b = 0`) is
   imposed and r_max = K - 1.
-* MSE with ``bias='free'``: replacing Z by :math:`Z(I - \mathbf 1\mathbf 1^\top/N)` and b by
+* The square link (``mse``) with ``bias='free'``: replacing Z by :math:`Z(I - \mathbf 1\mathbf 1^\top/N)` and b by
   :math:`b + Z\mathbf 1/N` leaves the data term unchanged and does not increase the nuclear norm; so
   :math:`Z\mathbf 1 = 0` is imposed. With equal columns within a class this reads
   :math:`\bar Z n = 0`, so r_max = K - 1.
-* MSE with ``bias='none'`` or ``'regularized'``: r_max = K.
+* The square link with ``bias='none'`` or ``'regularized'``: r_max = K.
 
 For d >= r_max the relaxation is exact. For d < r_max it is exact only if the solution happens to
 have rank <= d (e.g. the zero solution under strong regularization); this is checked, never assumed:
@@ -120,7 +121,8 @@ def numerical_rank(S: np.ndarray) -> int:
 
 
 def _rank_bound(problem: Problem) -> int:
-    return problem.K - 1 if problem.loss == "ce" or problem.bias == "free" else problem.K
+    shift_invariant = problem.loss_fn.shift_invariant
+    return problem.K - 1 if shift_invariant or problem.bias == "free" else problem.K
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,15 +205,10 @@ class NuclearCertificate:
         )
 
 
-def _data_term(cp, loss: str, logits, weights: np.ndarray, labels: np.ndarray, N: int):
+def _data_term(cp, loss, logits, weights: np.ndarray, labels: np.ndarray, N: int):
     """(1/N) sum_j c_j loss(logits_j, label_j) for columns j of ``logits`` with weights c_j."""
-    K, m = logits.shape
-    Y = np.zeros((K, m))
-    Y[labels, np.arange(m)] = 1.0
-    if loss == "ce":
-        lse = cp.log_sum_exp(logits, axis=0)
-        return (weights @ lse - cp.sum(cp.multiply(Y * weights, logits))) / N
-    return cp.sum_squares(cp.multiply(logits - Y, np.sqrt(weights)[None, :])) / (2 * N)
+    targets = loss.class_targets(logits.shape[0])[:, labels]
+    return loss.link_impl.cvx_columns(cp, logits, targets, weights, N)
 
 
 def _sample_program(cp, problem: Problem, symmetry: str):
@@ -225,7 +222,8 @@ def _sample_program(cp, problem: Problem, symmetry: str):
     m = weights.size
     Z = cp.Variable((K, m))
     constraints = []
-    if problem.loss == "ce":
+    shift_invariant = problem.loss_fn.shift_invariant
+    if shift_invariant:
         constraints.append(cp.sum(Z, axis=0) == 0)
     if problem.bias == "free":
         constraints.append(Z @ weights == 0)
@@ -233,10 +231,10 @@ def _sample_program(cp, problem: Problem, symmetry: str):
     logits = Z
     if problem.has_bias:
         b = cp.Variable(K)
-        if problem.loss == "ce":
+        if shift_invariant:
             constraints.append(cp.sum(b) == 0)
         logits = Z + cp.reshape(b, (K, 1), order="F") @ np.ones((1, m))
-    cost = _data_term(cp, problem.loss, logits, weights, labels, N)
+    cost = _data_term(cp, problem.loss_fn, logits, weights, labels, N)
     cost = cost + _mu(problem) * cp.normNuc(Z @ np.diag(np.sqrt(weights)))
     if problem.bias == "regularized":
         cost = cost + 0.5 * problem.lambda_b * cp.sum_squares(b)
@@ -255,7 +253,8 @@ def _class_program(cp, problem: Problem):
     a = cp.Variable(G)
     C = cp.Variable((G, G))
     constraints = []
-    if problem.loss == "ce":
+    shift_invariant = problem.loss_fn.shift_invariant
+    if shift_invariant:
         constraints.append(C.T @ g + a == 0)
     if problem.bias == "free":
         constraints.append(C @ (g * s) + cp.multiply(s, a) == 0)
@@ -263,14 +262,14 @@ def _class_program(cp, problem: Problem):
     L = C
     if problem.has_bias:
         beta = cp.Variable(G)
-        if problem.loss == "ce":
+        if shift_invariant:
             constraints.append(g @ beta == 0)
         L = C + cp.reshape(beta, (G, 1), order="F") @ np.ones((1, G))
     T = cp.multiply(groups.root_counts() * np.sqrt(s)[None, :], C) + cp.diag(
         cp.multiply(np.sqrt(s), a)
     )
     nuclear = cp.normNuc(T) + ((g - 1) * np.sqrt(s)) @ cp.abs(a)
-    cost = exchange_data(cp, problem.loss, L, a, groups, g * s / problem.N) + _mu(problem) * nuclear
+    cost = exchange_data(cp, problem.loss_fn, L, a, groups, g * s / problem.N) + _mu(problem) * nuclear
     if problem.bias == "regularized":
         cost = cost + 0.5 * problem.lambda_b * (g @ cp.square(beta))
 

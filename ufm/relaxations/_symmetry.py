@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..losses import get_loss
+
 __all__ = ["ClassGroups", "expand", "exchange_data"]
 
 
@@ -96,14 +98,18 @@ def expand(a: np.ndarray, C: np.ndarray, index: np.ndarray) -> np.ndarray:
     return C[np.ix_(index, index)] + np.diag(a[index])
 
 
-def exchange_data(cp, loss: str, L, a, groups: ClassGroups, weights: np.ndarray):
+def exchange_data(cp, loss, L, a, groups: ClassGroups, weights: np.ndarray):
     r"""Normalized data term of a class-exchange-symmetric logit matrix, as a cvxpy expression.
 
     With own logit :math:`o_j = L_{jj} + a_j` and multiplicities :math:`m_{ij}`
-    (:meth:`ClassGroups.multiplicities`), a class of group j contributes
+    (:meth:`ClassGroups.multiplicities`), a class of group j has the logit :math:`o_j` once and
+    :math:`L_{ij}` :math:`m_{ij}` times, and targets :math:`t_\circ` (own) and :math:`t_\times`
+    (every other class) (:mod:`ufm.losses`), so it contributes
 
-    .. math:: \text{CE:}\ \log\Big(e^{o_j} + \sum_i m_{ij}e^{L_{ij}}\Big) - o_j, \qquad
-              \text{MSE:}\ \tfrac12\Big((o_j - 1)^2 + \sum_i m_{ij}L_{ij}^2\Big),
+    .. math:: \text{softmax link:}\ \log\Big(e^{o_j} + \sum_i m_{ij}e^{L_{ij}}\Big) - t_\circ o_j
+              - t_\times\sum_i m_{ij}L_{ij}, \qquad
+              \text{square link:}\ \tfrac12\Big((o_j - t_\circ)^2
+              + \sum_i m_{ij}(L_{ij} - t_\times)^2\Big),
 
     and the term is :math:`\sum_j w_j\,(\cdot)_j` with :math:`w_j` the total weight of group j.
     Multiplicities enter the log-sum-exp as additive :math:`\log m_{ij}`; where
@@ -115,7 +121,8 @@ def exchange_data(cp, loss: str, L, a, groups: ClassGroups, weights: np.ndarray)
     ----------
     cp : module
         cvxpy.
-    loss : {'ce', 'mse'}
+    loss : ufm.losses.Loss or str
+        The loss (or a registered name without parameters).
     L : cvxpy expression, shape (G, G)
     a : cvxpy expression, shape (G,)
     groups : ClassGroups
@@ -125,14 +132,11 @@ def exchange_data(cp, loss: str, L, a, groups: ClassGroups, weights: np.ndarray)
     G = groups.G
     m = groups.multiplicities()
     own = cp.diag(L) + a
-    if loss == "mse":
-        return 0.5 * (
-            cp.sum_squares(cp.multiply(np.sqrt(weights), own - 1))
-            + cp.sum(cp.multiply(m * weights[None, :], cp.square(L)))
-        )
     single = (groups.counts == 1).astype(float)
     logits = cp.vstack([cp.reshape(own, (1, G), order="F"), L + cp.diag(cp.multiply(single, a))])
     offsets = np.vstack([np.zeros(G), np.log(np.where(m > 0, m, 1.0))])
     halves = np.flatnonzero(single)
     offsets[0, halves] = offsets[1 + halves, halves] = np.log(0.5)
-    return weights @ (cp.log_sum_exp(logits + offsets, axis=0) - own)
+    loss = get_loss(loss)
+    t_own, t_other = loss.target_pair(int(groups.counts.sum()))
+    return loss.link_impl.cvx_exchange(cp, own, L, logits + offsets, m, weights, t_own, t_other)
