@@ -61,9 +61,9 @@ def test_save_writes_png_and_closes(tmp_path):
     assert fig.number not in plt.get_fignums()
 
 
-@pytest.mark.parametrize("name", ["etf.pdf", "missing/etf.png"])
+@pytest.mark.parametrize("name", ["etf.jpg", "missing/etf.png"])
 def test_save_rejects_bad_paths(tmp_path, name):
-    """Property: a path not ending in .png, or in a folder that does not exist, is refused with
+    """Property: a path not ending in .png, .pdf or .svg, or in a folder that does not exist, is refused with
     InvalidParameter and nothing is written."""
     with pytest.raises(InvalidParameter):
         plot.save(plot.plot_frame(simplex_etf(3, 2)), tmp_path / name)

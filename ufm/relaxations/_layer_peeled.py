@@ -496,6 +496,7 @@ def minority_collapse_sweep(
     if min(ratios) < 1 or any(b <= a for a, b in zip(ratios[:-1], ratios[1:], strict=True)):
         raise InvalidParameter(f"ratios must be increasing and >= 1, got {ratios}")
     collapse_tol = check_positive("collapse_tol", collapse_tol)
+    xtol = check_positive("xtol", xtol)
     objective, cosine, spread = [], [], []
     for R in ratios:
         lpm = layer_peeled_sdp(
