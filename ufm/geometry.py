@@ -47,6 +47,7 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.matrices import DomainMatrix
 
+from ._repr import short_repr
 from ._validation import check_int
 from .errors import InvalidParameter
 from .tolerances import FLOAT, relative_deviation
@@ -429,6 +430,8 @@ class SELI:
         :math:`M^\top M = D^{-1/2}(D^{1/2} P D^{1/2})^{1/2} D^{-1/2}` (per-class form of
         :math:`H^\top H = (\hat Z^\top \hat Z)^{1/2}`).
     """
+
+    __repr__ = short_repr
 
     class_sizes: tuple[int, ...]
     Z_hat: np.ndarray

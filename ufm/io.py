@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._repr import short_repr
 from ._validation import check_labels, check_matrix
 from ._version import __version__
 from .errors import InvalidFile, InvalidParameter, UFMError
@@ -74,6 +75,8 @@ class Configuration:
     InvalidParameter
         Inconsistent shapes, non-finite entries, labels out of range or an empty class.
     """
+
+    __repr__ = short_repr
 
     W: np.ndarray
     H: np.ndarray

@@ -15,7 +15,8 @@ r"""Figures of Neural Collapse: each function takes library results and returns 
   (:func:`ufm.dynamics.simulate_lesde`);
 * :func:`plot_separability_transition` - separability against the elasticity ratio
   :math:`\alpha/\beta` (the LE-SDE phase transition);
-* :func:`save` - write a figure as PNG, PDF or SVG atomically (:func:`ufm.io.atomic_write`) and close it.
+* :func:`save` - write a figure as PNG, PDF or SVG atomically (:func:`ufm.io.atomic_write`)
+  and close it.
 
 Notation as everywhere in ``ufm``: K classes, feature dimension d, W is K x d (row k is the
 classifier :math:`w_k`), H is d x N (columns grouped by class), M is d x K (class means).

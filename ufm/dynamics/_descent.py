@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._repr import short_repr
 from .._validation import check_int, check_matrix, check_positive
 from ..errors import AccuracyWarning, InvalidParameter, NotConverged
 from ..io import Configuration
@@ -171,6 +172,8 @@ class DescentResult:
         Wall-clock time of the descent (kernel compilation excluded when the cache is warm).
     """
 
+    __repr__ = short_repr
+
     problem: Problem
     W: np.ndarray
     H: np.ndarray
@@ -303,6 +306,8 @@ def gradient_descent(
 class FlowResult:
     """Outcome of :func:`gradient_flow`: final point, and f, ||grad f|| at ``times``; ``nfev`` RHS
     calls."""
+
+    __repr__ = short_repr
 
     problem: Problem
     W: np.ndarray

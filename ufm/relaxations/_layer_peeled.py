@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import short_repr
 from .._validation import check_choice, check_int, check_positive
 from ..errors import InvalidParameter
 from ..tolerances import COLLAPSE_SPREAD, CONVEX_ARGMIN
@@ -91,6 +92,8 @@ class LayerPeeled:
     duality_gap : float
     solve_time : float
     """
+
+    __repr__ = short_repr
 
     class_sizes: tuple[float, ...]
     E_W: float
@@ -292,6 +295,8 @@ class MinorityThreshold:
         Number of SDP solves used.
     """
 
+    __repr__ = short_repr
+
     threshold: float
     accuracy: float
     bracket: tuple[float, float]
@@ -433,6 +438,8 @@ class MinoritySweep:
         The bisection result, located between the last non-collapsed and first collapsed ratio of
         the sweep; None if the sweep shows no transition.
     """
+
+    __repr__ = short_repr
 
     K_A: int
     K_B: int

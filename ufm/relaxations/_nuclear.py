@@ -87,6 +87,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import short_repr
 from .._validation import check_choice, check_int
 from ..errors import InvalidParameter, SolverFailed
 from ..io import Configuration
@@ -162,6 +163,8 @@ class NuclearCertificate:
     symmetry : {'classes', 'samples', 'none'}
         The symmetry reduction the program was solved with (:func:`nuclear_relaxation`).
     """
+
+    __repr__ = short_repr
 
     problem: Problem
     objective: float
@@ -539,6 +542,8 @@ class MaxMargin:
     status, solver : str
     duality_gap : float
     """
+
+    __repr__ = short_repr
 
     class_sizes: tuple[int, ...]
     objective: float
