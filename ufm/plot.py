@@ -231,7 +231,7 @@ def plot_frame(
             *np.column_stack([origin, tips[:, k]]),
             color=colors[k],
             lw=2.5,
-            label=f"$m_{{{k + 1}}}$",
+            label=f"$m_{{{k}}}$",
         )
         ax.scatter(*tips[:, k], color=colors[k], s=40, zorder=3)
     if W is not None:
@@ -242,7 +242,7 @@ def plot_frame(
                 color=colors[k],
                 lw=1.5,
                 ls="--",
-                label=f"$w_{{{k + 1}}}$",
+                label=f"$w_{{{k}}}$",
             )
     points = tips if W is None else np.hstack([tips, pad(W.T)])
     span = 1.15 * max(float(np.abs(points).max()), np.finfo(float).tiny)
@@ -570,7 +570,7 @@ def plot_feature_snapshots(
         for k in range(K):
             cloud = H[:, labels == k]
             mean = cloud.mean(axis=1)
-            ax.scatter(*cloud, s=10, color=colors[k], alpha=0.6, label=f"class {k + 1}")
+            ax.scatter(*cloud, s=10, color=colors[k], alpha=0.6, label=f"class {k}")
             ax.scatter(*mean, s=90, color=colors[k], edgecolor="k", zorder=3)
             if Wi is not None and np.any(Wi[k]):
                 w = 0.9 * span * Wi[k] / np.abs(Wi).max()
