@@ -131,7 +131,7 @@ def random_rotation(d: int, seed) -> np.ndarray:
     the distribution exactly Haar.
     """
     d = check_int("d", d, 1)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     Q, R = np.linalg.qr(rng.standard_normal((d, d)))
     return Q * np.sign(np.diag(R))
 
