@@ -217,7 +217,12 @@ def check_writable(path, suffixes=None) -> Path:
     path = Path(path)
     if suffixes is not None and path.suffix.lower() not in suffixes:
         raise InvalidParameter(
-            f"cannot write {str(path)!r}: the name must end in {' or '.join(suffixes)}"
+            f"cannot write {str(path)!r}: the name must end in "
+            + (
+                suffixes[0]
+                if len(suffixes) == 1
+                else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
+            )
         )
     if path.is_dir():
         raise InvalidParameter(f"cannot write {str(path)!r}: it is a directory")

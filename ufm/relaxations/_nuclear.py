@@ -436,8 +436,8 @@ def nuclear_relaxation(
             raise InvalidParameter(
                 f"d={d} is below the rank bound {bound} and the relaxation is not tight here: "
                 f"the convex optimum {value:.10g} has rank {rank} > d, and the best rank-{d} "
-                f"truncation has objective {upper:.10g}; use d >= {bound}, or "
-                "allow_lower_bound=True for a lower bound"
+                f"truncation has objective {upper:.10g}; use d >= {bound}, or accept a lower "
+                "bound (allow_lower_bound=True; on the command line --allow-lower-bound)"
             )
     return NuclearCertificate(
         problem=problem,
