@@ -189,3 +189,17 @@ def test_feature_metrics_agree_with_nc_metrics():
     W, H, b, labels = random_configuration(3, 4, [3, 2, 4], 5)
     full, features = nc_metrics(W, H, b, labels), feature_metrics(H, labels)
     assert_same(full, features, keys=list(features))
+
+
+def test_bad_input_raises_ufm_error():
+    """Property: no samples (N = 0) and an unknown convention raise InvalidParameter (a ufm error),
+    not a bare ValueError or TypeError."""
+    from ufm import InvalidParameter
+
+    W = np.eye(3)
+    with pytest.raises(InvalidParameter, match="N = 0"):
+        nc_metrics(W, np.zeros((3, 0)), None, np.zeros(0, dtype=int))
+    with pytest.raises(InvalidParameter, match="unknown conventions"):
+        nc_metrics(W, np.eye(3), None, np.arange(3), no_such_convention=True)
+    with pytest.raises(InvalidParameter, match="unknown conventions"):
+        feature_metrics(np.eye(3), np.arange(3), 3, no_such_convention=True)

@@ -215,6 +215,8 @@ def check_writable(path, suffixes=None) -> Path:
         does not exist.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InvalidParameter(f"cannot write {str(path)!r}: it is a directory")
     if suffixes is not None and path.suffix.lower() not in suffixes:
         raise InvalidParameter(
             f"cannot write {str(path)!r}: the name must end in "
@@ -224,8 +226,6 @@ def check_writable(path, suffixes=None) -> Path:
                 else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
             )
         )
-    if path.is_dir():
-        raise InvalidParameter(f"cannot write {str(path)!r}: it is a directory")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InvalidParameter(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
