@@ -119,7 +119,20 @@ def bench_minority():
     )
 
 
+BENCHES = {"nuclear": bench_nuclear, "lpm": bench_lpm, "minority": bench_minority}
+
+
+def main(argv=None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only", choices=sorted(BENCHES), action="append", help="run only this table (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    for name in args.only or BENCHES:
+        BENCHES[name]()
+
+
 if __name__ == "__main__":
-    bench_nuclear()
-    bench_lpm()
-    bench_minority()
+    main()

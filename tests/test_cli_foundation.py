@@ -14,6 +14,7 @@ import pytest
 import ufm
 from ufm import Configuration, Problem
 from ufm.cli import COMMANDS, main
+from ufm.cli._common import ENVELOPE_KEYS
 from ufm.metrics import METRIC_KEYS
 
 
@@ -48,11 +49,12 @@ def test_help_lists_every_command(capsys):
 
 
 def test_metrics_json_keys(config_file, capsys):
-    """Property: ``ufm metrics FILE --json`` prints one JSON object with METRIC_KEYS + objective."""
+    """Property: ``ufm metrics FILE --json`` prints one JSON object with METRIC_KEYS + objective,
+    in the shared envelope (and nothing else)."""
     code, out, err = run(["metrics", str(config_file), "--json"], capsys)
     assert code == 0, err
     result = json.loads(out)
-    assert set(result) == set(METRIC_KEYS) | {"objective"}
+    assert set(result) == set(METRIC_KEYS) | {"objective"} | set(ENVELOPE_KEYS)
     assert result["objective"] == ufm.load(config_file).objective()
 
 

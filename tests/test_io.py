@@ -198,3 +198,29 @@ def test_saved_files_get_ordinary_permissions(tmp_path):
     path.chmod(0o640)
     config.save(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_load_tells_a_directory_or_fifo_from_a_missing_file(tmp_path):
+    """Property: ``load`` of a directory or a FIFO says what the path is, not 'no such file'."""
+    with pytest.raises(InvalidFile, match="is a directory"):
+        load(tmp_path)
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidFile, match="not a regular file"):
+        load(fifo)
+    with pytest.raises(InvalidFile, match="no such file"):
+        load(tmp_path / "absent.npz")
+
+
+def test_next_save_removes_temporaries_of_killed_saves(tmp_path):
+    """Property: temporaries of the same target left by dead writers (and by saves of older
+    versions) are removed by the next save; a live writer's and other targets' are kept."""
+    config = make_config(seed=0)
+    dead = tmp_path / ".c.npz.999999999-abcd.tmp"  # above any pid_max: no such process
+    legacy = tmp_path / ".c.npz.k3j_x9q1.tmp"
+    live = tmp_path / f".c.npz.{os.getppid()}-abcd.tmp"
+    other = tmp_path / ".d.npz.999999999-abcd.tmp"
+    for path in (dead, legacy, live, other):
+        path.write_bytes(b"partial")
+    config.save(tmp_path / "c.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["c.npz", live.name, other.name])

@@ -234,3 +234,17 @@ def test_gram_gaps_report_non_finite_and_refuse_bad_input():
         gram_invariants(W, np.ones((2, 3)))
     with pytest.raises(InvalidParameter, match=r"reference must hold .* missing \['MtM'\]"):
         gram_gaps(good, {"WWt": good["WWt"], "WM": good["WM"]})
+
+
+def test_bad_input_raises_ufm_error():
+    """Property: no samples (N = 0) and an unknown convention raise InvalidParameter (a ufm error),
+    not a bare ValueError or TypeError."""
+    from ufm import InvalidParameter
+
+    W = np.eye(3)
+    with pytest.raises(InvalidParameter, match="N = 0"):
+        nc_metrics(W, np.zeros((3, 0)), None, np.zeros(0, dtype=int))
+    with pytest.raises(InvalidParameter, match="unknown conventions"):
+        nc_metrics(W, np.eye(3), None, np.arange(3), no_such_convention=True)
+    with pytest.raises(InvalidParameter, match="unknown conventions"):
+        feature_metrics(np.eye(3), np.arange(3), 3, no_such_convention=True)

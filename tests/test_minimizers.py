@@ -371,3 +371,14 @@ def test_cli_minimizer_refusals(change, capsys):
         main(args)
     assert exc.value.code == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+def test_result_records_have_a_short_repr():
+    """Property: printing a result (closed form, its configuration) shows array shapes, not the
+    arrays, so the repr stays short however large K and N are."""
+    problem = Problem(loss="ce", K=20, d=20, n=50, lambda_W=1e-3, lambda_H=1e-3, bias="none")
+    cf = global_minimizer(problem)
+    for record in (cf, cf.configuration(seed=0)):
+        text = repr(record)
+        assert "<array 20x20 float64>" in text and len(text) < 1000
+        assert "array([" not in text

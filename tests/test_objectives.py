@@ -138,3 +138,30 @@ def test_bias_rules():
         objective(none, W, np.array([[np.nan, 1.0]]))
     with pytest.raises(InvalidParameter, match="problem must be a ufm.Problem"):
         objective({"loss": "mse"}, W, H)
+
+
+@pytest.mark.parametrize(
+    ("W", "match"),
+    [
+        (np.full((2, 2), 1 + 1j), "complex"),
+        (np.full((2, 2), "1"), "dtype <U1"),
+        (np.full((2, 2), True), "dtype bool"),
+        ([[1.0, 2.0], [3.0, "4"]], "dtype <U32"),
+    ],
+)
+def test_non_real_arrays_are_refused_not_coerced(W, match):
+    """Property: complex arrays are refused (not truncated to their real part), and strings and
+    booleans are refused (not coerced to numbers)."""
+    problem = Problem(loss="mse", K=2, d=2, n=1, lambda_W=0.1, lambda_H=0.1, bias="none")
+    with pytest.raises(InvalidParameter, match=match):
+        objective(problem, W, np.eye(2), None)
+
+
+def test_positive_rules_say_greater_than_zero():
+    """Property: a '> 0' rule refuses a negative value with '> 0' in its message, not '>= 0'."""
+    from ufm._validation import check_positive
+
+    for value, shown in [(-0.1, "-0.1"), (0, "0.0"), (float("nan"), "nan"), ("1", "'1'")]:
+        with pytest.raises(InvalidParameter, match="> 0") as exc:
+            check_positive("lr", value)
+        assert ">= 0" not in str(exc.value) and str(exc.value).endswith(shown)

@@ -61,10 +61,10 @@ def test_save_writes_png_and_closes(tmp_path):
     assert fig.number not in plt.get_fignums()
 
 
-@pytest.mark.parametrize("name", ["etf.pdf", "missing/etf.png"])
+@pytest.mark.parametrize("name", ["etf.jpg", "missing/etf.png"])
 def test_save_rejects_bad_paths(tmp_path, name):
-    """Property: a path not ending in .png, or in a folder that does not exist, is refused with
-    InvalidParameter and nothing is written."""
+    """Property: a path not ending in .png, .pdf or .svg, or in a folder that does not exist, is
+    refused with InvalidParameter and nothing is written."""
     with pytest.raises(InvalidParameter):
         plot.save(plot.plot_frame(simplex_etf(3, 2)), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
@@ -364,3 +364,11 @@ def test_plot_separability_transition_rejects(ratios, n):
     InvalidParameter."""
     with pytest.raises(InvalidParameter):
         plot.plot_separability_transition(ratios, [_estimate(0.5)] * n)
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".pdf", b"%PDF"), (".svg", b"<?xml")])
+def test_save_writes_pdf_and_svg(tmp_path, suffix, magic):
+    """Property: save picks the format from the suffix: PDF and SVG as well as PNG."""
+    path = plot.save(plot.plot_frame(simplex_etf(3, 2)), tmp_path / f"etf{suffix.upper()}")
+    assert path.read_bytes()[: len(magic)] == magic
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

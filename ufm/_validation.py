@@ -35,9 +35,11 @@ def check_nonneg(name: str, value) -> float:
 
 def check_positive(name: str, value) -> float:
     """Return ``value`` as float if it is a finite real number > 0."""
-    value = check_nonneg(name, value)
-    if value == 0:
-        raise InvalidParameter(f"{name} must be finite and > 0, got 0.0")
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
+        raise InvalidParameter(f"{name} must be a finite real number > 0, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidParameter(f"{name} must be finite and > 0, got {value}")
     return value
 
 
@@ -51,9 +53,23 @@ def check_choice(name: str, value, choices) -> str:
 
 
 def check_matrix(name: str, value, shape: tuple[int | None, ...]) -> np.ndarray:
-    """Return ``value`` as a finite float64 array of the given shape (``None`` = any length)."""
+    """Return ``value`` as a finite float64 array of the given shape (``None`` = any length).
+
+    Only real numbers are accepted: complex entries are refused rather than truncated, and strings,
+    booleans or objects rather than coerced.
+    """
+    raw = np.asarray(value)
+    if raw.dtype.kind == "O" and all(
+        isinstance(x, Real) and not isinstance(x, bool) for x in raw.flat
+    ):
+        raw = raw.astype(np.float64)
+    if raw.dtype.kind not in "iuf":
+        raise InvalidParameter(
+            f"{name} must be a real array of shape {_fmt(shape)}, got dtype {raw.dtype}"
+            + (" (complex entries are not truncated)" if raw.dtype.kind == "c" else "")
+        )
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidParameter(
             f"{name} must be a real array of shape {_fmt(shape)}: {exc}"
@@ -73,7 +89,9 @@ def check_labels(labels, N: int, K: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (N,):
         raise InvalidParameter(f"labels must have shape (N,) = ({N},), got {labels.shape}")
-    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+    if N == 0:
+        raise InvalidParameter(f"every class needs at least one sample, got N = 0 for K = {K}")
+    if not np.issubdtype(labels.dtype, np.integer):
         raise InvalidParameter(f"labels must be integers in 0..{K - 1}, got dtype {labels.dtype}")
     if labels.min() < 0 or labels.max() >= K:
         raise InvalidParameter(

@@ -47,6 +47,7 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.matrices import DomainMatrix
 
+from ._repr import short_repr
 from ._validation import check_int
 from .errors import InvalidParameter
 from .tolerances import FLOAT, relative_deviation
@@ -130,7 +131,7 @@ def random_rotation(d: int, seed) -> np.ndarray:
     the distribution exactly Haar.
     """
     d = check_int("d", d, 1)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     Q, R = np.linalg.qr(rng.standard_normal((d, d)))
     return Q * np.sign(np.diag(R))
 
@@ -429,6 +430,8 @@ class SELI:
         :math:`M^\top M = D^{-1/2}(D^{1/2} P D^{1/2})^{1/2} D^{-1/2}` (per-class form of
         :math:`H^\top H = (\hat Z^\top \hat Z)^{1/2}`).
     """
+
+    __repr__ = short_repr
 
     class_sizes: tuple[int, ...]
     Z_hat: np.ndarray

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._repr import short_repr
 from ._validation import check_labels, check_matrix
 from ._version import __version__
 from .errors import InvalidFile, InvalidParameter, UFMError
@@ -74,6 +75,8 @@ class Configuration:
     InvalidParameter
         Inconsistent shapes, non-finite entries, labels out of range or an empty class.
     """
+
+    __repr__ = short_repr
 
     W: np.ndarray
     H: np.ndarray
@@ -202,6 +205,33 @@ class Configuration:
         return path
 
 
+def check_writable(path, suffixes=None) -> Path:
+    """Refuse, before any work is done, a ``path`` that a later save could not write.
+
+    Raises
+    ------
+    InvalidParameter
+        ``path`` does not end in one of ``suffixes`` (when given), is a directory, or its folder
+        does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidParameter(f"cannot write {str(path)!r}: it is a directory")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise InvalidParameter(
+            f"cannot write {str(path)!r}: the name must end in "
+            + (
+                suffixes[0]
+                if len(suffixes) == 1
+                else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
+            )
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidParameter(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+    return path
+
+
 def atomic_write(path, write) -> None:
     """Call ``write(binary_file)`` on a temporary file beside ``path``; rename it over ``path``.
 
@@ -213,8 +243,9 @@ def atomic_write(path, write) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InvalidParameter(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+    _remove_stale_temporaries(path, folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise InvalidParameter(f"cannot write {str(path)!r}: {exc.strerror}") from None
     try:
@@ -229,6 +260,34 @@ def atomic_write(path, write) -> None:
         if isinstance(exc, OSError):
             raise InvalidParameter(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         raise
+
+
+def _remove_stale_temporaries(path: Path, folder: Path) -> None:
+    """Delete temporaries of ``path`` left by killed saves: ``.<name>.<pid>-<random>.tmp`` whose
+    process no longer runs (a live writer's temporary is left alone)."""
+    prefix = f".{path.name}."
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) :].partition("-")[0]
+        if pid.isdigit() and (int(pid) == os.getpid() or _alive(int(pid))):
+            continue
+        try:
+            (folder / name).unlink()
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _mode_for(path: Path) -> int:
@@ -253,6 +312,10 @@ def load(path) -> Configuration:
     """
     path = Path(path)
     where = f"{str(path)!r}"
+    if path.is_dir():
+        raise InvalidFile(f"{where}: is a directory, not a configuration file")
+    if path.exists() and not path.is_file():
+        raise InvalidFile(f"{where}: not a regular file (a FIFO, socket or device)")
     if not path.is_file():
         raise InvalidFile(f"{where}: no such file")
     try:

@@ -231,7 +231,7 @@ def feature_metrics(H, labels, K: int | None = None, **conventions) -> dict[str,
         Keys ``nc1, nc1_trace_ratio, cdnv, equinorm_means, equiangularity_means, max_angle_means,
         etf_distance_means, of_distance_means``; ``None`` where undefined.
     """
-    conv = Conventions(**conventions)
+    conv = Conventions.from_dict(conventions)
     H = check_matrix("H", H, (None, None))
     if K is None:
         K = int(np.max(labels)) + 1 if np.size(labels) else 0
@@ -324,7 +324,7 @@ def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
     K, d = W.shape
     H = check_matrix("H", H, (d, None))
     b = np.zeros(K) if b is None else check_matrix("b", b, (K,))
-    conv = Conventions(**conventions)
+    conv = Conventions.from_dict(conventions)
     out = feature_metrics(H, labels, K, **conventions)
     labels = np.asarray(labels)
     Ws, Hs = _unit_scale(W), _unit_scale(H)  # the classifier metrics are scale-free as well

@@ -50,6 +50,7 @@ from itertools import combinations
 import numpy as np
 import sympy as sp
 
+from ._repr import short_repr
 from ._validation import check_int, check_positive
 from .errors import InvalidParameter
 from .geometry import helmert_basis, random_rotation
@@ -292,6 +293,8 @@ class ClosedForm:
         ``s``, ``t``.
     hypotheses, citation : str
     """
+
+    __repr__ = short_repr
 
     problem: Problem | None
     objective: float

@@ -15,7 +15,8 @@ r"""Figures of Neural Collapse: each function takes library results and returns 
   (:func:`ufm.dynamics.simulate_lesde`);
 * :func:`plot_separability_transition` - separability against the elasticity ratio
   :math:`\alpha/\beta` (the LE-SDE phase transition);
-* :func:`save` - write a figure as PNG atomically (:func:`ufm.io.atomic_write`) and close it.
+* :func:`save` - write a figure as PNG, PDF or SVG atomically (:func:`ufm.io.atomic_write`)
+  and close it.
 
 Notation as everywhere in ``ufm``: K classes, feature dimension d, W is K x d (row k is the
 classifier :math:`w_k`), H is d x N (columns grouped by class), M is d x K (class means).
@@ -39,7 +40,7 @@ import numpy as np
 
 from ._validation import check_labels, check_matrix
 from .errors import InvalidParameter
-from .io import atomic_write
+from .io import atomic_write, check_writable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -58,6 +59,9 @@ __all__ = [
 
 #: Resolution of saved PNGs: at the default figure sizes (5-12 inches wide) text stays sharp.
 _DPI = 120
+
+#: The figure formats :func:`save` writes, chosen by the file's suffix.
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 #: Readable names of the NC metrics drawn by :func:`plot_descent` and :func:`plot_lesde`.
 _METRIC_LABELS = {
@@ -86,15 +90,17 @@ def _pyplot():
 
 
 def save(fig: Figure, path, *, dpi: int = _DPI) -> Path:
-    """Write ``fig`` to ``path`` as PNG atomically (:func:`ufm.io.atomic_write`) and close it.
+    """Write ``fig`` to ``path`` (PNG, PDF or SVG, by suffix) atomically and close it.
+
+    The write goes through :func:`ufm.io.atomic_write`.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
     path : str or Path
-        Destination ending in ``.png``; its folder must exist.
+        Destination ending in one of :data:`FIGURE_SUFFIXES`; its folder must exist.
     dpi : int
-        Resolution.
+        Resolution (PNG).
 
     Returns
     -------
@@ -103,15 +109,13 @@ def save(fig: Figure, path, *, dpi: int = _DPI) -> Path:
     Raises
     ------
     InvalidParameter
-        ``path`` does not end in ``.png``, or its folder does not exist or is not writable.
+        ``path`` does not end in ``.png``, ``.pdf`` or ``.svg``, or its folder does not exist or is
+        not writable.
     """
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise InvalidParameter(
-            f"figures are written as PNG: path must end in .png, got {str(path)!r}"
-        )
     try:
-        atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
+        path = check_writable(path, FIGURE_SUFFIXES)
+        fmt = path.suffix.lower()[1:]
+        atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi))
     finally:
         _pyplot().close(fig)
     return path
@@ -227,7 +231,7 @@ def plot_frame(
             *np.column_stack([origin, tips[:, k]]),
             color=colors[k],
             lw=2.5,
-            label=f"$m_{{{k + 1}}}$",
+            label=f"$m_{{{k}}}$",
         )
         ax.scatter(*tips[:, k], color=colors[k], s=40, zorder=3)
     if W is not None:
@@ -238,7 +242,7 @@ def plot_frame(
                 color=colors[k],
                 lw=1.5,
                 ls="--",
-                label=f"$w_{{{k + 1}}}$",
+                label=f"$w_{{{k}}}$",
             )
     points = tips if W is None else np.hstack([tips, pad(W.T)])
     span = 1.15 * max(float(np.abs(points).max()), np.finfo(float).tiny)
@@ -566,7 +570,7 @@ def plot_feature_snapshots(
         for k in range(K):
             cloud = H[:, labels == k]
             mean = cloud.mean(axis=1)
-            ax.scatter(*cloud, s=10, color=colors[k], alpha=0.6, label=f"class {k + 1}")
+            ax.scatter(*cloud, s=10, color=colors[k], alpha=0.6, label=f"class {k}")
             ax.scatter(*mean, s=90, color=colors[k], edgecolor="k", zorder=3)
             if Wi is not None and np.any(Wi[k]):
                 w = 0.9 * span * Wi[k] / np.abs(Wi).max()

@@ -1,9 +1,10 @@
 """The ``ufm`` command line: a thin layer that parses, calls the library and formats.
 
 Subcommands are imported only when invoked, so ``ufm --help`` starts in well under a second (no
-sympy, cvxpy or numba import). Library errors (:class:`ufm.errors.UFMError`) become one
-``error: ...`` line on stderr and exit status 2 (bad input) or 1 (a solver or a check failed); never
-a traceback.
+sympy, cvxpy or numba import). Library errors (:class:`ufm.errors.UFMError`) and click's
+usage errors become one ``error: ...`` line on stderr and exit status 2 (bad input) or 1 (a solver
+or a check failed); never a traceback. Every ``--json`` output has the shape of
+:func:`ufm.cli._common.envelope`.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def main(argv=None) -> None:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        # usage errors too: one line, not click's usage block (``--help`` shows the usage)
+        click.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(exc.exit_code)
     except (InvalidParameter, InvalidFile) as exc:
         click.echo(f"error: {exc}", err=True)

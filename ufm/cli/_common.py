@@ -1,15 +1,30 @@
-"""Options and output helpers shared by the subcommands."""
+"""Options and output helpers shared by the subcommands.
+
+Every ``--json`` output goes through :func:`envelope` (via :func:`emit_json`), and the options that
+mean the same thing in several subcommands are made here once: :func:`out_option` (``-o/--out``),
+:func:`plot_option` (``--plot``), :func:`seed_option` (``--seed``), :func:`init_scale_option`,
+:func:`problem_options` (``--loss --bias --K --d --n --class-sizes --lambda-*``) and
+:func:`json_option`. :func:`check_outputs` refuses unwritable output paths before any work.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 import math
+from importlib import metadata
 
 import click
 import numpy as np
 
+from .._version import __version__
 from ..errors import InvalidParameter
+
+#: Keys that every subcommand's ``--json`` object carries besides its own contract keys.
+ENVELOPE_KEYS = ("ufm_version", "command", "parameters", "versions")
+
+#: Packages whose installed versions the envelope reports (read from their metadata, not imported).
+VERSIONED_PACKAGES = ("numpy", "scipy", "cvxpy", "numba", "sympy")
 
 
 def to_jsonable(value):
@@ -32,9 +47,72 @@ def to_jsonable(value):
     return value
 
 
-def emit_json(obj) -> None:
-    """Print one JSON object on stdout."""
-    click.echo(json.dumps(to_jsonable(obj), allow_nan=False))
+def envelope(result: dict, ctx: click.Context | None = None) -> dict:
+    """The one shape of every ``--json`` output: the command's own keys plus :data:`ENVELOPE_KEYS`.
+
+    ``ufm_version``; ``command`` (the subcommand path, e.g. ``"relax nuclear"``); ``parameters``
+    (every option as parsed, keyed by its flag without the dashes, e.g. ``"lambda-w"``, and
+    ``"json": true``); ``versions`` ({package: version or null} for :data:`VERSIONED_PACKAGES`).
+    The command's keys stay at the top level unchanged, and win over an envelope key of the same
+    name (``ufm lesde`` keeps its own ``parameters``: the simulation's resolved parameters).
+    """
+    ctx = ctx or click.get_current_context()
+    return {
+        "ufm_version": __version__,
+        "command": command_name(ctx),
+        "parameters": given_parameters(ctx),
+        "versions": package_versions(),
+        **result,
+    }
+
+
+def command_name(ctx: click.Context) -> str:
+    """The subcommand path without the program name: ``"minimizer"``, ``"relax nuclear"``."""
+    names = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+def given_parameters(ctx: click.Context) -> dict:
+    """The command's options and arguments as parsed, JSON-ready, keyed by flag name.
+
+    Hidden (deprecated) options appear only when used; their value is also folded into the option
+    that replaced them.
+    """
+    out = {}
+    for param in ctx.command.params:
+        if param.name not in ctx.params:
+            continue
+        value = ctx.params[param.name]
+        if getattr(param, "hidden", False) and value in (None, False, param.default):
+            continue
+        out[_flag(param)] = to_jsonable(value)
+    return out
+
+
+def _flag(param: click.Parameter) -> str:
+    hidden = getattr(param, "hidden_aliases", ())
+    longs = [o for o in param.opts if o.startswith("--") and o not in hidden]
+    return longs[0][2:] if longs else param.name
+
+
+@functools.cache
+def package_versions() -> dict:
+    """``{package: version or None}`` for :data:`VERSIONED_PACKAGES`, read without importing."""
+    out = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def emit_json(obj: dict) -> None:
+    """Print the command's result as one JSON object on stdout, in the shared :func:`envelope`."""
+    click.echo(json.dumps(to_jsonable(envelope(obj)), allow_nan=False))
 
 
 def format_value(value) -> str:
@@ -56,6 +134,67 @@ def emit_table(rows, headers=None) -> None:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if headers and j == 0:
             click.echo("  ".join("-" * w for w in widths))
+
+
+class AliasedOption(click.Option):
+    """A click option with old spellings (``hidden_aliases``) that still parse but are not shown
+    in ``--help``: scripts written against an older flag name keep working."""
+
+    def __init__(self, *param_decls, hidden_aliases=(), **kwargs):
+        super().__init__(*param_decls, **kwargs)
+        self.hidden_aliases = tuple(hidden_aliases)
+
+    def get_help_record(self, ctx):
+        shown = self.opts
+        self.opts = [o for o in shown if o not in self.hidden_aliases]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+def out_option(what: str, aliases=("--output",)):
+    """``-o/--out FILE.npz``: where to save ``what`` (old spellings in ``aliases`` still parse)."""
+    return click.option(
+        "-o", "--out", *aliases, "out", cls=AliasedOption, hidden_aliases=aliases,
+        type=click.Path(dir_okay=False), default=None, help=f"Save {what} to FILE.npz.",
+    )  # fmt: skip
+
+
+def plot_option(what: str):
+    """``--plot FILE``: write ``what`` as a figure (.png, .pdf or .svg by suffix)."""
+    return click.option(
+        "--plot", type=click.Path(dir_okay=False), default=None,
+        help=f"Write {what} to FILE (.png, .pdf or .svg).",
+    )  # fmt: skip
+
+
+def seed_option(help: str, default: int | None = 0):
+    """``--seed S``: an integer >= 0 (a negative seed is a one-line usage error)."""
+    return click.option(
+        "--seed", type=click.IntRange(min=0), default=default, show_default=default is not None,
+        help=help,
+    )  # fmt: skip
+
+
+def init_scale_option(default: float):
+    """``--init-scale S``: standard deviation of the random start."""
+    return click.option(
+        "--init-scale", type=float, default=default, show_default=True,
+        help="Standard deviation of the random start's entries.",
+    )  # fmt: skip
+
+
+def check_outputs(out=None, plot=None) -> None:
+    """Refuse, before anything is computed, an ``--out`` or ``--plot`` path that cannot be
+    written (wrong suffix, a directory, a missing folder)."""
+    from ..io import check_writable
+    from ..plot import FIGURE_SUFFIXES
+
+    if out is not None:
+        check_writable(out, (".npz",))
+    if plot is not None:
+        check_writable(plot, FIGURE_SUFFIXES)
 
 
 def _parse_sizes(ctx, param, value):

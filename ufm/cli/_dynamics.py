@@ -6,7 +6,17 @@ import sys
 
 import click
 
-from ._common import emit_json, emit_table, json_option, problem_options
+from ._common import (
+    check_outputs,
+    emit_json,
+    emit_table,
+    init_scale_option,
+    json_option,
+    out_option,
+    plot_option,
+    problem_options,
+    seed_option,
+)
 
 #: Runs longer than this many steps show a progress bar on stderr.
 _PROGRESS_STEPS = 100_000
@@ -16,15 +26,13 @@ _PROGRESS_STEPS = 100_000
 @problem_options
 @click.option("--steps", type=int, required=True, help="Number of gradient steps T.")
 @click.option("--lr", type=float, required=True, help="Step size eta.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random start.")
-@click.option("--init-scale", type=float, default=1.0, show_default=True, help="Std of the start.")
+@seed_option("Seed of the random start.")
+@init_scale_option(1.0)
 @click.option("--record-every", type=int, default=None, help="Record period (default steps/100).")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Save final .npz."
-)
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write a PNG figure.")
+@out_option("the final point (W, H, b)")
+@plot_option("the descent curves")
 @json_option
-def flow(problem, steps, lr, seed, init_scale, record_every, output, plot, as_json):
+def flow(problem, steps, lr, seed, init_scale, record_every, out, plot, as_json):
     """Run full-batch gradient descent on a UFM (numba) and measure collapse.
 
     Reports the final objective, the NC metrics and, where a closed-form global minimizer applies,
@@ -33,6 +41,7 @@ def flow(problem, steps, lr, seed, init_scale, record_every, output, plot, as_js
     """
     from ..dynamics import collapse_metrics, gap_to_closed_form, gradient_descent
 
+    check_outputs(out=out, plot=plot)
     bar = None
     if steps >= _PROGRESS_STEPS and sys.stderr.isatty():
         bar = click.progressbar(length=steps, label="gradient descent", file=sys.stderr)
@@ -53,8 +62,8 @@ def flow(problem, steps, lr, seed, init_scale, record_every, output, plot, as_js
             bar.__exit__(None, None, None)
     star = gap_to_closed_form(result)
     gap = None if star is None else {"objective": star.objective_gap, **star.gram_gaps}
-    if output:
-        result.configuration().save(output)
+    if out:
+        result.configuration().save(out)
     if plot:
         from ..plot import plot_descent, save
 
@@ -88,13 +97,13 @@ def flow(problem, steps, lr, seed, init_scale, record_every, output, plot, as_js
 @click.option("--time", "time_", type=float, required=True, help="Final time T.")
 @click.option("--dt", type=float, default=1e-2, show_default=True, help="Euler-Maruyama step.")
 @click.option("--paths", type=int, default=100, show_default=True, help="Independent paths.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--init-scale", type=float, default=0.1, show_default=True, help="Std of x_i(0).")
+@seed_option("Seed of the start and of the Brownian paths.")
+@init_scale_option(0.1)
 @click.option(
     "--criterion", type=click.Choice(["readout", "linear"]), default="readout", show_default=True,
     help="readout: logits classify every sample (vanishing loss); linear: LP separability.",
 )  # fmt: skip
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write a PNG figure.")
+@plot_option("the separability and metrics over time")
 @json_option
 def lesde(
     K, n, d, alpha, beta, noise, time_, dt, paths, seed, init_scale, criterion, plot, as_json
@@ -106,6 +115,7 @@ def lesde(
     """
     from ..dynamics import simulate_lesde
 
+    check_outputs(plot=plot)
     records = 11 if plot else 2
     result = simulate_lesde(
         K, n, d, alpha, beta, noise, time_, dt=dt, paths=paths, seed=seed, init_scale=init_scale,

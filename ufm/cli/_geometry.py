@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import emit_json, emit_table, json_option
+from ._common import check_outputs, emit_json, emit_table, json_option, plot_option, seed_option
 
 
 @click.command()
@@ -12,14 +12,8 @@ from ._common import emit_json, emit_table, json_option
 @click.option("--d", "d", type=int, default=None, help="Dimension (>= K - 1; default K).")
 @click.option("--exact", is_flag=True, help="Also give the exact entries (sympy, closed form).")
 @click.option("--latex", is_flag=True, help="Print M and its Gram matrix as LaTeX (exact).")
-@click.option("--seed", type=int, default=None, help="Rotate by a seeded random orthogonal matrix.")
-@click.option(
-    "--plot",
-    "plot",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Draw the frame to this PNG (d <= 3).",
-)
+@seed_option("Rotate by a seeded random orthogonal matrix.", default=None)
+@plot_option("the frame (d <= 3)")
 @json_option
 def etf(K, d, exact, latex, seed, plot, as_json):
     """The simplex ETF M (d x K, unit columns = class directions) and its Gram matrix.
@@ -32,6 +26,7 @@ def etf(K, d, exact, latex, seed, plot, as_json):
 
     if latex and as_json:
         raise InvalidParameter("--latex and --json are exclusive: choose one output format")
+    check_outputs(plot=plot)
     M = simplex_etf(K, d, seed=seed)
     d = M.shape[0]
     if plot is not None:

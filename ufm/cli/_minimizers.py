@@ -5,35 +5,44 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from ._common import emit_json, emit_table, json_option, problem_options
+from ._common import (
+    check_outputs,
+    emit_json,
+    emit_table,
+    json_option,
+    out_option,
+    problem_options,
+    seed_option,
+)
 
 
 @click.command()
 @problem_options
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Save to FILE.npz."
-)
-@click.option("--seed", type=int, default=None, help="Rotate the realization (with -o).")
+@out_option("the realization (W, H, b)")
+@seed_option("Rotate the realization (printed and saved) by a seeded orthogonal matrix.", None)
 @click.option("--latex", is_flag=True, help="Print the sympy expressions as LaTeX.")
 @json_option
-def minimizer(problem, output, seed, latex, as_json):
+def minimizer(problem, out, seed, latex, as_json):
     """Closed-form global minimizer of a balanced regularized UFM (CE: Zhu et al. 2021 Thm 3.1;
     MSE: Tirer & Bruna 2022, Zhou et al. 2022).
 
     kappa = K sqrt(n lambda_W lambda_H) decides: W = 0, H = 0 iff kappa >= 1. With --json one
     object: problem, conventions, objective, w_norm (norm of each row of W), h_norm (norm of each
     column of H), b, zero_solution, threshold (the value of kappa; formula and critical value in
-    conventions), W (K x d), M (d x K), expressions, hypotheses, citation.
+    conventions), W (K x d), M (d x K; both rotated by --seed exactly as the saved file),
+    expressions, hypotheses, citation.
     """
     from ..errors import InvalidParameter
-    from ..metrics import Conventions
+    from ..metrics import Conventions, class_means
     from ..minimizers import global_minimizer
 
     if latex and as_json:
         raise InvalidParameter("--latex and --json are exclusive: choose one output format")
+    check_outputs(out=out)
     cf = global_minimizer(problem)
-    if output is not None:
-        cf.configuration(seed=seed).save(output)
+    config = cf.configuration(seed=seed)
+    if out is not None:
+        config.save(out)
     if latex:
         click.echo(cf.latex())
         return
@@ -54,14 +63,14 @@ def minimizer(problem, output, seed, latex, as_json):
         "b": cf.b,
         "zero_solution": cf.zero_solution,
         "threshold": cf.threshold,
-        "W": cf.W,
-        "M": cf.M,
+        "W": config.W,
+        "M": class_means(config.H, config.labels, problem.K)[0],
         "expressions": {name: str(expr) for name, expr in cf.expressions.items()},
         "hypotheses": cf.hypotheses,
         "citation": cf.citation,
     }
-    if output is not None:
-        result["output"] = str(output)
+    if out is not None:
+        result["output"] = str(out)
     if as_json:
         emit_json(result)
         return

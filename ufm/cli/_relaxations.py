@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import click
 
-from ._common import _parse_sizes, emit_json, emit_table, json_option, problem_options
+from ._common import (
+    _parse_sizes,
+    check_outputs,
+    emit_json,
+    emit_table,
+    json_option,
+    out_option,
+    plot_option,
+    problem_options,
+)
 
 _SOLVER = click.option(
     "--solver",
@@ -27,14 +36,18 @@ def _parse_floats(ctx, param, value):
         ) from None
 
 
-def _emit(result: dict, as_json: bool) -> None:
+def _emit(result: dict, as_json: bool, matrices=()) -> None:
+    """JSON, or a table of the scalars followed by each of ``matrices`` (row by row)."""
     if as_json:
         emit_json(result)
-    else:
-        scalars = [
-            (k, v) for k, v in result.items() if not hasattr(v, "shape") and not isinstance(v, list)
-        ]
-        emit_table(scalars, headers=("quantity", "value"))
+        return
+    scalars = [
+        (k, v) for k, v in result.items() if not hasattr(v, "shape") and not isinstance(v, list)
+    ]
+    emit_table(scalars, headers=("quantity", "value"))
+    for name in matrices:
+        click.echo(f"\n{name} ({' x '.join(map(str, result[name].shape))}):")
+        emit_table(result[name].tolist())
 
 
 @click.group()
@@ -80,6 +93,7 @@ def lpm(K, class_sizes, E_W, E_H, solver, symmetry, as_json):
             "gram": res.gram,
         },
         as_json,
+        matrices=("W", "M"),
     )
 
 
@@ -93,23 +107,31 @@ def lpm(K, class_sizes, E_W, E_H, solver, symmetry, as_json):
     help="Symmetry reduction: classes (default; within-class and exchange of equal-size classes, "
     "fastest), samples (within-class only, K x K), none (K x N logits).",
 )
-@click.option("--unreduced", is_flag=True, help="Same as --symmetry none.")
+@click.option("--unreduced", is_flag=True, hidden=True, help="Deprecated: --symmetry none.")
 @click.option(
-    "--save", type=click.Path(dir_okay=False), default=None, help="Write (W, H, b) to FILE.npz."
+    "--allow-lower-bound",
+    is_flag=True,
+    help="Where d is below the rank bound, report the convex optimum as a lower bound "
+    "(exact: false) instead of refusing.",
 )
+@out_option("the recovered (W, H, b)", aliases=("--save",))
 @json_option
-def nuclear(problem, solver, symmetry, unreduced, save, as_json):
+def nuclear(problem, solver, symmetry, unreduced, allow_lower_bound, out, as_json):
     """Certified global optimum of a regularized UFM by its nuclear-norm convex program.
 
     ``objective`` is the certified optimum; ``upper`` the UFM objective of the recovered (W, H, b),
     equal to it up to the solver tolerance. Refuses (exit 2) when d is below the rank the optimum
-    needs.
+    needs, unless --allow-lower-bound.
     """
     from ..relaxations import nuclear_relaxation
 
-    cert = nuclear_relaxation(problem, solver=solver, reduced=not unreduced, symmetry=symmetry)
-    if save:
-        cert.configuration().save(save)
+    check_outputs(out=out)
+    cert = nuclear_relaxation(
+        problem, solver=solver, reduced=not unreduced, symmetry=symmetry,
+        allow_lower_bound=allow_lower_bound,
+    )  # fmt: skip
+    if out:
+        cert.configuration().save(out)
     _emit(
         {
             "objective": cert.objective,
@@ -173,9 +195,7 @@ def angle(K, solver, as_json):
     "--xtol", type=float, default=1e-3, show_default=True, help="Bisection accuracy on R."
 )
 @_SOLVER
-@click.option(
-    "--plot", type=click.Path(dir_okay=False), default=None, help="Save the sweep as FILE.png."
-)
+@plot_option("the sweep")
 @json_option
 def minority(K_A, K_B, E_W, E_H, ratios, xtol, solver, plot, as_json):
     """Minority Collapse: sweep R = n_A/n_B in the layer-peeled model and locate the threshold.
@@ -186,6 +206,7 @@ def minority(K_A, K_B, E_W, E_H, ratios, xtol, solver, plot, as_json):
     """
     from ..relaxations import minority_collapse_sweep
 
+    check_outputs(plot=plot)
     sweep = minority_collapse_sweep(K_A, K_B, E_W, E_H, ratios, xtol=xtol, solver=solver)
     th = sweep.threshold
     if plot:

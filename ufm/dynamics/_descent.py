@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._repr import short_repr
 from .._validation import check_int, check_matrix, check_positive
 from ..errors import AccuracyWarning, InvalidParameter, NotConverged
 from ..io import Configuration
@@ -73,9 +74,10 @@ def initialize(problem: Problem, seed: int = 0, init_scale: float = 1.0):
     seed = check_int("seed", seed, 0)
     init_scale = check_positive("init_scale", init_scale)
     rng = np.random.default_rng(seed)
-    W = init_scale * rng.standard_normal((problem.K, problem.d))
-    H = init_scale * rng.standard_normal((problem.d, problem.N))
-    b = init_scale * rng.standard_normal(problem.K) if problem.has_bias else np.zeros(problem.K)
+    with np.errstate(over="ignore"):  # an overflowing scale is refused, naming it, by the caller
+        W = init_scale * rng.standard_normal((problem.K, problem.d))
+        H = init_scale * rng.standard_normal((problem.d, problem.N))
+        b = init_scale * rng.standard_normal(problem.K) if problem.has_bias else np.zeros(problem.K)
     return W, H, b
 
 
@@ -172,6 +174,8 @@ class DescentResult:
         Wall-clock time of the descent (kernel compilation excluded when the cache is warm).
     """
 
+    __repr__ = short_repr
+
     problem: Problem
     W: np.ndarray
     H: np.ndarray
@@ -253,6 +257,14 @@ def gradient_descent(
     work = _Workspace(problem)
     n_inner = -(-steps // record_every)
     records = np.empty((n_inner + 1, 2 + len(_kernels.RECORDED_METRICS)))
+    work.record(W, H, b, records[0])
+    finite = [np.all(np.isfinite(a)) for a in (records[0, :2], W, H, b)]
+    if not all(finite):
+        start_by = "the given init" if init is not None else f"init_scale={init_scale}"
+        raise InvalidParameter(
+            f"the objective or its gradient overflows at the start ({start_by}): "
+            + ("scale the start down" if init is not None else "lower init_scale")
+        )
     chunk = steps if progress is None else max(1, _CHUNK_STEPS // record_every) * record_every
     start = time.perf_counter()
     done = 0
@@ -296,6 +308,8 @@ def gradient_descent(
 class FlowResult:
     """Outcome of :func:`gradient_flow`: final point, and f, ||grad f|| at ``times``; ``nfev`` RHS
     calls."""
+
+    __repr__ = short_repr
 
     problem: Problem
     W: np.ndarray

@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._repr import short_repr
 from .._validation import check_choice, check_int, check_matrix, check_nonneg, check_positive
 from ..errors import InvalidParameter, SolverFailed
 from ..metrics import feature_metrics
@@ -133,6 +134,8 @@ class LESDEResult:
         The readout (:func:`readout`).
     parameters : dict
     """
+
+    __repr__ = short_repr
 
     times: np.ndarray
     snapshots: np.ndarray = field(repr=False)

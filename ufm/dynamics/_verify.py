@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._repr import short_repr
 from ..errors import InvalidParameter
 from ..metrics import class_means, gram_gaps, gram_invariants
 from ..problem import Problem
@@ -57,6 +58,8 @@ class ConvergenceReport:
     ok : bool or None
         All gaps and checked metrics within tolerance; None where no closed form applies.
     """
+
+    __repr__ = short_repr
 
     descent: DescentResult = field(repr=False)
     closed_form_objective: float | None

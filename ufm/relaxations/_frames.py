@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import short_repr
 from .._validation import check_int
 from ._solve import import_cvxpy, resolve_tolerance, solve
 
@@ -48,6 +49,8 @@ class MaxMinAngle:
         Primal minus dual objective reported by the solver.
     solve_time : float
     """
+
+    __repr__ = short_repr
 
     K: int
     t: float

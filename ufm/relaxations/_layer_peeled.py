@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import short_repr
 from .._validation import check_choice, check_int, check_positive
 from ..errors import InvalidParameter
 from ..tolerances import COLLAPSE_SPREAD, CONVEX_ARGMIN
@@ -91,6 +92,8 @@ class LayerPeeled:
     duality_gap : float
     solve_time : float
     """
+
+    __repr__ = short_repr
 
     class_sizes: tuple[float, ...]
     E_W: float
@@ -292,6 +295,8 @@ class MinorityThreshold:
         Number of SDP solves used.
     """
 
+    __repr__ = short_repr
+
     threshold: float
     accuracy: float
     bracket: tuple[float, float]
@@ -434,6 +439,8 @@ class MinoritySweep:
         the sweep; None if the sweep shows no transition.
     """
 
+    __repr__ = short_repr
+
     K_A: int
     K_B: int
     E_W: float
@@ -496,6 +503,7 @@ def minority_collapse_sweep(
     if min(ratios) < 1 or any(b <= a for a, b in zip(ratios[:-1], ratios[1:], strict=True)):
         raise InvalidParameter(f"ratios must be increasing and >= 1, got {ratios}")
     collapse_tol = check_positive("collapse_tol", collapse_tol)
+    xtol = check_positive("xtol", xtol)
     objective, cosine, spread = [], [], []
     for R in ratios:
         lpm = layer_peeled_sdp(

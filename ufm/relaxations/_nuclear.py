@@ -88,6 +88,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import short_repr
 from .._validation import check_choice, check_int
 from ..errors import InvalidParameter, SolverFailed
 from ..io import Configuration
@@ -164,6 +165,8 @@ class NuclearCertificate:
     symmetry : {'classes', 'samples', 'none'}
         The symmetry reduction the program was solved with (:func:`nuclear_relaxation`).
     """
+
+    __repr__ = short_repr
 
     problem: Problem
     objective: float
@@ -432,8 +435,8 @@ def nuclear_relaxation(
             raise InvalidParameter(
                 f"d={d} is below the rank bound {bound} and the relaxation is not tight here: "
                 f"the convex optimum {value:.10g} has rank {rank} > d, and the best rank-{d} "
-                f"truncation has objective {upper:.10g}; use d >= {bound}, or "
-                "allow_lower_bound=True for a lower bound"
+                f"truncation has objective {upper:.10g}; use d >= {bound}, or accept a lower "
+                "bound (allow_lower_bound=True; on the command line --allow-lower-bound)"
             )
     return NuclearCertificate(
         problem=problem,
@@ -538,6 +541,8 @@ class MaxMargin:
     status, solver : str
     duality_gap : float
     """
+
+    __repr__ = short_repr
 
     class_sizes: tuple[int, ...]
     objective: float
