@@ -141,7 +141,7 @@ def test_broken_entries(saved, tmp_path, change, pattern):
 @pytest.mark.parametrize(
     "edit, pattern",
     [
-        (lambda m: m.update(schema_version=2), r"schema_version 2 is not supported"),
+        (lambda m: m.update(schema_version=3), r"schema_version 3 is not supported"),
         (lambda m: m.update(schema="other"), r"'schema' must be 'ufm.configuration'"),
         (lambda m: m["problem"].update(lambda_W=-1), r"lambda_W must be finite and >= 0"),
         (lambda m: m.update(conventions={"bogus": 1}), r"unknown conventions"),
