@@ -70,7 +70,9 @@ def read_headers(archive: zipfile.ZipFile, where: str, max_bytes: int) -> dict[s
                 else:
                     raise ValueError(f"npy format version {version} is not supported")
             except (ValueError, SyntaxError, EOFError) as exc:
-                raise InvalidFile(f"{where}: entry {name!r} has no valid .npy header: {exc}") from None
+                raise InvalidFile(
+                    f"{where}: entry {name!r} has no valid .npy header: {exc}"
+                ) from None
             header = fh.tell()
         if dtype.hasobject:
             raise InvalidFile(f"{where}: entry {name!r} holds Python objects (pickle); refused")

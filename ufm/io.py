@@ -21,10 +21,11 @@ Other models: ``layer-peeled`` and ``sphere`` store W, H; ``deep-linear`` stores
 
 ``metadata`` keys, all required, no others: ``schema`` (``"ufm.configuration"``),
 ``schema_version`` (2), ``ufm_version`` (string), ``problem`` (:meth:`ufm.Problem.to_dict`, or
-``null`` for a UFM point without a problem), ``conventions`` (:meth:`ufm.metrics.Conventions.to_dict`),
-``produced_by`` (object: ``method``, a string, and its ``parameters``, an object), ``created``
-(UTC, ISO 8601 string), ``extra`` (object, the producer's own fields), ``model`` (the model's name)
-and ``blocks`` (the entries of the blocks in order, ``[[name, shape], ...]``). An unknown top-level
+``null`` for a UFM point without a problem), ``conventions``
+(:meth:`ufm.metrics.Conventions.to_dict`), ``produced_by`` (object: ``method``, a string, and its
+``parameters``, an object), ``created`` (UTC, ISO 8601 string), ``extra`` (object, the producer's
+own fields), ``model`` (the model's name) and ``blocks`` (the entries of the blocks in order,
+``[[name, shape], ...]``). An unknown top-level
 key is refused: a reader cannot know what a newer writer meant by it, and new keys come with a new
 ``schema_version``.
 
@@ -505,9 +506,7 @@ def _read_metadata(archive, headers: dict, where: str) -> tuple[dict, list[str]]
     expected = [*blocks, "labels", "metadata"]
     missing = [name for name in expected if name not in headers]
     if missing:
-        raise InvalidFile(
-            f"{where}: missing entries {missing} (this configuration has {expected})"
-        )
+        raise InvalidFile(f"{where}: missing entries {missing} (this configuration has {expected})")
     unknown = sorted(set(headers) - set(expected))
     if unknown:
         raise InvalidFile(f"{where}: unexpected entries {unknown} (schema: {expected})")

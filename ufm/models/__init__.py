@@ -12,7 +12,7 @@ to the record, and configuration files store the blocks under their names. To ad
 """
 
 # Registration order is the order of these imports: one line per model.
-from . import ufm  # noqa: F401  (each file registers its model)
+from . import ufm  # noqa: F401, I001  (each file registers its model)
 from . import layer_peeled  # noqa: F401
 from . import deep_linear  # noqa: F401
 from . import sphere  # noqa: F401

@@ -56,7 +56,7 @@ class Model:
     def __repr__(self) -> str:
         return f"<model {self.name!r}>"
 
-    # Parameters ----------------------------------------------------------------------------------
+    # Parameters ---------------------------------------------------------------------------------
 
     def check_params(self, params: dict, *, K: int, d: int) -> dict:
         """The model's parameters, validated and normalized (JSON-ready); default: none."""
@@ -76,7 +76,7 @@ class Model:
             raise InvalidParameter(f"model {self.name!r} requires model_params[{key!r}]")
         return params[key]
 
-    # Blocks ----------------------------------------------------------------------------------------
+    # Blocks -------------------------------------------------------------------------------------
 
     def blocks(self, problem) -> dict[str, tuple[int, ...]]:
         """``{name: shape}`` of the model's parameter blocks, in their canonical order."""
@@ -114,7 +114,7 @@ class Model:
             for name, shape in self.blocks(problem).items()
         }
 
-    # Objective -------------------------------------------------------------------------------------
+    # Objective ----------------------------------------------------------------------------------
 
     def objective(self, problem, blocks) -> float:
         """Value of the model's objective at ``blocks``."""

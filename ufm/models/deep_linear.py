@@ -62,13 +62,11 @@ class DeepLinear(Model):
     def layer_names(problem) -> list[str]:
         """``["W{L}", ..., "W1"]``."""
         L = problem.model_params["depth"]
-        return [f"W{l}" for l in range(L, 0, -1)]
+        return [f"W{layer}" for layer in range(L, 0, -1)]
 
     def blocks(self, problem):
         dims = [problem.K, *problem.model_params["widths"], problem.d]  # d_L, ..., d_0
-        shapes = {
-            name: (dims[i], dims[i + 1]) for i, name in enumerate(self.layer_names(problem))
-        }
+        shapes = {name: (dims[i], dims[i + 1]) for i, name in enumerate(self.layer_names(problem))}
         shapes["H"] = (problem.d, problem.N)
         if problem.has_bias:
             shapes["b"] = (problem.K,)

@@ -58,7 +58,9 @@ class LayerPeeledModel(Model):
     def check(self, problem, blocks):
         """Shapes and the two energy budgets, each met up to the relative ``FEASIBILITY``."""
         blocks = super().check(problem, blocks)
-        for name, used in zip(("E_W", "E_H"), self.energies(problem, blocks["W"], blocks["H"])):
+        for name, used in zip(
+            ("E_W", "E_H"), self.energies(problem, blocks["W"], blocks["H"]), strict=True
+        ):
             budget = problem.model_params[name]
             if used > budget * (1 + FEASIBILITY):
                 block = name[-1]
@@ -69,9 +71,11 @@ class LayerPeeledModel(Model):
         return blocks
 
     def initialize(self, problem, seed=0, init_scale=1.0):
-        """Gaussian blocks (:meth:`Model.initialize`), each scaled down onto its budget if outside."""
+        """Gaussian blocks (:meth:`Model.initialize`), each scaled onto its budget if outside."""
         blocks = super().initialize(problem, seed, init_scale)
-        for name, used in zip(("E_W", "E_H"), self.energies(problem, blocks["W"], blocks["H"])):
+        for name, used in zip(
+            ("E_W", "E_H"), self.energies(problem, blocks["W"], blocks["H"]), strict=True
+        ):
             budget = problem.model_params[name]
             if used > budget:
                 blocks[name[-1]] *= np.sqrt(budget / used)
@@ -89,7 +93,7 @@ class LayerPeeledModel(Model):
         _, G = problem.loss_fn.value_and_grad(W @ H, problem.labels)
         return {"W": G @ H.T, "H": W.T @ G}
 
-    # Paths to the positional solvers ----------------------------------------------------------------
+    # Paths to the positional solvers ------------------------------------------------------------
 
     def _checked(self, problem):
         from ..problem import Problem
