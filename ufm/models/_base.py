@@ -76,11 +76,20 @@ class Model:
             raise InvalidParameter(f"model {self.name!r} requires model_params[{key!r}]")
         return params[key]
 
+    def _positive_params(self, params: dict, names: tuple[str, ...]) -> dict:
+        """Exactly the parameters ``names``, each a finite real > 0."""
+        self._refuse_unknown(params, names)
+        return {
+            key: check_positive(f"model_params[{key!r}]", self._require(params, key))
+            for key in names
+        }
+
     # Blocks -------------------------------------------------------------------------------------
 
     def blocks(self, problem) -> dict[str, tuple[int, ...]]:
-        """``{name: shape}`` of the model's parameter blocks, in their canonical order."""
-        raise NotImplementedError
+        """``{name: shape}`` of the model's parameter blocks, in their canonical order; default
+        W (K x d) and H (d x N)."""
+        return {"W": (problem.K, problem.d), "H": (problem.d, problem.N)}
 
     def check(self, problem, blocks) -> dict[str, np.ndarray]:
         """Validated float64 copies of ``blocks`` (a mapping with exactly the model's names).

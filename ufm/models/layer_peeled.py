@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive
 from ..errors import InvalidParameter
 from ..tolerances import FEASIBILITY
 from ._base import Model, register_model
@@ -39,14 +38,7 @@ class LayerPeeledModel(Model):
     bias_modes = ("none",)
 
     def check_params(self, params, *, K, d):
-        self._refuse_unknown(params, ("E_W", "E_H"))
-        return {
-            key: check_positive(f"model_params[{key!r}]", self._require(params, key))
-            for key in ("E_W", "E_H")
-        }
-
-    def blocks(self, problem):
-        return {"W": (problem.K, problem.d), "H": (problem.d, problem.N)}
+        return self._positive_params(params, ("E_W", "E_H"))
 
     @staticmethod
     def energies(problem, W, H) -> tuple[float, float]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive
 from ..errors import InvalidParameter
 from ..tolerances import UNIT_NORM
 from ._base import Model, register_model
@@ -36,11 +35,7 @@ class SphereModel(Model):
     bias_modes = ("none",)
 
     def check_params(self, params, *, K, d):
-        self._refuse_unknown(params, ("tau",))
-        return {"tau": check_positive("model_params['tau']", self._require(params, "tau"))}
-
-    def blocks(self, problem):
-        return {"W": (problem.K, problem.d), "H": (problem.d, problem.N)}
+        return self._positive_params(params, ("tau",))
 
     def check(self, problem, blocks):
         """Shapes, and unit norms of the rows of W and the columns of H up to ``UNIT_NORM``."""

@@ -24,7 +24,7 @@ class UFM(Model):
     citation = "Mixon, Parshall & Pi (2020); Zhu et al. (2021), NeurIPS, eq. (4)"
 
     def blocks(self, problem):
-        shapes = {"W": (problem.K, problem.d), "H": (problem.d, problem.N)}
+        shapes = super().blocks(problem)
         if problem.has_bias:
             shapes["b"] = (problem.K,)
         return shapes
