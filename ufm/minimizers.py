@@ -321,18 +321,26 @@ class ClosedForm:
         """The realization as a :class:`ufm.Configuration`.
 
         ``seed`` rotates feature space by a random orthogonal matrix (the objective is invariant),
-        ``None`` keeps the canonical frame.
+        ``None`` keeps the canonical frame. The layer-peeled optimum comes with its
+        ``Problem(model='layer-peeled', ...)`` and the model's blocks W, H.
         """
         from .io import Configuration
 
         Q = np.eye(self.W.shape[1]) if seed is None else random_rotation(self.W.shape[1], seed)
         method = "global_minimizer" if self.problem is not None else "layer_peeled_optimum"
+        problem = self.problem
+        if problem is None:
+            p = self.parameters
+            problem = Problem(
+                loss="ce", K=p["K"], d=p["d"], n=p["n"], model="layer-peeled",
+                model_params={"E_W": p["E_W"], "E_H": p["E_H"]},
+            )  # fmt: skip
         return Configuration(
             self.W @ Q.T,
             Q @ self.H,
-            self.b,
+            self.b if problem.has_bias else None,
             labels=self.labels,
-            problem=self.problem,
+            problem=problem,
             metadata={
                 "produced_by": {
                     "method": f"ufm.minimizers.{method}",

@@ -30,6 +30,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -58,6 +59,11 @@ def check_point(problem: Problem, W, H, b) -> tuple[np.ndarray, np.ndarray, np.n
     """
     if not isinstance(problem, Problem):
         raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
+    if problem.model != "ufm":
+        raise InvalidParameter(
+            f"a point (W, H, b) belongs to model 'ufm', but the problem has model "
+            f"{problem.model!r}: use its named blocks (ufm.models.get_model({problem.model!r}))"
+        )
     K, d, N = problem.K, problem.d, problem.N
     W = check_matrix("W", W, (K, d))
     H = check_matrix("H", H, (d, N))
@@ -91,7 +97,23 @@ def _regularizer(problem: Problem, W, H, b) -> float:
     return reg
 
 
-def objective(problem: Problem, W, H, b=None) -> float:
+def _by_model(method: str, problem: Problem, W, H, b):
+    """``method`` of the problem's model record (:mod:`ufm.models`) at named blocks: ``W`` is a
+    mapping of blocks, or (W, H[, b]) name the blocks W, H, b."""
+    if not isinstance(problem, Problem):
+        raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
+    from .models import get_model
+
+    if isinstance(W, Mapping):
+        if H is not None or b is not None:
+            raise InvalidParameter("give either a mapping of named blocks or (W, H, b), not both")
+        blocks = W
+    else:
+        blocks = {"W": W, "H": H} if b is None else {"W": W, "H": H, "b": b}
+    return getattr(get_model(problem.model), method)(problem, blocks)
+
+
+def objective(problem: Problem, W, H=None, b=None) -> float:
     r"""Value of the regularized UFM objective f(W, H, b) named by ``problem``.
 
     .. math:: f = \text{data}(WH + b\mathbf 1^\top) + \frac{\lambda_W}{2}\|W\|_F^2
@@ -102,7 +124,11 @@ def objective(problem: Problem, W, H, b=None) -> float:
     Parameters
     ----------
     problem : Problem
-    W : array_like, shape (K, d)
+    W : array_like, shape (K, d), or mapping
+        The classifier, or a mapping of the named blocks of ``problem``'s model
+        (:mod:`ufm.models`; e.g. ``{"W3": ..., "W2": ..., "W1": ..., "H": ..., "b": ...}`` for
+        ``model='deep-linear'``); for a model other than ``'ufm'`` the value is that model's
+        objective.
     H : array_like, shape (d, N), columns grouped by class
     b : array_like, shape (K,), optional
         Required unless ``problem.bias == 'none'``.
@@ -123,12 +149,14 @@ def objective(problem: Problem, W, H, b=None) -> float:
     >>> objective(p, np.eye(2), np.eye(2))
     0.0
     """
+    if isinstance(W, Mapping) or getattr(problem, "model", "ufm") != "ufm":
+        return _by_model("objective", problem, W, H, b)
     W, H, b = check_point(problem, W, H, b)
     value, _ = data_term(problem.loss_fn, logits(W, H, b), problem.labels)
     return value + _regularizer(problem, W, H, b)
 
 
-def gradient(problem: Problem, W, H, b=None) -> Gradient:
+def gradient(problem: Problem, W, H=None, b=None) -> Gradient | dict:
     r"""Exact gradient of :func:`objective`.
 
     With :math:`G = \partial\,\text{data}/\partial Z` (CE: :math:`(\mathrm{softmax}(Z) - Y)/N`; MSE:
@@ -139,11 +167,17 @@ def gradient(problem: Problem, W, H, b=None) -> Gradient:
 
     (:math:`\lambda_b = 0` for ``bias='free'``; :math:`\nabla_b f = 0` for ``bias='none'``).
 
+    Named blocks (a mapping ``W``) or a model other than ``'ufm'`` give the model's gradient
+    (:mod:`ufm.models`) as a dict name -> array.
+
     Returns
     -------
-    Gradient
-        Named tuple ``(W, H, b)`` of arrays shaped like the arguments.
+    Gradient or dict
+        Named tuple ``(W, H, b)`` of arrays shaped like the arguments; a dict of the model's blocks
+        for named blocks or another model.
     """
+    if isinstance(W, Mapping) or getattr(problem, "model", "ufm") != "ufm":
+        return _by_model("gradient", problem, W, H, b)
     W, H, b = check_point(problem, W, H, b)
     _, G = data_term(problem.loss_fn, logits(W, H, b), problem.labels)
     gW = G @ H.T + problem.lambda_W * W

@@ -10,15 +10,17 @@ n_1 columns belong to class 0, the next n_2 to class 1, ...), b has length K. Cl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from ._validation import check_choice, check_int, check_nonneg
 from .errors import InvalidParameter
 from .losses import Loss, get_loss, loss_names
+from .models import LAMBDA_FIELDS, get_model, model_names
 
-__all__ = ["Problem", "LOSSES", "BIAS_MODES"]
+__all__ = ["Problem", "LOSSES", "BIAS_MODES", "MODELS"]
 
 #: Names of the registered losses (:mod:`ufm.losses`; each one's normalization is in its file).
 LOSSES = loss_names()
@@ -26,6 +28,9 @@ LOSSES = loss_names()
 #: ``regularized``: b present and penalized by lambda_b/2 ||b||^2; ``free``: present, not penalized;
 #: ``none``: no bias (b = 0 throughout).
 BIAS_MODES = ("regularized", "free", "none")
+
+#: Names of the registered model families (:mod:`ufm.models`; each one's objective is in its file).
+MODELS = model_names()
 
 
 @dataclass(frozen=True, init=False)
@@ -49,6 +54,11 @@ class Problem:
     label-smoothed CE). The bias term is present only for ``bias='regularized'``;
     ``bias='free'`` keeps b unpenalized, ``bias='none'`` fixes b = 0.
 
+    This is the objective of the default model, ``model='ufm'``. Other model families
+    (:mod:`ufm.models`: ``'layer-peeled'``, ``'deep-linear'``, ``'sphere'``) own their blocks and
+    objective, take their parameters in ``model_params``, and refuse the weight-decay fields and
+    bias modes that do not apply to them.
+
     Parameters
     ----------
     loss : str or ufm.losses.Loss
@@ -67,9 +77,17 @@ class Problem:
         Weight decay on W and H, finite and >= 0.
     lambda_b : float, optional
         Weight decay on b; required (finite, >= 0) when ``bias='regularized'``, refused otherwise.
-    bias : {'regularized', 'free', 'none'}
+    bias : {'regularized', 'free', 'none'}, optional
+        Default: the model's first allowed mode (``'regularized'`` for ``'ufm'`` and
+        ``'deep-linear'``, ``'none'`` for ``'layer-peeled'`` and ``'sphere'``).
     loss_params : dict, optional
         The loss's own parameters, e.g. ``{'smoothing': 0.1}`` for ``'ce-ls'``.
+    model : str, optional
+        A registered model family (:data:`MODELS`), default ``'ufm'``.
+    model_params : dict, optional
+        The model's own parameters: ``{'E_W': ..., 'E_H': ...}`` for ``'layer-peeled'``,
+        ``{'depth': L, 'lambdas': [...], 'widths': [...]}`` for ``'deep-linear'``,
+        ``{'tau': ...}`` for ``'sphere'``; none for ``'ufm'``.
 
     Raises
     ------
@@ -95,6 +113,10 @@ class Problem:
     labels: np.ndarray = field(repr=False, compare=False)
     loss_params: dict = field(default_factory=dict, compare=False)
     loss_fn: Loss = field(default=None, repr=False)
+    model: str = "ufm"
+    model_params: dict = field(default_factory=dict, compare=False)
+    # The model parameters as canonical JSON: compared and hashed in place of the dict.
+    _model_key: str = field(default="", repr=False)
 
     def __init__(
         self,
@@ -106,8 +128,10 @@ class Problem:
         lambda_W: float = 0.0,
         lambda_H: float = 0.0,
         lambda_b: float | None = None,
-        bias: str = "regularized",
+        bias: str | None = None,
         loss_params: dict | None = None,
+        model: str = "ufm",
+        model_params: dict | None = None,
     ):
         if loss_params is not None and not isinstance(loss_params, dict):
             raise InvalidParameter(
@@ -117,7 +141,13 @@ class Problem:
         loss = loss_fn.name
         K = check_int("K", K, 2)
         d = check_int("d", d, 1)
-        bias = check_choice("bias", bias, BIAS_MODES)
+        record = get_model(model)
+        bias = record.bias_modes[0] if bias is None else check_choice("bias", bias, BIAS_MODES)
+        if bias not in record.bias_modes:
+            raise InvalidParameter(
+                f"bias must be {' or '.join(map(repr, record.bias_modes))} for model "
+                f"{record.name!r}, got {bias!r}"
+            )
         if (n is None) == (class_sizes is None):
             raise InvalidParameter(
                 "give exactly one of n (balanced classes) and class_sizes, got "
@@ -150,6 +180,19 @@ class Problem:
             )
         else:
             lambda_b = 0.0
+        lambda_W, lambda_H = check_nonneg("lambda_W", lambda_W), check_nonneg("lambda_H", lambda_H)
+        for name, value in (("lambda_W", lambda_W), ("lambda_H", lambda_H)):
+            if value != 0 and name not in record.lambdas:
+                applies = ", ".join(f for f in LAMBDA_FIELDS if f in record.lambdas) or "none"
+                raise InvalidParameter(
+                    f"{name} does not apply to model {record.name!r} (its weight-decay fields: "
+                    f"{applies}; see ufm.models), got {name}={value}"
+                )
+        if model_params is not None and not isinstance(model_params, dict):
+            raise InvalidParameter(
+                f"model_params must be a dict of the model's parameters, got {model_params!r}"
+            )
+        model_params = record.check_params(dict(model_params or {}), K=K, d=d)
         labels = np.repeat(np.arange(K), sizes)
         labels.setflags(write=False)
         for name, value in (
@@ -157,15 +200,26 @@ class Problem:
             ("K", K),
             ("d", d),
             ("class_sizes", sizes),
-            ("lambda_W", check_nonneg("lambda_W", lambda_W)),
-            ("lambda_H", check_nonneg("lambda_H", lambda_H)),
+            ("lambda_W", lambda_W),
+            ("lambda_H", lambda_H),
             ("lambda_b", lambda_b),
             ("bias", bias),
             ("labels", labels),
             ("loss_params", dict(loss_fn.params)),
             ("loss_fn", loss_fn),
+            ("model", record.name),
+            ("model_params", model_params),
+            ("_model_key", json.dumps(model_params, sort_keys=True)),
         ):
             object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        shown = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+            if f.repr and (self.model != "ufm" or f.name not in ("model", "model_params"))
+        ]
+        return f"Problem({', '.join(shown)})"
 
     @property
     def N(self) -> int:
@@ -200,11 +254,17 @@ class Problem:
             kwargs.pop("lambda_b", None)
         if "loss" in changes and "loss_params" not in changes:
             kwargs.pop("loss_params", None)
+        if "model" in changes and "model_params" not in changes:
+            kwargs.pop("model_params", None)
         kwargs.update(changes)
         return Problem(**kwargs)
 
     def to_dict(self) -> dict:
-        """JSON-ready fields; ``Problem.from_dict(p.to_dict()) == p``."""
+        """JSON-ready fields; ``Problem.from_dict(p.to_dict()) == p``.
+
+        ``model`` and ``model_params`` appear only for a model other than ``'ufm'``, and then the
+        weight-decay fields that do not apply to it are left out.
+        """
         out = {
             "loss": self.loss,
             "K": self.K,
@@ -219,6 +279,12 @@ class Problem:
             del out["lambda_b"]
         if self.loss_params:
             out["loss_params"] = dict(self.loss_params)
+        if self.model != "ufm":
+            for name in ("lambda_W", "lambda_H"):
+                if name not in get_model(self.model).lambdas:
+                    del out[name]
+            out["model"] = self.model
+            out["model_params"] = json.loads(json.dumps(self.model_params))
         return out
 
     @classmethod
@@ -228,7 +294,7 @@ class Problem:
             raise InvalidParameter(f"a problem must be a JSON object, got {type(data).__name__}")
         allowed = {
             "loss", "K", "d", "n", "class_sizes", "lambda_W", "lambda_H", "lambda_b", "bias",
-            "loss_params",
+            "loss_params", "model", "model_params",
         }  # fmt: skip
         unknown = set(data) - allowed
         if unknown:

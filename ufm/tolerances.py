@@ -24,6 +24,8 @@ __all__ = [
     "CONVEX_SCS",
     "CONVEX_ARGMIN",
     "COLLAPSE_SPREAD",
+    "FEASIBILITY",
+    "UNIT_NORM",
     "STATIONARY",
     "NEGATIVE_CURVATURE",
     "KERNEL_TWIN",
@@ -70,6 +72,17 @@ STATIONARY = 1e-10
 #: runs to tol=1e-12 relative; the symmetries of the UFM (rotations of feature space) put exact
 #: zeros in the spectrum of every critical point, which must not read as negative curvature.
 NEGATIVE_CURVATURE = 1e-8
+
+
+#: Relative slack of a norm budget (the layer-peeled model's E_W, E_H): points recovered from a
+#: convex solution meet its constraints only to the solver's feasibility tolerance, at most SCS's
+#: 1e-6 (SCS_EPS, absolute plus relative); 1e-5 of the budget leaves a factor 10.
+FEASIBILITY = 1e-5
+
+#: Deviation |norm - 1| allowed on the sphere model's unit rows and columns: normalizing in float64
+#: leaves a few ulps (~1e-15) for d <= 1e4; 1e-10 leaves room for a retraction's accumulated
+#: rounding and still reads a point off the sphere as an error.
+UNIT_NORM = 1e-10
 
 
 #: Gap and feasibility tolerance handed to Clarabel (interior point; its own default): a primal-dual

@@ -38,6 +38,7 @@ from .._validation import check_int, check_matrix, check_positive
 from ..errors import AccuracyWarning, InvalidParameter, NotConverged
 from ..io import Configuration
 from ..metrics import nc_metrics
+from ..models import get_model
 from ..problem import Problem
 from . import _kernels
 
@@ -51,6 +52,10 @@ _CHUNK_STEPS = 2000
 def _check_problem(problem) -> Problem:
     if not isinstance(problem, Problem):
         raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
+    if problem.model != "ufm":
+        raise InvalidParameter(
+            f"the descent kernels run model 'ufm' (W, H, b), got model={problem.model!r}"
+        )
     return problem
 
 
@@ -70,15 +75,8 @@ def initialize(problem: Problem, seed: int = 0, init_scale: float = 1.0):
     -------
     W, H, b : ndarray, shapes (K, d), (d, N), (K,)
     """
-    problem = _check_problem(problem)
-    seed = check_int("seed", seed, 0)
-    init_scale = check_positive("init_scale", init_scale)
-    rng = np.random.default_rng(seed)
-    with np.errstate(over="ignore"):  # an overflowing scale is refused, naming it, by the caller
-        W = init_scale * rng.standard_normal((problem.K, problem.d))
-        H = init_scale * rng.standard_normal((problem.d, problem.N))
-        b = init_scale * rng.standard_normal(problem.K) if problem.has_bias else np.zeros(problem.K)
-    return W, H, b
+    blocks = get_model("ufm").initialize(_check_problem(problem), seed, init_scale)
+    return blocks["W"], blocks["H"], blocks.get("b", np.zeros(problem.K))
 
 
 def _start(problem: Problem, init, seed: int, init_scale: float):
@@ -187,6 +185,11 @@ class DescentResult:
     metrics: dict = field(repr=False)
     parameters: dict
     seconds: float
+
+    @property
+    def blocks(self) -> dict[str, np.ndarray]:
+        """The final point as the named blocks of the problem's model (:mod:`ufm.models`)."""
+        return self.configuration().blocks
 
     def configuration(self) -> Configuration:
         """The final point as a :class:`ufm.Configuration` with its provenance."""

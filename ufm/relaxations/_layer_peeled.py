@@ -56,7 +56,7 @@ import numpy as np
 from .._repr import short_repr
 from .._validation import check_choice, check_int, check_positive
 from ..errors import InvalidParameter
-from ..tolerances import COLLAPSE_SPREAD, CONVEX_ARGMIN
+from ..tolerances import COLLAPSE_SPREAD, CONVEX_ARGMIN, FLOAT
 from ._nuclear import numerical_rank
 from ._solve import import_cvxpy, resolve_tolerance, solve
 from ._symmetry import ClassGroups, exchange_data, expand
@@ -107,6 +107,70 @@ class LayerPeeled:
     solver: str
     duality_gap: float
     solve_time: float
+
+    def configuration(self, problem=None):
+        """The optimum as a :class:`ufm.Configuration` of ``model='layer-peeled'`` (blocks W, H).
+
+        Each class's features equal its mean (the columns of M repeated n_k times); W and M are
+        padded with zero coordinates from the rank up to ``problem.d``.
+
+        Parameters
+        ----------
+        problem : Problem, optional
+            A ``Problem(model='layer-peeled', loss='ce', ...)`` with this solution's K, budgets and
+            class proportions, and d >= ``rank``. Default: the problem with d = ``rank`` and the
+            class sizes of the solve (which must then be integers).
+
+        Raises
+        ------
+        InvalidParameter
+            A problem that does not match the solve, or real class sizes without a problem.
+        """
+        from ..io import Configuration
+        from ..problem import Problem
+
+        K = len(self.class_sizes)
+        if problem is None:
+            if any(not float(s).is_integer() for s in self.class_sizes):
+                raise InvalidParameter(
+                    f"class_sizes {self.class_sizes} are not integers: pass the problem whose "
+                    "samples the configuration should have"
+                )
+            problem = Problem(
+                loss="ce", K=K, d=self.rank, class_sizes=[int(s) for s in self.class_sizes],
+                model="layer-peeled", model_params={"E_W": self.E_W, "E_H": self.E_H},
+            )  # fmt: skip
+        if not isinstance(problem, Problem) or problem.model != "layer-peeled":
+            raise InvalidParameter(
+                f"problem must be a ufm.Problem with model='layer-peeled', got {problem!r}"
+            )
+        shares = np.asarray(self.class_sizes) / sum(self.class_sizes)
+        got = np.asarray(problem.class_sizes) / problem.N
+        budgets = (problem.model_params["E_W"], problem.model_params["E_H"])
+        if (
+            problem.K != K
+            or budgets != (self.E_W, self.E_H)
+            or not np.allclose(got, shares, rtol=FLOAT, atol=0)
+            or problem.d < self.rank
+        ):
+            raise InvalidParameter(
+                f"problem (K={problem.K}, d={problem.d}, class_sizes={problem.class_sizes}, "
+                f"E_W, E_H={budgets}) does not match this solve (K={K}, rank={self.rank}, "
+                f"class_sizes={self.class_sizes}, E_W, E_H={(self.E_W, self.E_H)})"
+            )
+        pad = problem.d - self.rank
+        W = np.pad(self.W, ((0, 0), (0, pad)))
+        M = np.pad(self.M, ((0, pad), (0, 0)))
+        return Configuration(
+            W, M[:, problem.labels], problem=problem,
+            metadata={
+                "produced_by": {
+                    "method": "ufm.relaxations.layer_peeled_sdp",
+                    "parameters": {"solver": self.solver, "duality_gap": self.duality_gap},
+                },
+                "extra": {"objective": self.objective, "rank": self.rank},
+            },
+        )  # fmt: skip
 
 
 def _positive_sizes(class_sizes) -> tuple[float, ...]:
