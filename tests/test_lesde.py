@@ -22,12 +22,13 @@ from ufm.dynamics import (
 from ufm.dynamics import _kernels
 from ufm.dynamics import _lesde_model as mdl
 from ufm.errors import InvalidParameter
-from ufm.tolerances import FLOAT, KERNEL_TWIN, MONTE_CARLO_SIGMAS, relative_deviation
-
-#: Van Loan (expm of a 2m x 2m matrix, then k doublings) against the closed form and the moment ODE
-#: at rtol 1e-10: each doubling adds a few ulps relative, the ODE its 1e-10 tolerance; 1e-8 leaves
-#: two decades above both.
-MOMENTS_AGREE = 1e-8
+from ufm.tolerances import (
+    FLOAT,
+    KERNEL_TWIN,
+    LESDE_MOMENTS,
+    MONTE_CARLO_SIGMAS,
+    relative_deviation,
+)
 
 
 def _numpy_twin(model, K, n, d, alpha, beta, sigma, T, dt, paths, seed, init_scale, records):
@@ -146,8 +147,8 @@ def test_closed_form_van_loan_and_ode_agree(alpha, beta, T):
     laws = [lesde_moments(*args, method=m).blocks for m in ("closed", "van_loan", "ode")]
     for other in laws[1:]:
         for a, b in zip(laws[0], other, strict=True):
-            assert relative_deviation(b.log_scale, a.log_scale) <= MOMENTS_AGREE
-            assert relative_deviation(b.cov, a.cov) <= MOMENTS_AGREE
+            assert relative_deviation(b.log_scale, a.log_scale) <= LESDE_MOMENTS
+            assert relative_deviation(b.cov, a.cov) <= LESDE_MOMENTS
 
 
 def test_time_varying_moments_and_kernel():
@@ -159,7 +160,7 @@ def test_time_varying_moments_and_kernel():
     func = lesde_moments(3, 4, 2, lambda t: 1.0, lambda t: 0.2, lambda t: 0.3, 2.0)
     for a, b in zip(const.blocks, func.blocks, strict=True):
         assert relative_deviation(b.log_scale + 0.5 * math.log(b.cov[0, 0]),
-                                  a.log_scale + 0.5 * math.log(a.cov[0, 0])) <= MOMENTS_AGREE
+                                  a.log_scale + 0.5 * math.log(a.cov[0, 0])) <= LESDE_MOMENTS
     def alpha(t):
         return 2.0 if t < 1.0 else 0.5
 
