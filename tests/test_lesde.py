@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ufm.dynamics import (
+    _kernels,
     is_separable,
     lesde_moments,
     readout,
@@ -19,7 +20,6 @@ from ufm.dynamics import (
     separability_probability,
     simulate_lesde,
 )
-from ufm.dynamics import _kernels
 from ufm.dynamics import _lesde_model as mdl
 from ufm.errors import InvalidParameter
 from ufm.tolerances import (
@@ -49,8 +49,10 @@ def _numpy_twin(model, K, n, d, alpha, beta, sigma, T, dt, paths, seed, init_sca
         if s % every == 0:
             out.append((Y.copy(), L2.copy(), Z.copy()))
         A = alpha * dt * A_alpha + beta * dt * A_beta
-        Y = Y + Y @ A.T + sigma * math.sqrt(dt / n) * 2.0 ** -L2[:, block] * rs.standard_normal(
-            (paths, q)
+        Y = (
+            Y
+            + Y @ A.T
+            + sigma * math.sqrt(dt / n) * 2.0 ** -L2[:, block] * rs.standard_normal((paths, q))
         )
         for b in range(len(blocks)):
             big = np.abs(Y[:, block == b]).max(axis=1) > 2.0**_kernels.LESDE_RENORM_AT
@@ -159,8 +161,13 @@ def test_time_varying_moments_and_kernel():
     const = lesde_moments(3, 4, 2, 1.0, 0.2, 0.3, 2.0)
     func = lesde_moments(3, 4, 2, lambda t: 1.0, lambda t: 0.2, lambda t: 0.3, 2.0)
     for a, b in zip(const.blocks, func.blocks, strict=True):
-        assert relative_deviation(b.log_scale + 0.5 * math.log(b.cov[0, 0]),
-                                  a.log_scale + 0.5 * math.log(a.cov[0, 0])) <= LESDE_MOMENTS
+        assert (
+            relative_deviation(
+                b.log_scale + 0.5 * math.log(b.cov[0, 0]), a.log_scale + 0.5 * math.log(a.cov[0, 0])
+            )
+            <= LESDE_MOMENTS
+        )
+
     def alpha(t):
         return 2.0 if t < 1.0 else 0.5
 
@@ -216,7 +223,11 @@ def test_l_model_boundary():
     (K-1))/K = 2/3 > 0), and so is alpha = -0.3, beta = 1 (rate 0.2/3); alpha = -1, beta = 1 (rate
     -0.5/3, and alpha - beta < 0) is not, by the kernel and by the exact law."""
     kw = dict(K=3, n=50, d=3, noise=0.1, model="L", dt=0.05, paths=20, records=2, seed=2)
-    for alpha, beta, T, want in ((1.0, 2.0, 60.0, 20), (-0.3, 1.0, 300.0, 20), (-1.0, 1.0, 60.0, 0)):
+    for alpha, beta, T, want in (
+        (1.0, 2.0, 60.0, 20),
+        (-0.3, 1.0, 300.0, 20),
+        (-1.0, 1.0, 60.0, 0),
+    ):
         res = simulate_lesde(alpha=alpha, beta=beta, time=T, **kw)
         assert res.separability().separable == want
         assert separability_exact(res.exact(), paths=20, seed=3).separable == want

@@ -182,7 +182,8 @@ class LESDEResult:
         \big)^{1/2}`, bars = averages over paths (root-mean-square ratio; ``inf`` beyond
         float64)."""
         log = 0.5 * (
-            _log_mean_exp(2 * self.log_separation(index)) - _log_mean_exp(2 * self.log_separation(0))
+            _log_mean_exp(2 * self.log_separation(index))
+            - _log_mean_exp(2 * self.log_separation(0))
         )
         return math.exp(min(log, 709.0)) if log < 709.0 else math.inf
 

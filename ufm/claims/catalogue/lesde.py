@@ -55,7 +55,7 @@ def _contrast_rate_symbolic(model: str, K: int, alpha, beta):
     return set(sp.Matrix(S / K).eigenvals())
 
 
-# --- lesde.separation-rate -------------------------------------------------------------------------
+# --- lesde.separation-rate ----------------------------------------------------------------------
 
 
 def _rate_predict(point):
@@ -110,11 +110,18 @@ register(
         predict=_rate_predict,
         routes={
             "symbolic": Route(
-                "symbolic", _rate_symbolic, tol.EXACT, fast_points=2,
+                "symbolic",
+                _rate_symbolic,
+                tol.EXACT,
+                fast_points=2,
                 description="exact eigenvalue of the contrast generator (sympy)",
             ),
             "dynamic": Route(
-                "dynamic", _rate_dynamic, tol.LESDE_EULER_RATE, max_points=6, fast_points=2,
+                "dynamic",
+                _rate_dynamic,
+                tol.LESDE_EULER_RATE,
+                max_points=6,
+                fast_points=2,
                 description="noiseless Euler paths: log growth of ||centred means|| / T",
             ),
         },  # fmt: skip
@@ -148,7 +155,9 @@ def _symbolic_separable(point):
         point["K"], point["n"], point["d"], point["alpha"], point["beta"], _NOISE,
         _horizon(point), model=point["model"], init_scale=_INIT,
     )  # fmt: skip
-    return {"separable": separability_exact(law, paths=point["paths"], seed=point["seed"]).probability}
+    return {
+        "separable": separability_exact(law, paths=point["paths"], seed=point["seed"]).probability
+    }
 
 
 def _dynamic_separable(point):
@@ -244,7 +253,7 @@ register(
 )
 
 
-# --- lesde.nc-emerges -------------------------------------------------------------------------------
+# --- lesde.nc-emerges ---------------------------------------------------------------------------
 
 
 def _nc_time(point) -> float:
@@ -311,7 +320,8 @@ register(
                 "seed": IntRange(0, 10**6),
             },
             derive=lambda p: {
-                "beta": p["alpha"] * p["ratio"], "d": p["K"],
+                "beta": p["alpha"] * p["ratio"],
+                "d": p["K"],
                 "rate": p["alpha"] * (1 - p["ratio"]) / p["K"],
             },  # fmt: skip
             description="d = K, noise 0.1, s = 0.1, horizon t = 4K/(alpha - beta)",
@@ -319,11 +329,18 @@ register(
         predict=_nc_predict,
         routes={
             "symbolic": Route(
-                "symbolic", _nc_symbolic, tol.LESDE_MOMENTS, fast_points=2,
+                "symbolic",
+                _nc_symbolic,
+                tol.LESDE_MOMENTS,
+                fast_points=2,
                 description="exact moments by Van Loan against the closed form",
             ),
             "dynamic": Route(
-                "dynamic", _nc_dynamic, tol.LESDE_NC_RATIO, max_points=3, fast_points=1,
+                "dynamic",
+                _nc_dynamic,
+                tol.LESDE_NC_RATIO,
+                max_points=3,
+                fast_points=1,
                 description="400 Euler-Maruyama paths: ratio of path-averaged traces",
             ),
         },  # fmt: skip
