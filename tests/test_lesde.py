@@ -297,3 +297,28 @@ def test_learning_rate_scales_the_noise():
     a = simulate_lesde(3, 4, 3, 1.0, 0.5, 0.2, 2.0, lr=0.25, paths=3, records=2)
     b = simulate_lesde(3, 4, 3, 1.0, 0.5, 0.1, 2.0, lr=1.0, paths=3, records=2)
     assert relative_deviation(a.final, b.final) <= KERNEL_TWIN
+
+
+def test_cli_lesde(tmp_path, capsys):
+    """Property: ``ufm lesde --json`` keeps the probability, its interval and metrics, and adds the
+    model, the criterion and the measured and predicted separation ratios (root-mean-square, within
+    30% at 20 paths: the ratio's sampling sd is ~ sqrt(2/(20 d (K-1))) = 0.13 relative); --plot
+    writes a PNG."""
+    import json
+
+    from ufm.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["lesde", "--K", "3", "--n", "4", "--d", "3", "--alpha", "2", "--beta", "1",
+              "--noise", "0.1", "--time", "12", "--paths", "20", "--lr", "0.5", "--json",
+              "--plot", str(tmp_path / "l.png")])  # fmt: skip
+    assert exc.value.code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"separable_probability", "ci_low", "ci_high", "metrics", "model", "criterion"} <= set(
+        data
+    )
+    assert data["model"] == "I" and data["criterion"] == "linear"
+    assert data["ci_low"] <= data["separable_probability"] <= data["ci_high"]
+    ratio = data["separation_ratio_measured"] / data["separation_ratio_predicted"]
+    assert abs(ratio - 1) <= 0.3
+    assert (tmp_path / "l.png").read_bytes()[:4] == b"\x89PNG"
