@@ -39,7 +39,10 @@ REQUIRED = {
     "lpm.minority-collapse": {"convex"},
     "seli.max-margin": {"symbolic", "convex"},
     "nc.nc4-from-nc1-nc3": {"symbolic", "dynamic"},
-    "lesde.phase-transition": {"symbolic", "dynamic"},
+    "lesde.separation-rate": {"symbolic", "dynamic"},
+    "lesde.separability-transition": {"symbolic", "dynamic"},
+    "lesde.l-boundary": {"symbolic", "dynamic"},
+    "lesde.nc-emerges": {"symbolic", "dynamic"},
     "landscape.strict-saddle": {"symbolic", "dynamic"},
 }
 

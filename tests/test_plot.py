@@ -332,7 +332,7 @@ def test_plot_lesde_probability_per_time():
     result = simulate_lesde(3, 4, 2, 2.0, 1.0, 0.05, 2.0, paths=5, records=3, seed=0)
     left, right = plot.plot_lesde(result).axes
     drawn = left.get_lines()[0].get_ydata()
-    expected = [result.separability("readout", i).probability for i in range(len(result.times))]
+    expected = [result.separability(None, i).probability for i in range(len(result.times))]
     assert np.array_equal(drawn, expected)
     assert np.array_equal(left.get_lines()[0].get_xdata(), result.times)
     assert right.get_yscale() == "log" and _labelled(left) and _labelled(right)

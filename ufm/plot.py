@@ -648,7 +648,7 @@ def plot_minority_sweep(sweep) -> Figure:
     return fig
 
 
-def plot_lesde(result, *, criterion: str = "readout", confidence: float = 0.95) -> Figure:
+def plot_lesde(result, *, criterion: str | None = None, confidence: float = 0.95) -> Figure:
     r"""The LE-SDE against time: probability of separability (left) and NC metrics (right).
 
     At every recorded time the fraction of paths whose features are separable
@@ -659,7 +659,8 @@ def plot_lesde(result, *, criterion: str = "readout", confidence: float = 0.95) 
     Parameters
     ----------
     result : ufm.dynamics.LESDEResult
-    criterion : {'readout', 'linear'}
+    criterion : {'readout', 'linear'}, optional
+        Default: the model's own ('linear' for I and L, 'readout' for ce).
     confidence : float in (0, 1)
 
     Returns
@@ -668,6 +669,7 @@ def plot_lesde(result, *, criterion: str = "readout", confidence: float = 0.95) 
     """
     times = np.asarray(result.times)
     estimates = [result.separability(criterion, i, confidence) for i in range(len(times))]
+    criterion = estimates[0].criterion
     metrics = [result.metrics(i) for i in range(len(times))]
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -700,7 +702,8 @@ def plot_lesde(result, *, criterion: str = "readout", confidence: float = 0.95) 
     beta = "beta(t)" if q["beta"] is None else f"{q['beta']:g}"
     fig.suptitle(
         f"LE-SDE: K={q['K']}, n={q['n']}, d={q['d']}, $\\alpha$={alpha}, $\\beta$={beta}, "
-        f"$\\sigma$={q['noise']:g}, paths={q['paths']}"
+        f"$\\sigma$={'sigma(t)' if q['noise'] is None else format(q['noise'], 'g')}, "
+        f"model={result.model}, paths={q['paths']}"
     )
     fig.tight_layout()
     return fig

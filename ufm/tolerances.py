@@ -36,6 +36,9 @@ __all__ = [
     "FLOW_ORDER",
     "MONTE_CARLO_SIGMAS",
     "LESDE_PROBABILITY",
+    "LESDE_EULER_RATE",
+    "LESDE_MOMENTS",
+    "LESDE_NC_RATIO",
     "relative_deviation",
 ]
 
@@ -180,3 +183,20 @@ def relative_deviation(got, want) -> float:
     if not np.all(np.isfinite(got)):
         return float("inf")
     return float(np.max(np.abs(got - want) / (1.0 + np.abs(want)), initial=0.0))
+
+
+#: LE-SDE growth rate measured from noiseless Euler paths, log(ratio)/T, against the exact rate
+#: lambda: Euler multiplies by 1 + lambda dt per step, log(1 + lambda dt)/dt = lambda - lambda^2 dt/2
+#: + O(dt^2); the claims use dt = 1e-3 and |lambda| <= 1, so the bias is <= 5e-4: 1e-3 leaves 2x.
+LESDE_EULER_RATE = 1e-3
+
+#: LE-SDE NC1 trace ratio (ratio of path averages) over its exact ratio of expectations, from 400
+#: paths: tr Sigma_B sums d(K-1) >= 2 chi-square modes per path, relative sd <= sqrt(2/800) = 0.05
+#: (tr Sigma_W has far more degrees of freedom), the ratio estimator's bias is O(1/P), and Euler's
+#: bias is 2 lambda^2 dt T <= 2%: 5 standard deviations plus the bias stay below 0.3.
+LESDE_NC_RATIO = 0.3
+
+#: Exact LE-SDE moments by two evaluations (closed form, Van Loan with k doublings, moment ODE at
+#: rtol 1e-10): each doubling adds a few ulps relative, the ODE its 1e-10 tolerance; 1e-8 leaves
+#: two decades above both.
+LESDE_MOMENTS = 1e-8

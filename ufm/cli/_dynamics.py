@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+import numpy as np
 
 from ._common import (
     check_outputs,
@@ -88,38 +89,47 @@ def flow(problem, steps, lr, seed, init_scale, record_every, out, plot, as_json)
 
 
 @click.command()
+@click.option(
+    "--model", type=click.Choice(["I", "L", "ce"]), default="I", show_default=True,
+    help="I, L: the linear drift of the authors' code; ce: cross-entropy variant (derived here).",
+)  # fmt: skip
 @click.option("--K", "K", type=int, required=True, help="Number of classes.")
 @click.option("--n", "n", type=int, required=True, help="Samples per class.")
-@click.option("--d", "d", type=int, required=True, help="Feature dimension (>= K-1).")
+@click.option("--d", "d", type=int, required=True, help="Feature dimension (L: >= K).")
 @click.option("--alpha", type=float, required=True, help="Intra-class impact.")
 @click.option("--beta", type=float, required=True, help="Inter-class impact.")
-@click.option("--noise", type=float, required=True, help="Diffusion coefficient sigma.")
-@click.option("--time", "time_", type=float, required=True, help="Final time T.")
+@click.option(
+    "--noise", type=float, required=True, help="SGD noise sigma (diffusion sqrt(lr) sigma)."
+)
+@click.option("--time", "time_", type=float, required=True, help="Final time T = lr x SGD steps.")
+@click.option("--lr", type=float, default=1.0, show_default=True, help="Learning rate eta.")
 @click.option("--dt", type=float, default=1e-2, show_default=True, help="Euler-Maruyama step.")
 @click.option("--paths", type=int, default=100, show_default=True, help="Independent paths.")
 @seed_option("Seed of the start and of the Brownian paths.")
 @init_scale_option(0.1)
 @click.option(
-    "--criterion", type=click.Choice(["readout", "linear"]), default="readout", show_default=True,
-    help="readout: logits classify every sample (vanishing loss); linear: LP separability.",
+    "--criterion", type=click.Choice(["readout", "linear"]), default=None,
+    help="linear (I, L default): LP separability; readout (ce default): logits classify all.",
 )  # fmt: skip
 @plot_option("the separability and metrics over time")
 @json_option
 def lesde(
-    K, n, d, alpha, beta, noise, time_, dt, paths, seed, init_scale, criterion, plot, as_json
-):
+    model, K, n, d, alpha, beta, noise, time_, lr, dt, paths, seed, init_scale, criterion, plot,
+    as_json,
+):  # fmt: skip
     """Simulate the locally elastic SDE (Zhang, Wang & Su 2021) and estimate P(separable at T).
 
     The interval is Clopper-Pearson at 95%; metrics are NC metrics of the features at T averaged
-    over paths.
+    over paths; separation_ratio_* are root-mean-square ratios of the centred class-mean norm at T
+    to time 0 (measured over paths; predicted from the exact Gaussian law, null for ce).
     """
     from ..dynamics import simulate_lesde
 
     check_outputs(plot=plot)
     records = 11 if plot else 2
     result = simulate_lesde(
-        K, n, d, alpha, beta, noise, time_, dt=dt, paths=paths, seed=seed, init_scale=init_scale,
-        records=records,
+        K, n, d, alpha, beta, noise, time_, model=model, lr=lr, dt=dt, paths=paths, seed=seed,
+        init_scale=init_scale, records=records,
     )  # fmt: skip
     estimate = result.separability(criterion)
     metrics = result.metrics()
@@ -127,17 +137,25 @@ def lesde(
         from ..plot import plot_lesde, save
 
         save(plot_lesde(result, criterion=criterion), plot)
+    parameters = {k: v for k, v in result.parameters.items() if not k.startswith("_")}
     out = {
+        "model": model,
         "separable_probability": estimate.probability,
         "ci_low": estimate.ci_low,
         "ci_high": estimate.ci_high,
         "confidence": estimate.confidence,
-        "criterion": criterion,
+        "criterion": estimate.criterion,
+        "separation_ratio_measured": result.separation_ratio(),
+        "separation_ratio_predicted": result.separation_ratio_predicted(),
         "metrics": metrics,
-        "parameters": result.parameters,
+        "parameters": parameters,
     }
+    for key in ("separation_ratio_measured", "separation_ratio_predicted"):
+        if out[key] is not None and not np.isfinite(out[key]):
+            out[key] = None
     if as_json:
         emit_json(out)
         return
-    rows = [(k, out[k]) for k in ("separable_probability", "ci_low", "ci_high", "criterion")]
-    emit_table(rows + list(metrics.items()), headers=("quantity", "value"))
+    keys = ("model", "separable_probability", "ci_low", "ci_high", "criterion",
+            "separation_ratio_measured", "separation_ratio_predicted")  # fmt: skip
+    emit_table([(k, out[k]) for k in keys] + list(metrics.items()), headers=("quantity", "value"))

@@ -20,11 +20,14 @@ Kernels compile on first call (cached to disk), never at import.
 from ._descent import DescentResult, FlowResult, gradient_descent, gradient_flow, initialize
 from ._kernels import RECORDED_METRICS
 from ._lesde import (
+    LESDEMoments,
     LESDEResult,
     SeparabilityEstimate,
     is_separable,
     le_ode_mean,
+    lesde_moments,
     readout,
+    separability_exact,
     separability_probability,
     simulate_lesde,
 )
@@ -53,6 +56,9 @@ __all__ = [
     "simulate_lesde",
     "LESDEResult",
     "le_ode_mean",
+    "lesde_moments",
+    "LESDEMoments",
+    "separability_exact",
     "readout",
     "is_separable",
     "separability_probability",

@@ -512,3 +512,76 @@ def lesde_euler_maruyama(
                     if sigma > 0.0:
                         Xp[j, i] += sigma * root_dt * np.random.standard_normal()
     snapshots[snapshots.shape[0] - 1] = X
+
+
+#: A block of LE-SDE modes is rescaled by 2**-LESDE_RENORM_STEP once its largest entry exceeds
+#: 2**LESDE_RENORM_AT: powers of two scale float64 exactly, and 2**600 (1e180) leaves room for the
+#: drift of one step (factor 1 + dt |rate| < 2 under the Euler stability bound) before overflow.
+LESDE_RENORM_AT = 600.0
+LESDE_RENORM_STEP = 512.0
+
+
+@njit(**_KERNEL_OPTIONS)
+def lesde_modal_euler_maruyama(
+    Y, Z, L2, A_alpha, A_beta, alpha, beta, mean_noise, dev_var, block, seed, dt, record_every,
+    Y_out, Z_out, L2_out, A, D, inv_scale, peak,
+):  # fmt: skip
+    """Euler-Maruyama for the linear LE-SDE in modal coordinates (:mod:`ufm.dynamics._lesde`).
+
+    Y (P x q): class-mean modes, stored as Y_true = 2**L2[p, block[i]] * Y[p, i]; each step
+    Y += dt (alpha[s] A_alpha + beta[s] A_beta) Y + mean_noise[s] 2**-L2 xi, xi ~ N(0, 1) drawn
+    path by path, mode by mode (left endpoint coefficients, as the Ito integral requires); a block
+    whose largest entry exceeds 2**LESDE_RENORM_AT is divided by 2**LESDE_RENORM_STEP and its L2
+    raised (A_alpha, A_beta must be block-diagonal: the Python layer builds them so).
+    Z (P x r): within-class deviation modes, pure diffusion: their increment over a record interval
+    is one draw of variance sum(dev_var) (exact in law), drawn after the interval's last step.
+    Y_out, Z_out, L2_out receive the state before step k * record_every and, last, after the final
+    step. A, D (q x q, P x q), inv_scale and peak (number of blocks) are scratch.
+    """
+    np.random.seed(seed)
+    P, q = Y.shape
+    r = Z.shape[1]
+    B = L2.shape[1]
+    steps = alpha.shape[0]
+    top = 2.0**LESDE_RENORM_AT
+    down = 2.0**-LESDE_RENORM_STEP
+    acc = 0.0
+    rec = 0
+    for s in range(steps):
+        if s % record_every == 0:
+            Y_out[rec] = Y
+            Z_out[rec] = Z
+            L2_out[rec] = L2
+            rec += 1
+        a = alpha[s] * dt
+        c = beta[s] * dt
+        for i in range(q):
+            for j in range(q):
+                A[i, j] = a * A_alpha[i, j] + c * A_beta[i, j]
+        _gemm(1.0, Y, False, A, True, 0.0, D)
+        for p in range(P):
+            for b in range(B):
+                inv_scale[b] = 2.0 ** (-L2[p, b])
+                peak[b] = 0.0
+            for i in range(q):
+                xi = np.random.standard_normal()
+                Y[p, i] += D[p, i] + mean_noise[s] * inv_scale[block[i]] * xi
+                v = abs(Y[p, i])
+                if v > peak[block[i]]:
+                    peak[block[i]] = v
+            for b in range(B):
+                if peak[b] > top:
+                    for i in range(q):
+                        if block[i] == b:
+                            Y[p, i] *= down
+                    L2[p, b] += LESDE_RENORM_STEP
+        acc += dev_var[s]
+        if (s + 1) % record_every == 0 or s == steps - 1:
+            sd = math.sqrt(acc)
+            for p in range(P):
+                for j in range(r):
+                    Z[p, j] += sd * np.random.standard_normal()
+            acc = 0.0
+    Y_out[Y_out.shape[0] - 1] = Y
+    Z_out[Z_out.shape[0] - 1] = Z
+    L2_out[L2_out.shape[0] - 1] = L2
