@@ -1027,3 +1027,4 @@ register(
         proof="proofs/strict_saddle.py",
     )
 )
+from .catalogue import mse_extra as _mse_extra  # noqa: E402,F401
