@@ -38,6 +38,10 @@ References
    & Kwitt (2021), "Dissecting supervised contrastive learning", ICML.
 .. [6] Zhou, You, Li, Liu, Liu, Qu & Zhu (2022), "Are all losses created equal: a neural collapse
    perspective", NeurIPS (label smoothing: the global minimizers of the UFM are NC solutions).
+.. [7] Liu (2024), "The exploration of neural collapse under imbalanced data", arXiv 2411.17278
+   (imbalanced MSE with bias: the singular values of (I - n 1^T/N) D^(1/2) decide the geometry).
+.. [8] Dang, Tran, Osher, Tran-The, Ho & Nguyen (2023), "Neural collapse in deep linear networks:
+   from balanced to imbalanced data", ICML (imbalanced MSE without bias).
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ _CITATIONS = {
     "(derived here by nuclear-norm proximal reduction)",
     "ce-ls": "derived here (proofs/ce_label_smoothing.py); consistent with Zhou et al. (2022b), "
     "NeurIPS (label-smoothing minimizers are NC solutions) and Guo et al. (2025), TMLR",
+    "mse-imbalanced": "derived here (proofs/mse_imbalanced_svt.py); consistent with Liu (2024), "
+    "arXiv 2411.17278, and Dang et al. (2023), ICML",
     "layer-peeled": "Fang et al. (2021), PNAS; Lu & Steinerberger (2020); Graf et al. (2021)",
 }
 
@@ -406,8 +412,98 @@ def _threshold_formula(problem: Problem) -> str:
     )
 
 
+def _imbalanced_mse_minimizer(problem: Problem) -> ClosedForm:
+    r"""MSE with any class sizes, free or no bias: singular-value soft thresholding.
+
+    With :math:`D = \mathrm{diag}(n_1..n_K)`, :math:`\Pi = I - \mathbf n\mathbf 1^\top/N` (free
+    bias) or :math:`I` (no bias) and :math:`\hat Y = \Pi D^{1/2}`, the collapsed problem is the
+    proximal problem :math:`\min_A \frac1{2N}\|A - \hat Y\|_F^2 + \sqrt{\lambda_W\lambda_H}\|A\|_*`
+    in :math:`A = \bar Z D^{1/2}` (``proofs/mse_imbalanced_svt.py``), solved by soft-thresholding
+    the singular values at :math:`t = N\sqrt{\lambda_W\lambda_H}`. The left singular pairs come from
+    the rational matrix :math:`\hat Y\hat Y^\top = \Pi D \Pi^\top` (:math:`D - \mathbf n\mathbf
+    n^\top/N` or D), diagonalized in exact rational input at ``_DIGITS`` digits (mpmath), so that
+    :math:`A = U\mathrm{diag}((1 - t/\sigma)_+)U^\top\hat Y` and
+    :math:`\bar Z = U\mathrm{diag}((1 - t/\sigma)_+)U^\top\Pi`.
+    """
+    import mpmath
+
+    K, d = problem.K, problem.d
+    sizes = [sp.Integer(s) for s in problem.class_sizes]
+    N = sum(sizes)
+    n_vec = sp.Matrix(sizes)
+    Pi = sp.eye(K) - n_vec * sp.ones(1, K) / N if problem.bias == "free" else sp.eye(K)
+    C = Pi * sp.diag(*sizes) * Pi.T
+    lW, lH = sp.Rational(problem.lambda_W), sp.Rational(problem.lambda_H)
+    t_expr = N * sp.sqrt(lW * lH)
+    with mpmath.workdps(_DIGITS):
+        exact = [[mpmath.mpf(C[i, j].p) / C[i, j].q for j in range(K)] for i in range(K)]
+        mu, U = mpmath.eigsy(mpmath.matrix(exact))
+        t = mpmath.mpf(str(sp.N(t_expr, _DIGITS)))
+        root = mpmath.mpf(str(sp.N(sp.sqrt(lW * lH), _DIGITS)))
+        # eigenvalues of a PSD matrix computed as tiny negatives are exact zeros (1 in ker for bias)
+        sigma = [mpmath.sqrt(max(m, 0)) for m in mu]
+        shrink = [max(1 - t / s, 0) if s > 0 else mpmath.mpf(0) for s in sigma]
+        value = sum(min(s, t) ** 2 for s in sigma) / (2 * problem.N) + root * sum(
+            max(s - t, 0) for s in sigma
+        )
+        U_np = np.array(U.tolist(), dtype=float)
+        sigma_np = np.array([float(s) for s in sigma])
+        shrink_np = np.array([float(x) for x in shrink])
+        objective = float(value)
+        t_float = float(t)
+    Pi_np = np.array(Pi.tolist(), dtype=float)
+    n_np = np.asarray(problem.class_sizes, dtype=float)
+    Yhat = Pi_np * np.sqrt(n_np)
+    Zbar = U_np @ np.diag(shrink_np) @ U_np.T @ Pi_np
+    b = (n_np - Zbar @ n_np) / float(N) if problem.bias == "free" else np.zeros(K)
+    # balanced factorization of A = U diag(s) V^T, V^T = diag(1/sigma) U^T Yhat on sigma > 0
+    keep = shrink_np > 0
+    s_kept = sigma_np[keep] * shrink_np[keep]
+    c2 = math.sqrt(problem.lambda_H / problem.lambda_W)
+    W = np.zeros((K, d))
+    G = np.zeros((d, K))
+    W[:, : keep.sum()] = math.sqrt(c2) * U_np[:, keep] * np.sqrt(s_kept)
+    G[: keep.sum()] = (np.sqrt(s_kept) / sigma_np[keep])[:, None] * (U_np[:, keep].T @ Yhat)
+    G /= math.sqrt(c2)
+    M = G / np.sqrt(n_np)
+    H = M[:, problem.labels]
+    return ClosedForm(
+        problem=problem,
+        objective=objective,
+        zero_solution=not keep.any(),
+        threshold=t_float / float(sigma_np.max()),
+        threshold_formula=(
+            "t = N*sqrt(lambda_W*lambda_H) against the largest singular value sigma_1 of "
+            "Yhat = (I - n 1^T/N) D^(1/2) (free bias) or D^(1/2) (no bias); "
+            "W = 0, H = 0 is the unique global minimizer iff t/sigma_1 >= 1"
+        ),
+        w_norm=float(np.sqrt(np.sum(W**2) / K)),
+        h_norm=float(np.sqrt(np.sum(H**2) / problem.N)),
+        b=b,
+        W=W,
+        H=H,
+        M=M,
+        expressions={
+            "t": t_expr,
+            "sigma": sp.Matrix([sp.Float(x, _DIGITS) for x in sigma]),
+            "value": sp.Float(value, _DIGITS),
+        },
+        hypotheses=_IMBALANCED_HYPOTHESES[problem.bias],
+        citation=_CITATIONS["mse-imbalanced"],
+        labels=problem.labels,
+        parameters=problem.to_dict(),
+    )
+
+
+#: Hypotheses of the imbalanced MSE closed form by bias mode.
+_IMBALANCED_HYPOTHESES = {
+    "none": "any class sizes, d >= K, lambda_W > 0, lambda_H > 0",
+    "free": "any class sizes, d >= K - 1, lambda_W > 0, lambda_H > 0",
+}
+
+
 def global_minimizer(problem: Problem) -> ClosedForm:
-    r"""The global minimizer of a balanced regularized UFM, in closed form.
+    r"""The global minimizer of a regularized UFM, in closed form.
 
     .. math:: \min_{W,H,b}\ \text{data}(WH + b\mathbf 1^\top) + \frac{\lambda_W}2\|W\|_F^2
               + \frac{\lambda_H}2\|H\|_F^2 + \frac{\lambda_b}2\|b\|^2
@@ -433,6 +529,17 @@ def global_minimizer(problem: Problem) -> ClosedForm:
       :math:`\beta = 1/(K(1+\lambda_b))`, :math:`\gamma = 0` when
       :math:`\kappa\ge\lambda_b/(1+\lambda_b)`, else :math:`\beta = \kappa/(K\lambda_b)`,
       :math:`\gamma = (1-\kappa)/K - \kappa/(K\lambda_b)`.
+    * MSE with any class sizes :math:`n_k` (:math:`N = \sum_k n_k`, :math:`D = \mathrm{diag}(n)`),
+      free or no bias (derived here, ``proofs/mse_imbalanced_svt.py``; consistent with [7]_, [8]_):
+      with :math:`\hat Y = (I - \mathbf n\mathbf 1^\top/N)D^{1/2}` (free) or :math:`D^{1/2}` (none),
+      SVD :math:`\hat Y = U\mathrm{diag}(\sigma)V^\top` and :math:`t = N\sqrt{\lambda_W\lambda_H}`,
+      the class logits are :math:`\bar Z D^{1/2} = U\mathrm{diag}((\sigma - t)_+)V^\top`,
+      :math:`b = (\mathbf n - \bar Z\mathbf n)/N` (free) or 0, value
+      :math:`\frac1{2N}\sum_i\min(\sigma_i, t)^2 + \sqrt{\lambda_W\lambda_H}\sum_i(\sigma_i - t)_+`;
+      ``threshold`` is :math:`t/\sigma_1` (W = 0, H = 0 iff >= 1; it equals kappa when balanced).
+      Without bias :math:`\bar Z = \mathrm{diag}((1 - N\sqrt{\lambda_W\lambda_H/n_k})_+)`: class k
+      is zeroed iff :math:`n_k \le N^2\lambda_W\lambda_H`. ``w_norm``/``h_norm`` are then root
+      mean squares over rows / samples. A regularized bias with imbalanced classes is refused.
 
     Parameters
     ----------
@@ -445,9 +552,9 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     Raises
     ------
     InvalidParameter
-        Imbalanced classes, d below the rank the minimizer needs, or a zero lambda_W / lambda_H (the
-        infimum is then not attained for CE, and the minimizer is not unique or not attained for
-        MSE).
+        Imbalanced classes (except MSE with a free or no bias), d below the rank the minimizer
+        needs, or a zero lambda_W / lambda_H (the infimum is then not attained for CE, and the
+        minimizer is not unique or not attained for MSE).
 
     Examples
     --------
@@ -459,8 +566,6 @@ def global_minimizer(problem: Problem) -> ClosedForm:
     if not isinstance(problem, Problem):
         raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
     K, d = problem.K, problem.d
-    if not problem.balanced:
-        raise _refuse(problem, "balanced classes", f"class_sizes={problem.class_sizes}")
     if problem.lambda_W == 0 or problem.lambda_H == 0:
         raise _refuse(
             problem,
@@ -469,9 +574,20 @@ def global_minimizer(problem: Problem) -> ClosedForm:
             f"lambda_W={problem.lambda_W}, lambda_H={problem.lambda_H}",
         )
     link = problem.loss_fn.link
+    if not problem.balanced and (problem.loss, problem.bias) not in (
+        ("mse", "free"),
+        ("mse", "none"),
+    ):
+        raise _refuse(
+            problem,
+            "balanced classes (imbalanced classes only for MSE with a free or no bias)",
+            f"class_sizes={problem.class_sizes}",
+        )
     min_d = K if (link, problem.bias) == ("square", "none") else K - 1
     if d < min_d:
         raise _refuse(problem, f"d >= {min_d}", f"d={d} with K={K}")
+    if not problem.balanced:
+        return _imbalanced_mse_minimizer(problem)
     n = problem.n
     values = _exact(
         {_K: K, _n: n, _lW: problem.lambda_W, _lH: problem.lambda_H, _lb: problem.lambda_b}

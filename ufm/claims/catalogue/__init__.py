@@ -9,12 +9,13 @@ family     claims
 ========== ===================================================================================
 etf        ``etf.identities``: the simplex ETF (Gram, column sum, rank, cosines)
 ce         ``ce.global-minimizer``: the regularized CE UFM (Zhu et al. 2021, Thm 3.1)
-mse        ``mse.no-bias-orthogonal-frame``, ``mse.free-bias-etf``, ``mse.regularized-bias``
+mse        the MSE minimizers: ``mse.no-bias-orthogonal-frame``, ``.free-bias-etf``,
+           ``.regularized-bias`` (balanced), ``.imbalanced-svt`` (any class sizes)
 landscape  ``landscape.benign``, ``landscape.strict-saddle``: no spurious minima, strict saddles
 lpm        ``lpm.balanced-etf``, ``lpm.minority-collapse``: the layer-peeled model
 seli       ``seli.max-margin``: the SELI geometry of the max-margin UFM
 nc         ``nc.nc4-from-nc1-nc3``: NC1-NC3 imply NC4
-lesde      ``lesde.phase-transition``: the locally elastic SDE
+lesde      ``lesde.separation-rate``, ``.separability-transition``, ``.l-boundary``, ``.nc-emerges``
 ========== ===================================================================================
 
 Each ``predict`` encodes the published statement directly (its formula, written once in its

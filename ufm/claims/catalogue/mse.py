@@ -1,4 +1,10 @@
-"""Family ``mse``: the global minimizers of the regularized MSE UFM, one claim per bias mode."""
+"""Family ``mse``: the global minimizers of the regularized MSE UFM.
+
+* ``mse.no-bias-orthogonal-frame``, ``mse.free-bias-etf``, ``mse.regularized-bias``: balanced
+  classes, one claim per bias mode;
+* ``mse.imbalanced-svt``: any class sizes, free or no bias: the class-collapsed logits are a
+  singular-value soft threshold (``proofs/mse_imbalanced_svt.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,11 @@ import math
 
 import numpy as np
 
+from ... import tolerances as tol
+from ...metrics import class_means, gram_invariants
+from ...problem import Problem
+from .._core import Choice, Claim, Domain, IntRange, LogRange, Route
+from .._registry import register
 from ._common import centring
 from ._minimizer import register_minimizer
 
@@ -85,4 +96,204 @@ register_minimizer(
     0,
     theorem,
     "proofs/mse_global_minimizer.py",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# mse.imbalanced-svt
+
+
+def _yhat(sizes, bias: str) -> np.ndarray:
+    """(I - n 1^T/N) D^(1/2) with a free bias, D^(1/2) without."""
+    n = np.asarray(sizes, dtype=float)
+    K, N = n.size, n.sum()
+    centre = np.eye(K) - np.outer(n, np.ones(K)) / N if bias == "free" else np.eye(K)
+    return centre @ np.diag(np.sqrt(n))
+
+
+def _svt_sizes(point) -> dict:
+    """Class sizes from the seed, then lambda_W, lambda_H placing t = N sqrt(lambda_W lambda_H).
+
+    ``position`` in 0..100 (percent) puts t log-uniformly in [1.2 sigma_(j+1), sigma_j/1.2] for the
+    widest ratio sigma_j/sigma_(j+1) of consecutive nonzero singular values of Yhat (regime 'some
+    zeroed'; sizes redrawn while no ratio exceeds 1.5, and t = nan, rejected, if none of 50 draws
+    has one; K = 2 with a free bias never does), or below the smallest one by the factor
+    0.05..0.8 ('none zeroed'): both sides of the class thresholds are sampled, 20% away from them.
+    """
+    q = point["position"] / 100
+    # class sizes drawn from seed, seed + 1, ... until the regime exists for them (at most 50)
+    for offset in range(50):
+        rng = np.random.default_rng(point["seed"] + offset)
+        sizes = tuple(int(x) for x in rng.integers(1, point["n_max"] + 1, point["K"]))
+        sigma = np.linalg.svd(_yhat(sizes, point["bias"]), compute_uv=False)
+        sigma = sigma[sigma > 1e-9]
+        if point["regime"] == "none zeroed":
+            t = sigma.min() * 0.05 ** (1 - q) * 0.8**q
+            break
+        ratios = sigma[:-1] / sigma[1:]
+        t = math.nan
+        if ratios.size and ratios.max() >= 1.5:
+            j = int(np.argmax(ratios))
+            t = (1.2 * sigma[j + 1]) ** (1 - q) * (sigma[j] / 1.2) ** q
+            break
+    N = sum(sizes)
+    prod = (t / N) ** 2
+    return {
+        "class_sizes": sizes,
+        "t": t,
+        "lambda_W": math.sqrt(prod * point["ratio"]),
+        "lambda_H": math.sqrt(prod / point["ratio"]),
+    }
+
+
+def _svt_where(point) -> bool:
+    """A regime that exists for these class sizes (gradient descent slows at a threshold)."""
+    return math.isfinite(point["t"])
+
+
+def _svt_problem(point) -> Problem:
+    K = len(point["class_sizes"])
+    return Problem(
+        loss="mse",
+        K=K,
+        d=K + point["extra_d"],
+        class_sizes=point["class_sizes"],
+        lambda_W=point["lambda_W"],
+        lambda_H=point["lambda_H"],
+        bias=point["bias"],
+    )
+
+
+def _svt_predict(point):
+    r"""The soft threshold, literally.
+
+    Yhat = U diag(sigma) V^T, t = N sqrt(lambda_W lambda_H), Zbar D^(1/2) = U diag((sigma-t)_+) V^T,
+    b = (n - Zbar n)/N (free bias) or 0, f* = (1/2N) sum min(sigma, t)^2
+    + sqrt(lambda_W lambda_H) sum (sigma - t)_+, W W^T = sqrt(lambda_H/lambda_W) U S U^T,
+    M^T M = sqrt(lambda_W/lambda_H) D^(-1/2) V S V^T D^(-1/2), S = diag((sigma - t)_+).
+    """
+    sizes = point["class_sizes"]
+    n = np.asarray(sizes, dtype=float)
+    N = n.sum()
+    lW, lH = point["lambda_W"], point["lambda_H"]
+    U, sigma, Vt = np.linalg.svd(_yhat(sizes, point["bias"]))
+    t = N * math.sqrt(lW * lH)
+    S = np.diag(np.maximum(sigma - t, 0.0))
+    Dmh = np.diag(1 / np.sqrt(n))
+    Zbar = U @ S @ Vt @ Dmh
+    value = np.sum(np.minimum(sigma, t) ** 2) / (2 * N) + math.sqrt(lW * lH) * np.sum(
+        np.maximum(sigma - t, 0.0)
+    )
+    out = {
+        "objective": value,
+        "WWt": math.sqrt(lH / lW) * U @ S @ U.T,
+        "MtM": math.sqrt(lW / lH) * Dmh @ Vt.T @ S @ Vt @ Dmh,
+        "WM": Zbar,
+        "gradient_norm": 0.0,
+        # without bias: class k is zeroed iff n_k <= N^2 lambda_W lambda_H
+        "zeroed": np.array([float(m <= N**2 * lW * lH) for m in n]),
+    }
+    if point["bias"] == "free":
+        out["b"] = (n - Zbar @ n) / N
+    return out
+
+
+def _zeroed(WM: np.ndarray, point) -> np.ndarray:
+    """Classes whose logit vector vanishes, read off a measured W M (no-bias case only)."""
+    scale = 1 + np.abs(WM).max()
+    return (np.linalg.norm(WM, axis=0) <= tol.DESCENT_GRAM * scale).astype(float)
+
+
+def _svt_measured(point, W, M, b, objective) -> dict:
+    out = {"objective": objective, **gram_invariants(W, M)}
+    if point["bias"] == "free":
+        out["b"] = b
+    else:
+        out["zeroed"] = _zeroed(W @ M, point)
+    return out
+
+
+def _svt_symbolic(point):
+    """ufm.minimizers.global_minimizer (exact-rational input, 30 digits) and its gradient norm."""
+    from ...minimizers import global_minimizer
+    from ...objectives import gradient
+
+    p = _svt_problem(point)
+    cf = global_minimizer(p)
+    g = gradient(p, cf.W, cf.H, cf.b if p.has_bias else None)
+    out = _svt_measured(point, cf.W, cf.M, cf.b, cf.objective)
+    out["gradient_norm"] = math.sqrt(sum(float(np.sum(x * x)) for x in g))
+    return out
+
+
+def _svt_convex(point):
+    from ...relaxations import nuclear_relaxation
+
+    cert = nuclear_relaxation(_svt_problem(point))
+    return _svt_measured(point, cert.W, cert.M, cert.b, cert.objective)
+
+
+def _svt_dynamic(point):
+    p = _svt_problem(point)
+    from ...dynamics import descend_to_stationary
+
+    r = descend_to_stationary(p, seed=point["seed"])
+    M, _ = class_means(r.H, p.labels, p.K)
+    return _svt_measured(point, r.W, M, r.b, float(r.objective[-1]))
+
+
+register(
+    Claim(
+        id="mse.imbalanced-svt",
+        citation="derived here (proofs/mse_imbalanced_svt.py); consistent with Liu 2024 "
+        "(arXiv 2411.17278) and Dang et al. 2023 (ICML)",
+        statement="For the regularized MSE UFM with any class sizes, free or no bias and d >= K, "
+        "the optimal class logits are Zbar D^(1/2) = U diag((sigma - t)_+) V^T for the SVD of "
+        "Yhat = (I - n 1^T/N) D^(1/2) (free bias) or D^(1/2) (no bias) and t = "
+        "N sqrt(lambda_W lambda_H), with value (1/2N) sum min(sigma, t)^2 + "
+        "sqrt(lambda_W lambda_H) sum (sigma - t)_+; without bias class k is zeroed iff "
+        "n_k <= N^2 lambda_W lambda_H.",
+        domain=Domain(
+            {
+                "K": IntRange(2, 5, fast_hi=3),
+                "n_max": IntRange(2, 8, fast_hi=5),
+                "extra_d": IntRange(0, 2),
+                "bias": Choice(("free", "none")),
+                "regime": Choice(("some zeroed", "none zeroed")),
+                "position": IntRange(0, 100),
+                "ratio": LogRange(0.2, 5.0),
+                "seed": IntRange(0, 10**6),
+            },
+            derive=_svt_sizes,
+            where=_svt_where,
+            description="class sizes 1..n_max drawn per class, bias free or none, d >= K; "
+            "t = N sqrt(lambda_W lambda_H) below all singular values of Yhat ('none zeroed') or "
+            "among them ('some zeroed'), 20% away from each",
+        ),
+        predict=_svt_predict,
+        routes={
+            "symbolic": Route(
+                "symbolic",
+                _svt_symbolic,
+                tol.CLOSED_FORM,
+                description="ufm.minimizers.global_minimizer (eigenpairs of the rational "
+                "Yhat Yhat^T at 30 digits): value, Grams, bias, gradient norm",
+            ),
+            "convex": Route(
+                "convex",
+                _svt_convex,
+                tol.CONVEX_ARGMIN,
+                max_points=3,
+                description="nuclear-norm relaxation with the class sizes (Clarabel)",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _svt_dynamic,
+                tol.DESCENT_GRAM,
+                max_points=3,
+                description="gradient descent on (W, H, b) until stationary",
+            ),
+        },
+        proof="proofs/mse_imbalanced_svt.py",
+    )
 )
