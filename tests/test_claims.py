@@ -40,6 +40,7 @@ REQUIRED = {
     "nc.nc4-from-nc1-nc3": {"symbolic", "dynamic"},
     "lesde.phase-transition": {"symbolic", "dynamic"},
     "landscape.strict-saddle": {"symbolic", "dynamic"},
+    "ce.implicit-max-margin": {"symbolic", "convex", "dynamic"},
 }
 
 

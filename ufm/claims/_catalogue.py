@@ -1027,3 +1027,4 @@ register(
         proof="proofs/strict_saddle.py",
     )
 )
+from .catalogue import margin as _margin  # noqa: E402,F401

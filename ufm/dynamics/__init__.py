@@ -5,6 +5,8 @@ Public API:
 * :func:`gradient_descent`, :func:`gradient_flow`, :func:`initialize` - descent (numba, whole loop
 in one
   compiled call) and the flow (adaptive Dormand-Prince) on the regularized UFM objective;
+* :func:`margin_descent`, :func:`normalized_margin` - descent on the unregularized CE UFM
+  until the loss is tiny, and the normalized margin whose limit is the max-margin value;
 * :func:`verify_convergence` - run descent and compare with the closed-form global minimizer
   (rotation-free: Gram matrices);
 * :func:`simulate_lesde`, :func:`le_ode_mean`, :func:`separability_probability`,
@@ -17,6 +19,7 @@ Kernels compile on first call (cached to disk), never at import.
 
 from ._descent import DescentResult, FlowResult, gradient_descent, gradient_flow, initialize
 from ._kernels import RECORDED_METRICS
+from ._margin import MarginDescent, margin_descent, normalized_margin
 from ._lesde import (
     LESDEResult,
     SeparabilityEstimate,
@@ -35,6 +38,9 @@ __all__ = [
     "DescentResult",
     "FlowResult",
     "RECORDED_METRICS",
+    "margin_descent",
+    "MarginDescent",
+    "normalized_margin",
     "verify_convergence",
     "ConvergenceReport",
     "simulate_lesde",
