@@ -30,10 +30,11 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ..losses._links import SquareLink
 from ..metrics import RANK_RTOL
 
-#: Integer code of each link, as the kernels receive it (:attr:`ufm.losses._links.SoftmaxLink.code`).
-SOFTMAX, SQUARE = 0, 1
+#: Integer code of the square link, as the kernels receive it (the other code is the softmax link's).
+SQUARE = SquareLink.code
 
 #: Names of the NC metrics :func:`record_point` writes after the objective and the gradient norm, in
 #: order. Definitions are those of :func:`ufm.metrics.nc_metrics` with default conventions (weighted
@@ -174,7 +175,7 @@ def logit_gradient(Z, b, labels, link, t_own, t_other, want_value, colmax, colsu
     inv_N = 1.0 / N
     gap = t_own - t_other
     data = 0.0
-    if link == 1:
+    if link == SQUARE:
         for k in range(K):
             for i in range(N):
                 Z[k, i] += b[k] - t_other

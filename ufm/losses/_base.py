@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InvalidParameter
 from ._links import LINKS
 
-__all__ = ["Loss", "Parameter", "register_loss", "get_loss", "loss_class", "loss_names"]
+__all__ = ["Loss", "OneHotTargets", "Parameter", "register_loss", "get_loss", "loss_class", "loss_names"]
 
 
 class Parameter:
@@ -157,6 +157,17 @@ class Loss:
         lambda_b > 0; for lambda_b = 0 the minimal-norm solution of the mean-zero gauge).
         """
         return self.link_impl.stationary_bias(Zbar, self.class_targets(len(pi)), pi, lambda_b)
+
+
+class OneHotTargets:
+    """Mixin for losses whose target is the one-hot label: t_own = 1, t_other = 0."""
+
+    def target_pair(self, K):
+        return 1.0, 0.0
+
+    @classmethod
+    def sympy_target_pair(cls, K, symbols):
+        return 1, 0
 
 
 _REGISTRY: dict[str, type[Loss]] = {}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ._base import Loss, register_loss
+from ._base import Loss, OneHotTargets, register_loss
 
 
 @register_loss
-class CrossEntropy(Loss):
+class CrossEntropy(OneHotTargets, Loss):
     r""":math:`\ell(z, y) = \log\sum_j e^{z_j} - z_y`.
 
     References: Papyan, Han & Donoho (2020); Zhu et al. (2021), "A geometric analysis of neural
@@ -16,10 +16,3 @@ class CrossEntropy(Loss):
     name = "ce"
     link = "softmax"
     citation = "Zhu et al. (2021), NeurIPS, eq. (4)"
-
-    def target_pair(self, K):
-        return 1.0, 0.0
-
-    @classmethod
-    def sympy_target_pair(cls, K, symbols):
-        return 1, 0

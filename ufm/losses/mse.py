@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ._base import Loss, register_loss
+from ._base import Loss, OneHotTargets, register_loss
 
 
 @register_loss
-class MeanSquaredError(Loss):
+class MeanSquaredError(OneHotTargets, Loss):
     r""":math:`\ell(z, y) = \tfrac12\|z - e_y\|^2`, so the data term is
     :math:`\frac{1}{2N}\|Z - Y\|_F^2`.
 
@@ -16,10 +16,3 @@ class MeanSquaredError(Loss):
     name = "mse"
     link = "square"
     citation = "Tirer & Bruna (2022), ICML; Zhou et al. (2022), ICML"
-
-    def target_pair(self, K):
-        return 1.0, 0.0
-
-    @classmethod
-    def sympy_target_pair(cls, K, symbols):
-        return 1, 0
