@@ -44,6 +44,7 @@ REQUIRED = {
     "lesde.l-boundary": {"symbolic", "dynamic"},
     "lesde.nc-emerges": {"symbolic", "dynamic"},
     "landscape.strict-saddle": {"symbolic", "dynamic"},
+    "ce.implicit-max-margin": {"symbolic", "convex", "dynamic"},
 }
 
 

@@ -68,6 +68,7 @@ __all__ = [
     "derivation",
     "global_minimizer",
     "layer_peeled_optimum",
+    "max_margin_value",
 ]
 
 #: The symbols of every derivation: K, n, lambda_W, lambda_H, lambda_b, the CE margin scale x, the
@@ -709,3 +710,63 @@ def layer_peeled_optimum(
         labels=labels,
         parameters={"K": K, "d": d, "n": n, "E_W": E_W, "E_H": E_H},
     )
+
+
+def max_margin_value(class_sizes):
+    r"""Value of the max-margin UFM program (the direction limit of unregularized CE descent).
+
+    .. math:: v^* = \min_{W,H}\ \tfrac12(\|W\|_F^2 + \|H\|_F^2)\ \text{ s.t. }\
+              (w_{y_i} - w_j)^\top h_i \ge 1\ \ \forall i,\ j\ne y_i.
+
+    * Balanced classes (size n), exact: :math:`v^* = (K-1)\sqrt n`. Derived here in sympy: the
+      simplex-ETF ansatz :math:`w_k = s u_k`, :math:`h_i = t u_{y_i}` (unit ETF vectors, cosines
+      -1/(K-1)) has margins :math:`stK/(K-1)`, and minimizing :math:`\tfrac K2(s^2 + nt^2)` under
+      :math:`stK/(K-1) = 1` (AM-GM, attained at :math:`s^2 = nt^2`) gives :math:`(K-1)\sqrt n`;
+      no feasible point does better, since
+      :math:`\tfrac12(\|W\|^2 + \|H\|^2) \ge \|WH\|_* \ge \langle WH, PE^\top\rangle/\sqrt n
+      \ge (K-1)\sqrt n` (``proofs/max_margin.py``).
+    * Any sizes: the SELI value :math:`\|PD^{1/2}\|_* = \sum_k\sqrt{\mu_k}` with
+      :math:`\mu_k` the eigenvalues of :math:`PD` (similar to :math:`D^{1/2}PD^{1/2}`), taken from
+      its exact rational characteristic polynomial and rounded to float64 (Thrampoulidis et al.
+      2022; :func:`ufm.relaxations.max_margin` solves the program).
+
+    Parameters
+    ----------
+    class_sizes : sequence of int
+        n_1..n_K (K >= 2, each >= 1).
+
+    Returns
+    -------
+    sympy.Expr or float
+        Exact for balanced sizes, float64 otherwise.
+
+    Raises
+    ------
+    InvalidParameter
+        Bad class sizes.
+
+    Examples
+    --------
+    >>> max_margin_value((4, 4, 4))
+    4
+    >>> round(max_margin_value((1, 4)), 12)
+    1.581138830084
+    """
+    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
+        raise InvalidParameter(
+            f"class_sizes must be a sequence of K >= 2 integers, got {class_sizes!r}"
+        )
+    sizes = [check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes)]
+    K = len(sizes)
+    if K < 2:
+        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {K}")
+    if len(set(sizes)) == 1:
+        s, t = sp.symbols("s t", positive=True)
+        n = sp.Integer(sizes[0])
+        # on the margin-1 curve t = (K-1)/(K s): the ansatz energy as a function of s alone
+        energy = sp.Rational(K, 2) * (s**2 + n * ((K - 1) / (K * s)) ** 2)
+        (s_star,) = sp.solve(sp.diff(energy, s), s)
+        return sp.simplify(energy.subs(s, s_star))
+    P = sp.eye(K) - sp.ones(K, K) / K
+    roots = [complex(r) for r in (P * sp.diag(*sizes)).charpoly(sp.Symbol("mu")).nroots(n=30)]
+    return float(sum(np.sqrt(max(r.real, 0.0)) for r in roots))

@@ -9,6 +9,8 @@ in one
   vanishes (the descent route of the claims);
 * :func:`gap_to_closed_form`, :func:`verify_convergence` - compare the end of a descent with the
   closed-form global minimizer (rotation-free: Gram matrices), and run descent then compare;
+* :func:`margin_descent`, :func:`normalized_margin` - descent on the unregularized CE UFM
+  until the loss is tiny, and the normalized margin whose limit is the max-margin value;
 * :func:`simulate_lesde`, :func:`le_ode_mean`, :func:`separability_probability`,
 :func:`is_separable` -
   the locally elastic SDE of Zhang, Wang & Su (2021), its linearized ODE in closed form, and the
@@ -31,6 +33,7 @@ from ._lesde import (
     separability_probability,
     simulate_lesde,
 )
+from ._margin import MarginDescent, margin_descent, normalized_margin
 from ._stationary import descend_to_stationary
 from ._verify import (
     ClosedFormGap,
@@ -48,6 +51,9 @@ __all__ = [
     "DescentResult",
     "FlowResult",
     "RECORDED_METRICS",
+    "margin_descent",
+    "MarginDescent",
+    "normalized_margin",
     "verify_convergence",
     "ConvergenceReport",
     "gap_to_closed_form",

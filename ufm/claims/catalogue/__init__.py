@@ -8,7 +8,7 @@ in ``etf.py``). Importing a family module registers its claims (:func:`ufm.claim
 family     claims
 ========== ===================================================================================
 etf        ``etf.identities``: the simplex ETF (Gram, column sum, rank, cosines)
-ce         ``ce.global-minimizer``: the regularized CE UFM (Zhu et al. 2021, Thm 3.1)
+ce         ``ce.global-minimizer`` (Zhu et al. 2021, Thm 3.1), ``ce.implicit-max-margin``
 mse        the MSE minimizers: ``mse.no-bias-orthogonal-frame``, ``.free-bias-etf``,
            ``.regularized-bias`` (balanced), ``.imbalanced-svt`` (any class sizes)
 landscape  ``landscape.benign``, ``landscape.strict-saddle``: no spurious minima, strict saddles

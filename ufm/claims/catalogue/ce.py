@@ -1,4 +1,18 @@
-"""Family ``ce``: the global minimizer of the regularized cross-entropy UFM."""
+r"""Family ``ce``: cross-entropy UFMs.
+
+* ``ce.global-minimizer``: the global minimizer of the regularized CE UFM (Zhu et al. 2021);
+* ``ce.implicit-max-margin``: without weight decay and without bias, gradient descent on the CE UFM
+  converges in direction to the minimizer of the max-margin program
+
+  .. math:: v^* = \min_{W,H}\ \tfrac12(\|W\|_F^2 + \|H\|_F^2)\ \text{ s.t. }\
+            (w_{y_i} - w_j)^\top h_i \ge 1\ \ \forall i,\ j\ne y_i,
+
+  with :math:`v^* = (K-1)\sqrt n` for balanced classes (a simplex ETF) and the SELI value
+  :math:`\|PD^{1/2}\|_*` in general (P = I - 11^T/K, D = diag(n_k)); its classifier Gram direction
+  is :math:`(PDP)^{1/2}` normalized. The prediction is written here literally; the routes compute
+  it by sympy (:func:`ufm.minimizers.max_margin_value`), by the convex program
+  (:func:`ufm.relaxations.max_margin`) and by descent (:func:`ufm.dynamics.margin_descent`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +20,10 @@ import math
 
 import numpy as np
 
-from ._common import etf_unit_gram
+from ... import tolerances as tol
+from .._core import Claim, Domain, IntRange, Route
+from .._registry import register
+from ._common import centring, etf_unit_gram
 from ._minimizer import register_minimizer
 
 
@@ -40,4 +57,119 @@ register_minimizer(
     -1,
     theorem,
     "proofs/ce_global_minimizer.py",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# ce.implicit-max-margin
+
+
+def _unit(G: np.ndarray) -> np.ndarray:
+    return G / np.linalg.norm(G)
+
+
+def _margin_predict(point):
+    r"""v* = (K-1) sqrt(n) (balanced), else ||P D^{1/2}||_*; classifier Gram ∝ (P D P)^{1/2}."""
+    sizes = np.asarray(point["class_sizes"], dtype=float)
+    K = sizes.size
+    P = centring(K)
+    if np.all(sizes == sizes[0]):
+        import sympy as sp
+
+        value = (K - 1) * sp.sqrt(int(sizes[0]))
+    else:
+        value = float(np.linalg.svd(P @ np.diag(np.sqrt(sizes)), compute_uv=False).sum())
+    vals, vecs = np.linalg.eigh(P @ np.diag(sizes) @ P)
+    root = (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    return {"value": value, "gram_W": _unit(root)}
+
+
+def _margin_symbolic(point):
+    from ...minimizers import max_margin_value
+
+    return {"value": max_margin_value(point["class_sizes"])}
+
+
+def _margin_convex(point):
+    from ...relaxations import max_margin
+
+    res = max_margin(point["class_sizes"])
+    return {"value": res.objective, "gram_W": _unit(res.gram_W)}
+
+
+def _margin_dynamic(point):
+    from ...dynamics import margin_descent
+    from ...problem import Problem
+
+    sizes = point["class_sizes"]
+    p = Problem(
+        loss="ce",
+        K=len(sizes),
+        d=point["d"],
+        class_sizes=sizes,
+        lambda_W=0.0,
+        lambda_H=0.0,
+        bias="none",
+    )
+    run = margin_descent(p, seed=point["seed"])
+    return {"value": 1.0 / run.margin, "gram_W": _unit(run.W @ run.W.T)}
+
+
+def _margin_sizes(p):
+    rng = np.random.default_rng(p["seed"])
+    if p["balanced"]:
+        return {"class_sizes": (int(rng.integers(1, 5)),) * p["K"]}
+    return {"class_sizes": tuple(int(x) for x in rng.integers(1, 5, p["K"]))}
+
+
+register(
+    Claim(
+        id="ce.implicit-max-margin",
+        citation="derived here; consistent with Ji, Lu, Zhang, Deng & Su 2022 (ICLR, "
+        "unconstrained layer-peeled model) and Thrampoulidis et al. 2022 (SELI)",
+        statement="Gradient descent on the unregularized, bias-free CE UFM converges in direction "
+        "to the max-margin solution: 1/(normalized margin) decreases to "
+        "min 1/2(||W||^2 + ||H||^2) s.t. margins >= 1, which is (K-1) sqrt(n) for balanced "
+        "classes and ||P D^(1/2)||_* (SELI) in general, with W W^T in the direction of "
+        "(P D P)^(1/2).",
+        domain=Domain(
+            {
+                "K": IntRange(2, 4, fast_hi=3),
+                "balanced": IntRange(0, 1),
+                "extra_d": IntRange(0, 2),
+                "seed": IntRange(0, 10**6),
+            },
+            derive=lambda p: {"d": p["K"] + p["extra_d"], **_margin_sizes(p)},
+            description="K <= 4 classes of sizes 1..4 (balanced or not), d >= K, "
+            "lambda_W = lambda_H = 0, no bias; descent stopped at loss 1e-12",
+        ),
+        predict=_margin_predict,
+        routes={
+            "symbolic": Route(
+                "symbolic",
+                _margin_symbolic,
+                tol.FLOAT,
+                fast_points=2,
+                description="exact (K-1) sqrt(n) by AM-GM on the ETF ansatz (balanced); "
+                "SELI value from the exact characteristic polynomial of P D (otherwise)",
+            ),
+            "convex": Route(
+                "convex",
+                _margin_convex,
+                tol.CONVEX_ARGMIN,
+                max_points=3,
+                description="min ||Z D^(1/2)||_* s.t. margins >= 1 (Clarabel): value and "
+                "W W^T direction",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _margin_dynamic,
+                tol.MAX_MARGIN_DESCENT,
+                max_points=4,
+                description="gradient descent without weight decay to loss 1e-12: "
+                "1/(normalized margin) and W W^T direction",
+            ),
+        },
+        proof="proofs/max_margin.py",
+    )
 )
