@@ -62,6 +62,11 @@ __all__ = [
     "feature_metrics",
     "metrics_from_statistics",
     "nc4_mismatches",
+    "nearest_class_mean",
+    "pair_sq_distances",
+    "class_statistics",
+    "row_blocks",
+    "upper_products",
     "METRIC_KEYS",
     "FEATURE_KEYS",
     "class_means",
@@ -163,7 +168,7 @@ def row_blocks(K: int) -> Iterator[tuple[int, int]]:
         yield a, min(K, a + step)
 
 
-def _upper_pairs(A: np.ndarray, B: np.ndarray):
+def upper_products(A: np.ndarray, B: np.ndarray):
     """Tiles of the strict upper triangle of G = A^T B: yields (i, j, G_ij) for i < j."""
     K = A.shape[1]
     for a, b in row_blocks(K):
@@ -213,34 +218,43 @@ def _frame_stats(V: np.ndarray, zero: float) -> dict[str, float | None]:
     U = V / norms
     pairs = K * (K - 1) // 2
     total = angle = 0.0
-    for _, _, cos in _upper_pairs(U, U):
+    for _, _, cos in upper_products(U, U):
         total += float(cos.sum())
         angle += float(np.abs(cos + 1.0 / (K - 1)).sum())
     mean = total / pairs
     # two passes (mean, then squared deviations), as np.std does: no cancellation in E[c^2]-E[c]^2
-    spread = sum(float(np.sum((cos - mean) ** 2)) for _, _, cos in _upper_pairs(U, U))
+    spread = sum(float(np.sum((cos - mean) ** 2)) for _, _, cos in upper_products(U, U))
     out["equiangularity"] = float(np.sqrt(spread / pairs))
     out["max_angle"] = angle / pairs
     return out
 
 
-def _cdnv(Mc: np.ndarray, var: np.ndarray, zero: float) -> float | None:
-    r"""Average over pairs k < k' of (var_k + var_k') / (2 ||mu_k - mu_k'||^2), pairs tiled.
+def pair_sq_distances(X: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    r"""Squared distances :math:`\|x_i - x_j\|^2` between the columns of X (m x K), for i < j, in
+    tiles: yields (i, j, dist2) with at most ~:data:`TILE_ENTRIES` pairs at a time.
 
-    Squared distances come from the Gram form ||a||^2 + ||b||^2 - 2 a.b of the centred means; where
-    that form cancels (distance below 1e-3 of the norms, so its relative error could exceed
-    ~1e-12) the pair is recomputed as a plain difference.
+    Distances come from the Gram form :math:`\|x_i\|^2 + \|x_j\|^2 - 2 x_i^\top x_j` (one matrix
+    product per tile); where that form cancels (distance below 1e-3 of the norms, so that its
+    relative error could exceed ~1e-12) the pair is recomputed as a plain difference. Centre X first
+    when its columns share a large offset.
     """
-    K, d = Mc.shape[1], Mc.shape[0]
-    sq = np.sum(Mc * Mc, axis=0)
-    total = 0.0
-    for i, j, G in _upper_pairs(Mc, Mc):
+    m = X.shape[0]
+    sq = np.sum(X * X, axis=0)
+    step = max(1, TILE_ENTRIES // max(m, 1))
+    for i, j, G in upper_products(X, X):
         dist2 = sq[i] + sq[j] - 2.0 * G
         close = np.flatnonzero(dist2 <= 1e-3 * (sq[i] + sq[j]))
-        step = max(1, TILE_ENTRIES // d)
         for start in range(0, close.size, step):
             idx = close[start : start + step]
-            dist2[idx] = np.sum((Mc[:, i[idx]] - Mc[:, j[idx]]) ** 2, axis=0)
+            dist2[idx] = np.sum((X[:, i[idx]] - X[:, j[idx]]) ** 2, axis=0)
+        yield i, j, dist2
+
+
+def _cdnv(Mc: np.ndarray, var: np.ndarray, zero: float) -> float | None:
+    """Average over pairs k < k' of (var_k + var_k') / (2 ||mu_k - mu_k'||^2), pairs tiled."""
+    K = Mc.shape[1]
+    total = 0.0
+    for i, j, dist2 in pair_sq_distances(Mc):
         if np.any(dist2 <= zero**2):
             return None
         total += float(np.sum((var[i] + var[j]) / (2.0 * dist2)))
