@@ -156,7 +156,16 @@ def _stream(
     return result
 
 
-def _check_labels(labels: np.ndarray, K: int, name: str, allow_empty: bool = False):
+def _size(nbytes: float) -> str:
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= factor:
+            return f"{nbytes / factor:.2f} {unit}"
+    return f"{nbytes:.0f} bytes"
+
+
+def _check_labels(
+    labels: np.ndarray, K: int, name: str, allow_empty: bool = False, inferred: bool = False
+):
     bad = np.flatnonzero((labels < 0) | (labels >= K))
     if bad.size:
         row = int(bad[0])
@@ -168,7 +177,13 @@ def _check_labels(labels: np.ndarray, K: int, name: str, allow_empty: bool = Fal
         empty = np.flatnonzero(counts == 0)
         raise InvalidParameter(
             f"{name}: class {int(empty[0])} has no sample ({empty.size} empty classes of K={K}, "
-            f"first {empty[:10].tolist()}); every class 0..{K - 1} needs one, or pass K"
+            f"first {empty[:10].tolist()}); every class 0..{K - 1} needs one"
+            + (
+                f" (K was taken from the largest label, {K - 1} at row "
+                f"{int(np.argmax(labels))}: pass K or W if that is right)"
+                if inferred
+                else ""
+            )
         )
 
 
@@ -288,6 +303,7 @@ def measure(
     check_positive("memory_limit", memory_limit)
     labels, labels_name = read_labels(labels)
     W = _load_small(W, "W", (None, None))
+    inferred = K is None and W is None
     if K is None:
         K = W.shape[0] if W is not None else (int(labels.max()) + 1 if labels.size else 0)
     K = check_int("K", K, 2)
@@ -298,7 +314,7 @@ def measure(
     if W is not None and W.shape[1] != d:
         raise InvalidParameter(f"W has {W.shape[1]} columns but {src.name} has d={d} features")
     b = _load_small(b, "b", (K,))
-    _check_labels(labels, K, labels_name)
+    _check_labels(labels, K, labels_name, inferred=inferred)
     need = memory_estimate(K, d, covariance)
     if need > memory_limit:
         hint = (
@@ -308,8 +324,8 @@ def measure(
             else "raise memory_limit"
         )
         raise InvalidParameter(
-            f"measuring K={K} classes in d={d} needs about {need / 2**30:.2f} GiB, above "
-            f"memory_limit={memory_limit / 2**30:.2f} GiB: {hint}"
+            f"measuring K={K} classes in d={d} needs about {_size(need)}, above "
+            f"memory_limit={_size(memory_limit)}: {hint}"
         )
     if chunk_rows is None:
         chunk_rows = max(1, CHUNK_BYTES // (8 * d))

@@ -188,7 +188,9 @@ def open_features(features, name: str, layout: str, N: int | None) -> Source:
         elif shape[1] == N and shape[0] != N:
             layout = "d,N"
         elif shape[0] == N:
-            raise err(f"{name} has shape {shape}, square: say which axis holds the samples (layout)")
+            raise err(
+                f"{name} has shape {shape}, square: say which axis holds the samples (layout)"
+            )
     if layout != "auto":
         axis = 0 if layout == "N,d" else 1
         if N is not None and shape[axis] != N:
