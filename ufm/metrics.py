@@ -169,12 +169,15 @@ def row_blocks(K: int) -> Iterator[tuple[int, int]]:
 
 
 def upper_products(A: np.ndarray, B: np.ndarray):
-    """Tiles of the strict upper triangle of G = A^T B: yields (i, j, G_ij) for i < j."""
+    """Tiles of the strict upper triangle of G = A^T B (A, B of shape (m, K)).
+
+    Yields (a, b, G_tile, mask): G_tile = G[a:b, a:] and the boolean mask of its entries with
+    column > row, so ``G_tile[mask]`` are the pairs i < j with a <= i < b.
+    """
     K = A.shape[1]
     for a, b in row_blocks(K):
-        mask = np.arange(K)[None, :] > np.arange(a, b)[:, None]
-        i, j = np.nonzero(mask)
-        yield i + a, j, (A[:, a:b].T @ B)[mask]
+        G = A[:, a:b].T @ B[:, a:]
+        yield a, b, G, np.triu(np.ones(G.shape, dtype=bool), 1)
 
 
 def _zero(A: np.ndarray) -> float:
@@ -218,20 +221,23 @@ def _frame_stats(V: np.ndarray, zero: float) -> dict[str, float | None]:
     U = V / norms
     pairs = K * (K - 1) // 2
     total = angle = 0.0
-    for _, _, cos in upper_products(U, U):
+    for _, _, G, mask in upper_products(U, U):
+        cos = G[mask]
         total += float(cos.sum())
         angle += float(np.abs(cos + 1.0 / (K - 1)).sum())
     mean = total / pairs
     # two passes (mean, then squared deviations), as np.std does: no cancellation in E[c^2]-E[c]^2
-    spread = sum(float(np.sum((cos - mean) ** 2)) for _, _, cos in upper_products(U, U))
+    spread = sum(float(np.sum((G[mask] - mean) ** 2)) for _, _, G, mask in upper_products(U, U))
     out["equiangularity"] = float(np.sqrt(spread / pairs))
     out["max_angle"] = angle / pairs
     return out
 
 
-def pair_sq_distances(X: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    r"""Squared distances :math:`\|x_i - x_j\|^2` between the columns of X (m x K), for i < j, in
-    tiles: yields (i, j, dist2) with at most ~:data:`TILE_ENTRIES` pairs at a time.
+def pair_sq_distances(X: np.ndarray):
+    r"""Squared distances :math:`\|x_i - x_j\|^2` between the columns of X (m x K) in tiles.
+
+    Yields (a, b, D, mask) with D[r, c] the squared distance between columns a + r and a + c
+    (a <= a + r < b) and ``mask`` selecting the pairs i < j, as :func:`upper_products`.
 
     Distances come from the Gram form :math:`\|x_i\|^2 + \|x_j\|^2 - 2 x_i^\top x_j` (one matrix
     product per tile); where that form cancels (distance below 1e-3 of the norms, so that its
@@ -241,23 +247,25 @@ def pair_sq_distances(X: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, n
     m = X.shape[0]
     sq = np.sum(X * X, axis=0)
     step = max(1, TILE_ENTRIES // max(m, 1))
-    for i, j, G in upper_products(X, X):
-        dist2 = sq[i] + sq[j] - 2.0 * G
-        close = np.flatnonzero(dist2 <= 1e-3 * (sq[i] + sq[j]))
-        for start in range(0, close.size, step):
-            idx = close[start : start + step]
-            dist2[idx] = np.sum((X[:, i[idx]] - X[:, j[idx]]) ** 2, axis=0)
-        yield i, j, dist2
+    for a, b, G, mask in upper_products(X, X):
+        norms = sq[a:b, None] + sq[None, a:]
+        D = norms - 2.0 * G
+        rows, cols = np.nonzero(mask & (D <= 1e-3 * norms))
+        for start in range(0, rows.size, step):
+            r, c = rows[start : start + step], cols[start : start + step]
+            D[r, c] = np.sum((X[:, a + r] - X[:, a + c]) ** 2, axis=0)
+        yield a, b, D, mask
 
 
 def _cdnv(Mc: np.ndarray, var: np.ndarray, zero: float) -> float | None:
     """Average over pairs k < k' of (var_k + var_k') / (2 ||mu_k - mu_k'||^2), pairs tiled."""
     K = Mc.shape[1]
     total = 0.0
-    for i, j, dist2 in pair_sq_distances(Mc):
+    for a, b, D, mask in pair_sq_distances(Mc):
+        dist2 = D[mask]
         if np.any(dist2 <= zero**2):
             return None
-        total += float(np.sum((var[i] + var[j]) / (2.0 * dist2)))
+        total += float(np.sum((var[a:b, None] + var[None, a:])[mask] / (2.0 * dist2)))
     return total / (K * (K - 1) // 2)
 
 
@@ -329,8 +337,18 @@ def class_statistics(H: np.ndarray, labels: np.ndarray, K: int) -> ClassStatisti
     )
 
 
+def _column_blocks(K: int, n: int) -> Iterator[slice]:
+    """Column ranges of a d x n array such that a K x block product holds ~TILE_ENTRIES entries."""
+    step = max(1, TILE_ENTRIES // max(K, 1))
+    for a in range(0, n, step):
+        yield slice(a, min(n, a + step))
+
+
 def nearest_class_mean(M: np.ndarray, H: np.ndarray) -> np.ndarray:
     r"""Index of the nearest class mean, :math:`\arg\min_k\|h_i - \mu_k\|`, for each column of H.
+
+    Computed from :math:`\|\mu_k\|^2 - 2\mu_k^\top h_i` (the term :math:`\|h_i\|^2` does not
+    change the argmin), in column blocks of at most ~:data:`TILE_ENTRIES` distances.
 
     Parameters
     ----------
@@ -341,8 +359,12 @@ def nearest_class_mean(M: np.ndarray, H: np.ndarray) -> np.ndarray:
     -------
     ndarray of int, shape (n,)
     """
-    dists = np.sum(H * H, axis=0)[None, :] - 2 * M.T @ H + np.sum(M * M, axis=0)[:, None]
-    return np.argmin(dists, axis=0)
+    sq = np.sum(M * M, axis=0)[None, :]
+    out = np.empty(H.shape[1], dtype=np.int64)
+    for cols in _column_blocks(M.shape[1], H.shape[1]):
+        # n x K (rows contiguous): the argmin runs along memory, not across it
+        out[cols] = np.argmin(sq - 2 * H[:, cols].T @ M, axis=1)
+    return out
 
 
 def nc4_mismatches(W: np.ndarray, b: np.ndarray | None, M: np.ndarray, H: np.ndarray) -> int:
@@ -356,8 +378,12 @@ def nc4_mismatches(W: np.ndarray, b: np.ndarray | None, M: np.ndarray, H: np.nda
         Class means of the training features.
     H : ndarray, shape (d, n)
     """
-    Z = W @ H if b is None else W @ H + b[:, None]
-    return int(np.count_nonzero(np.argmax(Z, axis=0) != nearest_class_mean(M, H)))
+    nearest = nearest_class_mean(M, H)
+    count = 0
+    for cols in _column_blocks(W.shape[0], H.shape[1]):
+        Z = H[:, cols].T @ W.T if b is None else H[:, cols].T @ W.T + b[None, :]
+        count += int(np.count_nonzero(np.argmax(Z, axis=1) != nearest[cols]))
+    return count
 
 
 def metrics_from_statistics(

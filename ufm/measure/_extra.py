@@ -126,7 +126,8 @@ def hyperspherical_uniformity(Mc: np.ndarray, kernel: str, reduction: str) -> fl
             return np.sign(s) * dist2 ** (-s / 2) if s != 0 else np.ones_like(dist2)
 
     total = 0.0
-    for _, _, dist2 in pair_sq_distances(U):
+    for _, _, D, mask in pair_sq_distances(U):
+        dist2 = D[mask]
         if np.any(dist2 <= 0):
             return None
         v = values(dist2)
@@ -136,7 +137,9 @@ def hyperspherical_uniformity(Mc: np.ndarray, kernel: str, reduction: str) -> fl
     mean = total / pairs
     if reduction == "mean":
         return mean
-    spread = sum(float(np.sum((values(d2) - mean) ** 2)) for _, _, d2 in pair_sq_distances(U))
+    spread = sum(
+        float(np.sum((values(D[mask]) - mean) ** 2)) for _, _, D, mask in pair_sq_distances(U)
+    )
     return spread / pairs
 
 
@@ -176,8 +179,10 @@ def unc3_cosine_cov(W: np.ndarray, Mc: np.ndarray) -> float | None:
         return None
     K = W.shape[0]
     pairs = K * (K - 1) // 2
-    mean = sum(float(c.sum()) for _, _, c in upper_products(A, B)) / pairs
-    spread = sum(float(np.sum((c - mean) ** 2)) for _, _, c in upper_products(A, B)) / pairs
+    mean = sum(float(G[mask].sum()) for _, _, G, mask in upper_products(A, B)) / pairs
+    spread = (
+        sum(float(np.sum((G[mask] - mean) ** 2)) for _, _, G, mask in upper_products(A, B)) / pairs
+    )
     if abs(mean) <= RANK_RTOL:
         return None
     return float(np.sqrt(spread) / mean)
