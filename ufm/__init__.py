@@ -5,7 +5,9 @@ Public API (small on purpose; submodules hold the rest):
 * :class:`Problem` - an unconstrained features model (loss, K, d, class sizes, lambdas, bias mode);
 * :func:`objective`, :func:`gradient` - the regularized UFM objective and its gradient;
 * :func:`nc_metrics` - NC1-NC4 of a configuration, with named conventions (:class:`Conventions`);
-* :class:`Configuration`, :func:`load` - configurations and their ``.npz`` files.
+* :class:`Configuration`, :func:`load` - configurations and their ``.npz`` files;
+* ``ufm.measure(features, labels, W, b)`` - NC metrics of real networks' features, streamed from
+  disk or Dask (:mod:`ufm.measure`, imported on first use).
 
 Heavy submodules (``minimizers`` uses sympy, ``relaxations`` cvxpy, ``dynamics`` numba) are imported
 on first attribute access, so ``import ufm`` stays fast.
@@ -37,6 +39,7 @@ _LAZY_SUBMODULES = (
     "claims",
     "landscape",
     "plot",
+    "measure",
 )
 
 __all__ = [

@@ -47,6 +47,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -57,9 +58,18 @@ from .tolerances import relative_deviation
 
 __all__ = [
     "Conventions",
+    "ClassStatistics",
     "nc_metrics",
     "feature_metrics",
+    "metrics_from_statistics",
+    "nc4_mismatches",
+    "nearest_class_mean",
+    "pair_sq_distances",
+    "class_statistics",
+    "row_blocks",
+    "upper_products",
     "METRIC_KEYS",
+    "FEATURE_KEYS",
     "class_means",
     "GRAM_KEYS",
     "gram_invariants",
@@ -90,6 +100,22 @@ METRIC_KEYS = (
     "nc3_zhu",
     "nc4",
 )
+
+#: Keys of :func:`feature_metrics` (the metrics that need no classifier), in display order.
+FEATURE_KEYS = (
+    "nc1",
+    "nc1_trace_ratio",
+    "cdnv",
+    "equinorm_means",
+    "equiangularity_means",
+    "max_angle_means",
+    "etf_distance_means",
+    "of_distance_means",
+)
+
+#: Entries of one tile of a K x K pairwise quantity (rows x K): pairwise metrics over classes are
+#: reduced tile by tile, so K = 10^4 classes need 32 MB per tile, never a K x K x d array.
+TILE_ENTRIES = 2**22
 
 
 @dataclass(frozen=True)
@@ -125,9 +151,37 @@ class Conventions:
         return cls(**data)
 
 
-def _etf_gram(K: int) -> np.ndarray:
-    """(I - 11^T/K)/sqrt(K-1): the unit-Frobenius Gram matrix of a simplex ETF."""
-    return (np.eye(K) - 1.0 / K) / np.sqrt(K - 1)
+def _etf_target(a: int, b: int, K: int) -> np.ndarray:
+    """Rows a..b-1 of (I - 11^T/K)/sqrt(K-1): the unit-Frobenius Gram matrix of a simplex ETF."""
+    T = np.full((b - a, K), -1.0 / K)
+    T[np.arange(b - a), np.arange(a, b)] += 1.0
+    return T / np.sqrt(K - 1)
+
+
+def _of_target(a: int, b: int, K: int) -> np.ndarray:
+    """Rows a..b-1 of I/sqrt(K): the unit-Frobenius Gram matrix of an orthogonal frame."""
+    T = np.zeros((b - a, K))
+    T[np.arange(b - a), np.arange(a, b)] = 1.0 / np.sqrt(K)
+    return T
+
+
+def row_blocks(K: int) -> Iterator[tuple[int, int]]:
+    """Row ranges [a, b) of a K x K array, each tile holding at most ~TILE_ENTRIES entries."""
+    step = max(1, TILE_ENTRIES // max(K, 1))
+    for a in range(0, K, step):
+        yield a, min(K, a + step)
+
+
+def upper_products(A: np.ndarray, B: np.ndarray):
+    """Tiles of the strict upper triangle of G = A^T B (A, B of shape (m, K)).
+
+    Yields (a, b, G_tile, mask): G_tile = G[a:b, a:] and the boolean mask of its entries with
+    column > row, so ``G_tile[mask]`` are the pairs i < j with a <= i < b.
+    """
+    K = A.shape[1]
+    for a, b in row_blocks(K):
+        G = A[:, a:b].T @ B[:, a:]
+        yield a, b, G, np.triu(np.ones(G.shape, dtype=bool), 1)
 
 
 def _zero(A: np.ndarray) -> float:
@@ -145,14 +199,21 @@ def _ratio(num: float, den: float, zero: float) -> float | None:
     return None if den <= zero else float(num / den)
 
 
-def _gram_distance(G: np.ndarray, target: np.ndarray, zero: float) -> float | None:
-    """||G/||G||_F - target||_F; ``zero`` bounds the factors' norm (G is quadratic in them)."""
-    norm = np.linalg.norm(G)
-    return None if norm <= zero**2 else float(np.linalg.norm(G / norm - target))
+def _gram_distance(A: np.ndarray, B: np.ndarray, target, zero: float) -> float | None:
+    """||G/||G||_F - T||_F for G = A^T B (K x K), tile by tile; ``zero`` bounds the factors' norm
+    (G is quadratic in them); ``target(a, b, K)`` gives rows a..b-1 of T."""
+    K = A.shape[1]
+    norm = np.sqrt(sum(float(np.sum((A[:, a:b].T @ B) ** 2)) for a, b in row_blocks(K)))
+    if norm <= zero**2:
+        return None
+    dev = sum(
+        float(np.sum((A[:, a:b].T @ B / norm - target(a, b, K)) ** 2)) for a, b in row_blocks(K)
+    )
+    return float(np.sqrt(dev))
 
 
 def _frame_stats(V: np.ndarray, zero: float) -> dict[str, float | None]:
-    """Equinorm, equiangularity and max-angle of the K columns of V (d x K)."""
+    """Equinorm, equiangularity and max-angle of the K columns of V (d x K), pairs tiled."""
     K = V.shape[1]
     norms = np.linalg.norm(V, axis=0)
     out: dict[str, float | None] = {
@@ -162,10 +223,54 @@ def _frame_stats(V: np.ndarray, zero: float) -> dict[str, float | None]:
         out["equiangularity"] = out["max_angle"] = None
         return out
     U = V / norms
-    cos = (U.T @ U)[np.triu_indices(K, 1)]
-    out["equiangularity"] = float(cos.std())
-    out["max_angle"] = float(np.mean(np.abs(cos + 1.0 / (K - 1))))
+    pairs = K * (K - 1) // 2
+    total = angle = 0.0
+    for _, _, G, mask in upper_products(U, U):
+        cos = G[mask]
+        total += float(cos.sum())
+        angle += float(np.abs(cos + 1.0 / (K - 1)).sum())
+    mean = total / pairs
+    # two passes (mean, then squared deviations), as np.std does: no cancellation in E[c^2]-E[c]^2
+    spread = sum(float(np.sum((G[mask] - mean) ** 2)) for _, _, G, mask in upper_products(U, U))
+    out["equiangularity"] = float(np.sqrt(spread / pairs))
+    out["max_angle"] = angle / pairs
     return out
+
+
+def pair_sq_distances(X: np.ndarray):
+    r"""Squared distances :math:`\|x_i - x_j\|^2` between the columns of X (m x K) in tiles.
+
+    Yields (a, b, D, mask) with D[r, c] the squared distance between columns a + r and a + c
+    (a <= a + r < b) and ``mask`` selecting the pairs i < j, as :func:`upper_products`.
+
+    Distances come from the Gram form :math:`\|x_i\|^2 + \|x_j\|^2 - 2 x_i^\top x_j` (one matrix
+    product per tile); where that form cancels (distance below 1e-3 of the norms, so that its
+    relative error could exceed ~1e-12) the pair is recomputed as a plain difference. Centre X first
+    when its columns share a large offset.
+    """
+    m = X.shape[0]
+    sq = np.sum(X * X, axis=0)
+    step = max(1, TILE_ENTRIES // max(m, 1))
+    for a, b, G, mask in upper_products(X, X):
+        norms = sq[a:b, None] + sq[None, a:]
+        D = norms - 2.0 * G
+        rows, cols = np.nonzero(mask & (D <= 1e-3 * norms))
+        for start in range(0, rows.size, step):
+            r, c = rows[start : start + step], cols[start : start + step]
+            D[r, c] = np.sum((X[:, a + r] - X[:, a + c]) ** 2, axis=0)
+        yield a, b, D, mask
+
+
+def _cdnv(Mc: np.ndarray, var: np.ndarray, zero: float) -> float | None:
+    """Average over pairs k < k' of (var_k + var_k') / (2 ||mu_k - mu_k'||^2), pairs tiled."""
+    K = Mc.shape[1]
+    total = 0.0
+    for a, b, D, mask in pair_sq_distances(Mc):
+        dist2 = D[mask]
+        if np.any(dist2 <= zero**2):
+            return None
+        total += float(np.sum((var[a:b, None] + var[None, a:])[mask] / (2.0 * dist2)))
+    return total / (K * (K - 1) // 2)
 
 
 def class_means(H: np.ndarray, labels: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
@@ -186,20 +291,194 @@ def _centred(M: np.ndarray, counts: np.ndarray, conv: Conventions) -> np.ndarray
     return M - (M @ weights)[:, None]
 
 
-def _features(H: np.ndarray, labels: np.ndarray, K: int, conv: Conventions):
-    """Everything the feature metrics need: means, centred means, within-class residuals."""
+@dataclass(frozen=True, eq=False)
+class ClassStatistics:
+    r"""Sufficient statistics of labelled features for every NC metric except NC4.
+
+    .. math::
+       n_k = |\{i: y_i = k\}|, \quad \mu_k = \frac1{n_k}\sum_{y_i = k} h_i, \quad
+       s_k = \sum_{y_i = k}\|h_i - \mu_k\|^2, \quad
+       S_W = \sum_i (h_i - \mu_{y_i})(h_i - \mu_{y_i})^\top
+
+    One source of these numbers is an in-memory array (:func:`class_statistics`), another the
+    streaming accumulators of :mod:`ufm.measure`; :func:`metrics_from_statistics` turns either
+    into the metrics, so both give the same values up to rounding.
+
+    Attributes
+    ----------
+    counts : ndarray of int, shape (K,)
+        Class sizes :math:`n_k`.
+    means : ndarray, shape (d, K)
+        Class means :math:`\mu_k` as columns.
+    scatter : ndarray, shape (K,)
+        Within-class sums of squares :math:`s_k`.
+    within : callable or None
+        ``within(U)`` for U of shape (d, r) returns :math:`\operatorname{diag}(U^\top S_W U)`,
+        shape (r,); ``None`` when S_W was not accumulated (then NC1 is not computed).
+    scale : float
+        :math:`\max_{i,j}|H_{ji}|`; the metrics are scale-free, and dividing by it keeps
+        thresholds for "zero" relative (0 for all-zero features).
+    """
+
+    counts: np.ndarray
+    means: np.ndarray
+    scatter: np.ndarray
+    within: Callable[[np.ndarray], np.ndarray] | None
+    scale: float
+
+
+def class_statistics(H: np.ndarray, labels: np.ndarray, K: int) -> ClassStatistics:
+    """:class:`ClassStatistics` of validated features H (d x N, float64) with labels in 0..K-1."""
     M, counts = class_means(H, labels, K)
-    N = H.shape[1]
-    Mc = _centred(M, counts, conv)
     R = H - M[:, labels]
     scatter = np.bincount(labels, weights=np.einsum("ij,ij->j", R, R), minlength=K)
+    return ClassStatistics(
+        counts=counts,
+        means=M,
+        scatter=scatter,
+        within=lambda U: np.sum((U.T @ R) ** 2, axis=1),
+        scale=float(np.abs(H).max(initial=0.0)),
+    )
+
+
+def _column_blocks(K: int, n: int) -> Iterator[slice]:
+    """Column ranges of a d x n array such that a K x block product holds ~TILE_ENTRIES entries."""
+    step = max(1, TILE_ENTRIES // max(K, 1))
+    for a in range(0, n, step):
+        yield slice(a, min(n, a + step))
+
+
+def nearest_class_mean(M: np.ndarray, H: np.ndarray) -> np.ndarray:
+    r"""Index of the nearest class mean, :math:`\arg\min_k\|h_i - \mu_k\|`, for each column of H.
+
+    Computed from :math:`\|\mu_k\|^2 - 2\mu_k^\top h_i` (the term :math:`\|h_i\|^2` does not
+    change the argmin), in column blocks of at most ~:data:`TILE_ENTRIES` distances.
+
+    Parameters
+    ----------
+    M : ndarray, shape (d, K)
+    H : ndarray, shape (d, n)
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+    """
+    sq = np.sum(M * M, axis=0)[None, :]
+    out = np.empty(H.shape[1], dtype=np.int64)
+    for cols in _column_blocks(M.shape[1], H.shape[1]):
+        # n x K (rows contiguous): the argmin runs along memory, not across it
+        out[cols] = np.argmin(sq - 2 * H[:, cols].T @ M, axis=1)
+    return out
+
+
+def nc4_mismatches(W: np.ndarray, b: np.ndarray | None, M: np.ndarray, H: np.ndarray) -> int:
+    r"""Number of columns of H where :math:`\arg\max_k(Wh + b)_k \ne \arg\min_k\|h - \mu_k\|`.
+
+    Parameters
+    ----------
+    W : ndarray, shape (K, d)
+    b : ndarray, shape (K,), or None (decision without bias)
+    M : ndarray, shape (d, K)
+        Class means of the training features.
+    H : ndarray, shape (d, n)
+    """
+    nearest = nearest_class_mean(M, H)
+    count = 0
+    for cols in _column_blocks(W.shape[0], H.shape[1]):
+        Z = H[:, cols].T @ W.T if b is None else H[:, cols].T @ W.T + b[None, :]
+        count += int(np.count_nonzero(np.argmax(Z, axis=1) != nearest[cols]))
+    return count
+
+
+def metrics_from_statistics(
+    stats: ClassStatistics, W=None, mismatches: int | None = None, **conventions
+) -> dict[str, float | None]:
+    r"""NC metrics from sufficient statistics: the one implementation of the formulas.
+
+    :func:`feature_metrics` and :func:`nc_metrics` (in memory) and :func:`ufm.measure` (streaming)
+    all end here; the formulas are those of the module docstring, :func:`feature_metrics` and
+    :func:`nc_metrics`.
+
+    Parameters
+    ----------
+    stats : ClassStatistics
+    W : array_like, shape (K, d), optional
+        Classifier; without it only the keys of :data:`FEATURE_KEYS` are returned.
+    mismatches : int, optional
+        NC4 mismatch count over the ``sum(stats.counts)`` samples (:func:`nc4_mismatches` with the
+        bias or without it, per ``nc4_bias``); without it ``nc4`` is left out.
+    **conventions
+        Fields of :class:`Conventions`.
+
+    Returns
+    -------
+    dict
+        The metrics in display order; ``None`` where undefined. ``nc1`` is left out when
+        ``stats.within`` is None.
+    """
+    conv = Conventions.from_dict(conventions)
+    counts = np.asarray(stats.counts)
+    K = counts.size
+    if K < 2:
+        raise InvalidParameter(f"NC metrics need K >= 2 classes, got K={K}")
     delta = 1 if conv.variance == "unbiased" else 0
     if delta and np.any(counts < 2):
         raise InvalidParameter(
             "variance='unbiased' needs at least 2 samples in every class; "
             f"classes with 1 sample: {np.flatnonzero(counts < 2).tolist()}"
         )
-    return M, Mc, R, scatter, counts, N - K * delta, counts - delta
+    # every feature metric is invariant to scaling H; working in units of max |H| keeps squares of
+    # tiny features (e.g. a run converging to the zero solution) from underflowing to 0/0
+    inv = 1.0 / stats.scale if stats.scale > 0 else 1.0
+    zero = RANK_RTOL if stats.scale > 0 else 0.0
+    M = stats.means * inv
+    scatter = stats.scatter * inv**2
+    d = M.shape[0]
+    dof_W, dof_k = counts.sum() - K * delta, counts - delta
+    Mc = _centred(M, counts, conv)
+    U, s, _ = np.linalg.svd(Mc, full_matrices=False)
+    keep = s > RANK_RTOL * s[0]
+    keep[min(K - 1, d) :] = False
+    out: dict[str, float | None] = {}
+    if s[0] <= zero:
+        out["nc1"] = None
+    elif stats.within is not None:
+        # tr(Sigma_W Sigma_B^+) = sum_i (K / s_i^2) u_i^T Sigma_W u_i, Sigma_B = Mc Mc^T / K
+        quad = stats.within(U[:, keep]) * inv**2 / dof_W
+        nc1 = float(np.sum(K * quad / s[keep] ** 2))
+        out["nc1"] = nc1 / K if conv.nc1_divide_by_K else nc1
+    out["nc1_trace_ratio"] = _ratio(
+        float(scatter.sum()) / dof_W, float(np.sum(Mc * Mc)) / K, zero**2
+    )
+    out["cdnv"] = _cdnv(Mc, scatter / dof_k, zero)
+    for key, value in _frame_stats(Mc, zero).items():
+        out[f"{key}_means"] = value
+    out["etf_distance_means"] = _gram_distance(Mc, Mc, _etf_target, zero)
+    out["of_distance_means"] = _gram_distance(M, M, _of_target, zero)
+    if W is None:
+        return {key: out[key] for key in FEATURE_KEYS if key in out}
+    W = check_matrix("W", W, (K, d))
+    Ws = _unit_scale(W)  # the classifier metrics are scale-free as well
+    zero_W = _zero(Ws)
+    for key, value in _frame_stats(Ws.T, zero_W).items():
+        out[f"{key}_classifiers"] = value
+    out["etf_distance_classifiers"] = _gram_distance(Ws.T, Ws.T, _etf_target, zero_W)
+    out["of_distance_classifiers"] = _gram_distance(Ws.T, Ws.T, _of_target, zero_W)
+    nW, nM = np.linalg.norm(Ws), np.linalg.norm(Mc)
+    if nW <= zero_W or nM <= zero:
+        out["nc3_papyan"] = None
+    else:
+        dist = float(np.linalg.norm(Ws.T / nW - Mc / nM))
+        out["nc3_papyan"] = dist**2 if conv.nc3_squared else dist
+    out["nc3_zhu"] = _gram_distance(Ws.T, Mc, _etf_target, np.sqrt(zero_W * zero))
+    if mismatches is not None:
+        # W = 0 or coinciding means: one of the two decisions is a tie
+        mismatch = None if out["nc3_papyan"] is None else mismatches / float(counts.sum())
+        if mismatch is None:
+            out["nc4"] = None
+        else:
+            out["nc4"] = mismatch if conv.nc4_as == "mismatch" else 1.0 - mismatch
+    return {key: out[key] for key in METRIC_KEYS if key in out}
 
 
 def feature_metrics(H, labels, K: int | None = None, **conventions) -> dict[str, float | None]:
@@ -228,48 +507,18 @@ def feature_metrics(H, labels, K: int | None = None, **conventions) -> dict[str,
     Returns
     -------
     dict
-        Keys ``nc1, nc1_trace_ratio, cdnv, equinorm_means, equiangularity_means, max_angle_means,
-        etf_distance_means, of_distance_means``; ``None`` where undefined.
+        Keys of :data:`FEATURE_KEYS` (``nc1, nc1_trace_ratio, cdnv, equinorm_means,
+        equiangularity_means, max_angle_means, etf_distance_means, of_distance_means``); ``None``
+        where undefined.
     """
-    conv = Conventions.from_dict(conventions)
+    Conventions.from_dict(conventions)
     H = check_matrix("H", H, (None, None))
     if K is None:
         K = int(np.max(labels)) + 1 if np.size(labels) else 0
     if K < 2:
         raise InvalidParameter(f"NC metrics need K >= 2 classes, got K={K}")
     labels = check_labels(labels, H.shape[1], K)
-    # every feature metric is invariant to scaling H; rescaling to max |H| = 1 keeps squares of
-    # tiny features (e.g. a run converging to the zero solution) from underflowing to 0/0
-    H = _unit_scale(H)
-    M, Mc, R, scatter, counts, dof_W, dof_k = _features(H, labels, K, conv)
-    zero = _zero(H)
-    U, s, _ = np.linalg.svd(Mc, full_matrices=False)
-    keep = s > RANK_RTOL * s[0]
-    keep[min(K - 1, H.shape[0]) :] = False
-    out: dict[str, float | None] = {}
-    if s[0] <= zero:
-        out["nc1"] = None
-    else:
-        # tr(Sigma_W Sigma_B^+) = sum_i (K / s_i^2) u_i^T Sigma_W u_i, Sigma_B = Mc Mc^T / K
-        proj = U[:, keep].T @ R
-        quad = np.sum(proj * proj, axis=1) / dof_W
-        nc1 = float(np.sum(K * quad / s[keep] ** 2))
-        out["nc1"] = nc1 / K if conv.nc1_divide_by_K else nc1
-    out["nc1_trace_ratio"] = _ratio(
-        float(scatter.sum()) / dof_W, float(np.sum(Mc * Mc)) / K, zero**2
-    )
-    var = scatter / dof_k
-    iu, ju = np.triu_indices(K, 1)
-    dist2 = np.sum((M[:, iu] - M[:, ju]) ** 2, axis=0)
-    if np.any(dist2 <= zero**2):
-        out["cdnv"] = None
-    else:
-        out["cdnv"] = float(np.mean((var[iu] + var[ju]) / (2 * dist2)))
-    for key, value in _frame_stats(Mc, zero).items():
-        out[f"{key}_means"] = value
-    out["etf_distance_means"] = _gram_distance(Mc.T @ Mc, _etf_gram(K), zero)
-    out["of_distance_means"] = _gram_distance(M.T @ M, np.eye(K) / np.sqrt(K), zero)
-    return out
+    return metrics_from_statistics(class_statistics(_unit_scale(H), labels, K), **conventions)
 
 
 def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
@@ -291,6 +540,9 @@ def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
       :math:`= \|W\tilde M/\|W\tilde M\|_F - (I - \mathbf 1\mathbf 1^\top/K)/\sqrt{K-1}\|_F` [3]_;
     * NC4: fraction of samples whose decision :math:`\arg\max_k (Wh + b)_k` differs from
       :math:`\arg\min_k\|h - \mu_k\|` (``nc4_as='agreement'`` reports one minus it) [1]_.
+
+    Pairwise quantities over classes are reduced in tiles of at most :data:`TILE_ENTRIES` entries,
+    so memory stays O(K d) plus one tile.
 
     Parameters
     ----------
@@ -325,32 +577,12 @@ def nc_metrics(W, H, b, labels, **conventions) -> dict[str, float | None]:
     H = check_matrix("H", H, (d, None))
     b = np.zeros(K) if b is None else check_matrix("b", b, (K,))
     conv = Conventions.from_dict(conventions)
-    out = feature_metrics(H, labels, K, **conventions)
-    labels = np.asarray(labels)
-    Ws, Hs = _unit_scale(W), _unit_scale(H)  # the classifier metrics are scale-free as well
-    Mc = _centred(*class_means(Hs, labels, K), conv)
-    zero_W, zero_H = _zero(Ws), _zero(Hs)
-    for key, value in _frame_stats(Ws.T, zero_W).items():
-        out[f"{key}_classifiers"] = value
-    G_W = Ws @ Ws.T
-    out["etf_distance_classifiers"] = _gram_distance(G_W, _etf_gram(K), zero_W)
-    out["of_distance_classifiers"] = _gram_distance(G_W, np.eye(K) / np.sqrt(K), zero_W)
-    nW, nM = np.linalg.norm(Ws), np.linalg.norm(Mc)
-    if nW <= zero_W or nM <= zero_H:
-        out["nc3_papyan"] = None
-    else:
-        dist = float(np.linalg.norm(Ws.T / nW - Mc / nM))
-        out["nc3_papyan"] = dist**2 if conv.nc3_squared else dist
-    out["nc3_zhu"] = _gram_distance(Ws @ Mc, _etf_gram(K), np.sqrt(zero_W * zero_H))
-    if out["nc3_papyan"] is None:  # W = 0 or coinciding means: one of the two decisions is a tie
-        out["nc4"] = None
-        return {key: out[key] for key in METRIC_KEYS}
-    Z = W @ H + (b[:, None] if conv.nc4_bias else 0.0)
-    M, _ = class_means(H, labels, K)
-    dists = np.sum(H * H, axis=0)[None, :] - 2 * M.T @ H + np.sum(M * M, axis=0)[:, None]
-    mismatch = float(np.mean(np.argmax(Z, axis=0) != np.argmin(dists, axis=0)))
-    out["nc4"] = mismatch if conv.nc4_as == "mismatch" else 1.0 - mismatch
-    return {key: out[key] for key in METRIC_KEYS}
+    if K < 2:
+        raise InvalidParameter(f"NC metrics need K >= 2 classes, got K={K}")
+    labels = check_labels(labels, H.shape[1], K)
+    mismatches = nc4_mismatches(W, b if conv.nc4_bias else None, class_means(H, labels, K)[0], H)
+    stats = class_statistics(_unit_scale(H), labels, K)
+    return metrics_from_statistics(stats, W, mismatches, **conventions)
 
 
 #: Keys of :func:`gram_invariants`, in display order.

@@ -34,6 +34,10 @@ COMMANDS = {
     "flow": ("ufm.cli._dynamics:flow", "Run gradient descent on a UFM and measure collapse."),
     "lesde": ("ufm.cli._dynamics:lesde", "Simulate the locally elastic SDE of feature dynamics."),
     "metrics": ("ufm.cli._metrics:metrics", "NC metrics and objective of a saved configuration."),
+    "measure": (
+        "ufm.cli._measure:measure",
+        "NC metrics of a network's features, streamed from disk.",
+    ),
 }
 
 

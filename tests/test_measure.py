@@ -1,0 +1,381 @@
+"""Tests of ufm.measure: the streamed metrics equal the in-memory ufm.nc_metrics for any chunking,
+order, layout, file format and Dask blocking; errors name the file and the row; the new metrics
+against brute-force twins written here from their formulas; the ``ufm measure`` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import ortho_group
+
+import ufm
+import ufm.metrics as metrics_module
+from ufm import nc_metrics
+from ufm.cli import main
+from ufm.errors import InvalidFile, InvalidParameter
+from ufm.measure import (
+    Accumulator,
+    effective_rank,
+    etf_procrustes_distance,
+    hyperspherical_uniformity,
+    measure,
+    ood_orthogonality,
+    unc3_cosine_cov,
+    unc3_dot_variance,
+)
+from ufm.metrics import METRIC_KEYS, feature_metrics
+from ufm.tolerances import FLOAT, METRIC_ZERO, STREAMING, relative_deviation
+
+
+def features(K, d, sizes, seed, spread=2.0):
+    """(N, d) features around random class means, labels shuffled (not grouped by class)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.repeat(np.arange(K), sizes))
+    means = spread * rng.normal(size=(K, d))
+    X = means[labels] + rng.normal(size=(labels.size, d))
+    return X, labels, rng.normal(size=(K, d)), rng.normal(size=K)
+
+
+def assert_close(got: dict, want: dict, keys, tol=STREAMING):
+    for key in keys:
+        g, w = got[key], want[key]
+        assert (g is None) == (w is None), (key, g, w)
+        if w is not None:
+            assert relative_deviation(g, w) <= tol, (key, g, w)
+
+
+conventions = st.fixed_dictionaries(
+    {
+        "global_mean": st.sampled_from(["weighted", "unweighted"]),
+        "variance": st.sampled_from(["biased", "unbiased"]),
+        "nc4_bias": st.booleans(),
+        "nc4_as": st.sampled_from(["mismatch", "agreement"]),
+        "nc3_squared": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=25)
+@given(
+    K=st.integers(2, 6),
+    d=st.integers(1, 9),
+    extra=st.lists(st.integers(0, 6), min_size=6, max_size=6),
+    chunk_rows=st.integers(1, 40),
+    seed=st.integers(0, 10_000),
+    conv=conventions,
+)
+def test_streamed_metrics_equal_nc_metrics(K, d, extra, chunk_rows, seed, conv):
+    """Property: for random imbalanced data, any chunk size and any convention, measure() returns
+    every key of nc_metrics with the same value (relative deviation <= STREAMING)."""
+    sizes = [2 + e for e in extra[:K]]
+    X, labels, W, b = features(K, d, sizes, seed)
+    want = nc_metrics(W, X.T, b, labels, **conv)
+    got = measure(X, labels, W, b, chunk_rows=chunk_rows, **conv).metrics
+    assert_close(got, want, METRIC_KEYS)
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10_000), chunk_rows=st.integers(1, 50))
+def test_row_order_does_not_matter(seed, chunk_rows):
+    """Property: permuting the samples (with their labels) leaves every streamed metric unchanged
+    to STREAMING, so chunks can be read in any order."""
+    X, labels, W, b = features(4, 5, [7, 3, 9, 5], seed)
+    perm = np.random.default_rng(seed + 1).permutation(labels.size)
+    one = measure(X, labels, W, b, chunk_rows=chunk_rows).metrics
+    two = measure(X[perm], labels[perm], W, b, chunk_rows=chunk_rows).metrics
+    assert_close(two, one, one)
+
+
+def test_accumulator_merges_are_associative_and_match_one_chunk():
+    """Property: ((a+b)+c), (a+(b+c)) and (c+a)+b equal the statistics of the whole array in one
+    chunk (counts exactly, float entries to STREAMING)."""
+    X, labels, _, _ = features(3, 4, [5, 6, 7], 3)
+    parts = [slice(0, 4), slice(4, 11), slice(11, None)]
+    a, b, c = (Accumulator.from_chunk(X[s], labels[s], 3, True) for s in parts)
+    whole = Accumulator.from_chunk(X, labels, 3, True)
+    for merged in (a.merge(b).merge(c), a.merge(b.merge(c)), c.merge(a).merge(b)):
+        np.testing.assert_array_equal(merged.counts, whole.counts)
+        for name in ("means", "scatter", "within"):
+            assert relative_deviation(getattr(merged, name), getattr(whole, name)) <= STREAMING
+        assert merged.scale == whole.scale
+
+
+def test_dask_and_layouts_equal_in_memory():
+    """Property: a Dask array with irregular blocks (rows and columns), and the (d, N) layout, give
+    the in-memory metrics (to STREAMING)."""
+    import dask.array as da
+
+    X, labels, W, b = features(5, 6, [9, 4, 11, 6, 8], 7)
+    want = nc_metrics(W, X.T, b, labels)
+    blocks = da.from_array(X, chunks=((13, 7, 18), (4, 2)))
+    assert_close(measure(blocks, labels, W, b).metrics, want, METRIC_KEYS)
+    assert_close(measure(blocks, labels, W, b, scheduler="synchronous").metrics, want, METRIC_KEYS)
+    assert_close(measure(X.T, labels, W, b, chunk_rows=5).metrics, want, METRIC_KEYS)
+    assert_close(measure(da.from_array(X.T), labels, W, b).metrics, want, METRIC_KEYS)
+
+
+@pytest.mark.parametrize("fmt", ["npy", "npz", "npz-key", "zarr", "hdf5"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_file_formats(tmp_path, fmt, dtype):
+    """Property: features stored as .npy, .npz, Zarr or HDF5 in float16/32/64 give the metrics of
+    the same numbers in memory (converted to float64)."""
+    X, labels, W, b = features(3, 4, [6, 5, 7], 11)
+    X = X.astype(dtype)
+    want = nc_metrics(W, X.T.astype(np.float64), b, labels)
+    path = tmp_path / "feats"
+    if fmt == "npy":
+        spec = path.with_suffix(".npy")
+        np.save(spec, X)
+    elif fmt == "npz":
+        spec = path.with_suffix(".npz")
+        np.savez(spec, X=X)
+    elif fmt == "npz-key":
+        np.savez(path.with_suffix(".npz"), X=X, other=np.zeros(3))
+        spec = f"{path.with_suffix('.npz')}:X"
+    elif fmt == "zarr":
+        import zarr
+
+        spec = path.with_suffix(".zarr")
+        zarr.save_array(str(spec), X)
+    else:
+        import h5py
+
+        spec = path.with_suffix(".h5")
+        with h5py.File(spec, "w") as handle:
+            handle["features"] = X
+    np.save(tmp_path / "y.npy", labels)
+    got = measure(str(spec), str(tmp_path / "y.npy"), W, b, chunk_rows=4).metrics
+    assert_close(got, want, METRIC_KEYS)
+
+
+def test_trace_only_drops_nc1_and_keeps_the_rest():
+    """Property: covariance=False leaves out nc1 and the scatter effective ranks; every other key
+    is unchanged."""
+    X, labels, W, b = features(3, 5, [4, 6, 5], 2)
+    full = measure(X, labels, W, b).metrics
+    trace = measure(X, labels, W, b, covariance=False).metrics
+    dropped = {"nc1", "effective_rank_within", "effective_rank_features"}
+    assert set(full) - set(trace) == dropped
+    assert_close(trace, full, trace)
+
+
+def test_pairwise_tiles_do_not_change_the_metrics(monkeypatch):
+    """Property: with tiles of 7 entries (many tiles per row of the K x K pairs) every metric,
+    old and new, equals the one-tile computation to FLOAT (the sums are only regrouped)."""
+    X, labels, W, b = features(9, 6, [5] * 9, 4)
+    ood = np.random.default_rng(0).normal(size=(10, 6)) + 1.0
+    whole = measure(X, labels, W, b, test=X[:20], test_labels=labels[:20], ood=ood).metrics
+    monkeypatch.setattr(metrics_module, "TILE_ENTRIES", 7)
+    tiled = measure(X, labels, W, b, test=X[:20], test_labels=labels[:20], ood=ood).metrics
+    assert_close(tiled, whole, whole, tol=FLOAT)
+
+
+def test_ufm_measure_is_callable():
+    """Property: ``ufm.measure(...)`` (the package, called) is ``ufm.measure.measure``."""
+    X, labels, _, _ = features(3, 4, [4, 4, 4], 1)
+    assert ufm.measure(X, labels).metrics == measure(X, labels).metrics
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def files(tmp_path):
+    X, labels, W, b = features(3, 4, [5, 5, 5], 0)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", labels)
+    np.save(tmp_path / "W.npy", W)
+    return tmp_path, X, labels, W
+
+
+def test_nan_row_is_named(files):
+    """Property: a NaN entry is reported with the file name and its row, for files, arrays and
+    Dask arrays alike."""
+    import dask.array as da
+
+    tmp_path, X, labels, _ = files
+    X = X.copy()
+    X[9, 2] = np.nan
+    np.save(tmp_path / "bad.npy", X)
+    with pytest.raises(InvalidFile, match=r"bad\.npy: row 9 has NaN"):
+        measure(str(tmp_path / "bad.npy"), labels, chunk_rows=4)
+    with pytest.raises(InvalidParameter, match="features: row 9 has NaN"):
+        measure(X, labels, chunk_rows=4)
+    with pytest.raises(InvalidParameter, match="row 9 has NaN"):
+        measure(da.from_array(X, chunks=(4, 4)), labels, scheduler="synchronous")
+
+
+def test_label_errors_name_the_row(files):
+    """Property: a label outside 0..K-1 names the labels file, the row and the value; an empty
+    class names the class; a wrong number of labels names both lengths; float labels are
+    refused."""
+    tmp_path, X, labels, W = files
+    bad = labels.copy()
+    bad[6] = 5
+    np.save(tmp_path / "bad.npy", bad)
+    with pytest.raises(InvalidParameter, match=r"bad\.npy: row 6 has label 5, outside 0\.\.2"):
+        measure(X, str(tmp_path / "bad.npy"), W)
+    with pytest.raises(InvalidParameter, match=r"class 3 has no sample.*5 at row 6"):
+        measure(X, bad)
+    with pytest.raises(InvalidParameter, match="there are 14 labels"):
+        measure(X, labels[:-1], layout="N,d")
+    with pytest.raises(InvalidParameter, match="must hold integers"):
+        measure(X, labels.astype(float))
+
+
+def test_shape_and_file_errors(files):
+    """Property: mismatched d, a square array without a layout, a missing file, an unknown format
+    and an ambiguous .npz each give one clear error."""
+    tmp_path, X, labels, W = files
+    with pytest.raises(InvalidParameter, match="W has 3 columns but .* d=4"):
+        measure(X, labels, W[:, :3])
+    with pytest.raises(InvalidParameter, match="square"):
+        measure(np.zeros((15, 15)), labels)
+    with pytest.raises(InvalidFile, match="does not exist"):
+        measure(str(tmp_path / "nope.npy"), labels)
+    (tmp_path / "X.csv").write_text("1,2\n")
+    with pytest.raises(InvalidFile, match="unsupported format"):
+        measure(str(tmp_path / "X.csv"), labels)
+    np.savez(tmp_path / "two.npz", a=X, b=X)
+    with pytest.raises(InvalidFile, match=r"holds 2 arrays \['a', 'b'\]: name one"):
+        measure(str(tmp_path / "two.npz"), labels)
+
+
+def test_memory_limit_is_refused_up_front_with_the_estimate(files):
+    """Property: a d x d matrix above memory_limit is refused before reading, with the estimate
+    and the trace-only remedy; covariance=False then fits."""
+    _, X, labels, _ = files
+    with pytest.raises(InvalidParameter, match=r"needs about .*covariance=False"):
+        measure(X, labels, memory_limit=400)
+    assert "nc1" not in measure(X, labels, covariance=False, memory_limit=400).metrics
+
+
+# --- new metrics against brute-force twins --------------------------------------------------------
+
+
+def etf_columns(K, d, seed, scale=1.0):
+    M = np.sqrt(K / (K - 1)) * (np.eye(K) - 1.0 / K)
+    return scale * ortho_group.rvs(d, random_state=seed) @ np.vstack([M, np.zeros((d - K, K))])
+
+
+def test_effective_rank_values():
+    """Property: effective rank is 1 for one non-zero singular value, r for r equal ones, and
+    exp(entropy) in general; None for a zero matrix."""
+    assert effective_rank([3.0, 0.0, 0.0]) == pytest.approx(1.0, abs=FLOAT)
+    assert effective_rank([2.0] * 5) == pytest.approx(5.0, abs=FLOAT)
+    p = np.array([1.0, 2.0, 3.0]) / 6
+    assert effective_rank([1.0, 2.0, 3.0]) == pytest.approx(np.exp(-np.sum(p * np.log(p))))
+    assert effective_rank([0.0, 0.0]) is None
+
+
+@given(K=st.integers(3, 7), extra=st.integers(0, 3), seed=st.integers(0, 1000))
+def test_new_metrics_vanish_on_a_collapsed_etf(K, extra, seed):
+    """Property: at an exactly collapsed simplex ETF with W = M~^T, the GNC2 variances, UNC3 dot
+    variance, Procrustes distances and NCC test error are <= METRIC_ZERO; NC4 is 0."""
+    d = K + extra
+    M = etf_columns(K, d, seed, scale=3.0)
+    labels = np.repeat(np.arange(K), 3)
+    X = M[:, labels].T
+    m = measure(X, labels, M.T, np.zeros(K), test=X, test_labels=labels).metrics
+    for key in ("gnc2_log", "gnc2_riesz", "unc3_dot_variance", "etf_procrustes_means"):
+        assert m[key] is not None and abs(m[key]) <= METRIC_ZERO, (key, m[key])
+    assert m["etf_procrustes_classifiers"] <= METRIC_ZERO
+    assert m["ncc_accuracy_test"] == 1.0 and m["nc4"] == 0.0
+
+
+def test_gnc2_and_unc3_cosine_against_full_matrices():
+    """Property: the tiled GNC2 (log, Riesz; mean and variance) and UNC3 cosine CoV equal the same
+    formulas on full K x K matrices (to FLOAT)."""
+    rng = np.random.default_rng(5)
+    K, d = 6, 5
+    Mc, W = rng.normal(size=(d, K)), rng.normal(size=(K, d))
+    U = Mc / np.linalg.norm(Mc, axis=0)
+    iu = np.triu_indices(K, 1)
+    dist = np.linalg.norm(U[:, iu[0]] - U[:, iu[1]], axis=0)
+    for kernel, values in (("log", np.log(1 / dist)), ("riesz", dist ** (-(d - 2)))):
+        got = hyperspherical_uniformity(Mc, kernel, "mean")
+        assert relative_deviation(got, values.mean()) <= FLOAT
+        assert hyperspherical_uniformity(Mc, kernel, "variance") == pytest.approx(
+            values.var(), rel=FLOAT
+        )
+    Wn = W / np.linalg.norm(W, axis=1, keepdims=True)
+    cos = (Wn @ U)[iu]
+    assert unc3_cosine_cov(W, Mc) == pytest.approx(cos.std() / cos.mean(), rel=FLOAT)
+    dots = np.array([W[k] @ Mc[:, k] for k in range(K)])
+    assert unc3_dot_variance(W, Mc) == pytest.approx(np.var(dots, ddof=1), rel=FLOAT)
+
+
+def test_procrustes_distance_equals_explicit_procrustes():
+    """Property: the nuclear-norm formula equals an explicit orthogonal Procrustes fit of a
+    canonical ETF B (B^T B = P/(K-1)) to X/||X||_F; None when d < K - 1."""
+    rng = np.random.default_rng(8)
+    K, d = 5, 7
+    X = rng.normal(size=(d, K))
+    P = np.eye(K) - 1.0 / K
+    vals, vecs = np.linalg.eigh(P)
+    B = vecs[:, vals > 0.5].T / np.sqrt(K - 1)
+    A = X / np.linalg.norm(X)
+    u, _, vt = np.linalg.svd(A @ B.T, full_matrices=False)
+    want = np.linalg.norm(A - u @ vt @ B)
+    assert etf_procrustes_distance(X) == pytest.approx(want, abs=FLOAT)
+    assert etf_procrustes_distance(rng.normal(size=(3, 6))) is None
+
+
+def test_nc5_and_test_metrics():
+    """Property: NC5 is 0 for OOD features whose mean is orthogonal to every class mean and 1 for
+    OOD features along the class means' common direction; ncc_accuracy_test and cdnv_test equal
+    their in-memory definitions; held-out test classes give cdnv_test only."""
+    M = np.vstack([np.eye(3), np.zeros((1, 3))])  # class means e_1, e_2, e_3 in R^4
+    assert ood_orthogonality(M, np.array([0, 0, 0, 2.0])) == pytest.approx(0.0, abs=FLOAT)
+    assert ood_orthogonality(np.ones((4, 3)), np.ones(4)) == pytest.approx(1.0, abs=FLOAT)
+    X, labels, _, _ = features(4, 5, [10, 8, 9, 7], 12, spread=0.7)
+    T, test_labels, _, _ = features(4, 5, [5, 6, 4, 5], 13, spread=0.7)
+    m = measure(X, labels, test=T, test_labels=test_labels, chunk_rows=6).metrics
+    means = np.stack([X[labels == k].mean(axis=0) for k in range(4)])
+    nearest = np.argmin(((T[:, None, :] - means[None]) ** 2).sum(-1), axis=1)
+    assert m["ncc_accuracy_test"] == np.mean(nearest == test_labels)
+    want = feature_metrics(T.T, test_labels)["cdnv"]
+    assert relative_deviation(m["cdnv_test"], want) <= STREAMING
+    held_out = measure(X, labels, test=T, test_labels=test_labels + 4).metrics
+    assert "ncc_accuracy_test" not in held_out
+    assert relative_deviation(held_out["cdnv_test"], want) <= STREAMING
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def run(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_cli_json_matches_the_library(files, capsys):
+    """Property: ``ufm measure X.npy --labels y.npy --weights W.npy --json`` prints every key of
+    ``ufm metrics`` plus the new ones, with the values of ufm.measure."""
+    tmp_path, X, labels, W = files
+    argv = ["measure", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "y.npy")]
+    code, out, err = run([*argv, "--weights", str(tmp_path / "W.npy"), "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(METRIC_KEYS) <= set(result)
+    want = measure(X, labels, W).metrics
+    assert_close(result, want, want)
+    assert result["K"] == 3 and result["N"] == 15 and result["d"] == 4
+    code, out, _ = run([*argv, "--trace-only", "--chunk-rows", "4"], capsys)
+    assert code == 0 and "nc1_trace_ratio" in out and "nc1 " not in out
+
+
+def test_cli_bad_input_is_one_line_exit_2(files, capsys):
+    """Property: a bad labels file gives exit status 2 and one ``error:`` line naming it."""
+    tmp_path, X, labels, _ = files
+    np.save(tmp_path / "short.npy", labels[:-2])
+    argv = ["measure", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "short.npy")]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and "X.npy" in err
