@@ -33,6 +33,7 @@ COMMANDS = {
     "flow": ("ufm.cli._dynamics:flow", "Run gradient descent on a UFM and measure collapse."),
     "lesde": ("ufm.cli._dynamics:lesde", "Simulate the locally elastic SDE of feature dynamics."),
     "metrics": ("ufm.cli._metrics:metrics", "NC metrics and objective of a saved configuration."),
+    "sweep": ("ufm.cli._sweep:sweep", "Phase diagrams and many-seed studies on Dask, as Zarr."),
 }
 
 
