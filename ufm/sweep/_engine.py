@@ -159,10 +159,11 @@ def _distributed(spec, pending, workers, scheduler):
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             stack.enter_context(_pinned_environment())
+            # ":0": a free port for the scheduler's HTTP server, which starts even without bokeh
             cluster = stack.enter_context(
                 LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=logging.ERROR,
+                    dashboard_address=":0", silence_logs=logging.ERROR,
                 )
             )  # fmt: skip
             client = stack.enter_context(Client(cluster))

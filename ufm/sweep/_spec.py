@@ -364,7 +364,7 @@ def parse_spec(raw: dict, *, source: str = "spec") -> Spec:
     )  # fmt: skip
     for point in spec.parameter_points():
         try:
-            kind.check(point)
+            kind.check(point, spec.outputs)
         except InvalidParameter as exc:
             raise InvalidParameter(f"{source}: the point {point} is refused: {exc}") from None
     return spec
