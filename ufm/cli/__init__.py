@@ -38,6 +38,7 @@ COMMANDS = {
         "ufm.cli._measure:measure",
         "NC metrics of a network's features, streamed from disk.",
     ),
+    "sweep": ("ufm.cli._sweep:sweep", "Phase diagrams and many-seed studies on Dask, as Zarr."),
 }
 
 

@@ -1,0 +1,321 @@
+r"""Task kinds: the only place where the sweep calls into the rest of ``ufm``.
+
+Each task kind is one small adapter: it names its parameters, checks a point (building the library
+object, which validates it), and runs one point, returning its outputs as Python scalars. Only
+public APIs are used (``ufm.Problem``, ``ufm.minimizers.global_minimizer``,
+``ufm.relaxations.nuclear_relaxation`` / ``gap`` / ``minority_collapse_sweep``,
+``ufm.dynamics.gradient_descent`` / ``simulate_lesde``), imported inside the functions so that the
+registry itself is cheap to import.
+
+Parametrization by :math:`\kappa`. ``minimizer`` and ``descent`` accept ``kappa`` in place of
+``lambda_W``, ``lambda_H``: with the ratio :math:`r = \lambda_H/\lambda_W` (``lambda_ratio``,
+default 1) and the README's :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` (balanced classes),
+
+.. math:: \lambda_W = \frac{\kappa}{K\sqrt{n r}}, \qquad \lambda_H = r\lambda_W .
+
+Relative gaps use the house scale-free form (``ufm.tolerances``), signed:
+:math:`(f - f^\star)/(1 + |f^\star|)`, so a slightly negative value is solver or rounding noise.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import InvalidParameter
+
+__all__ = ["TaskKind", "TASKS"]
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """One kind of sweep task.
+
+    Attributes
+    ----------
+    name, description : str
+    outputs : dict
+        output name -> numpy dtype string (``'f8'`` or ``'bool'``), with a one-line meaning in
+        ``output_docs``.
+    required, optional : tuple of str
+        Parameter names.
+    stochastic : bool
+        Whether points take a seed (then the result has a ``seed`` dimension).
+    seconds_per_point : float
+        Rough cost of one point on one core, for the default batching.
+    run : callable (point, seed, outputs) -> dict
+        One point's outputs (Python floats/bools).
+    check : callable (point, outputs) -> None
+        Raises :class:`InvalidParameter` for a point the kind refuses (for these outputs).
+    """
+
+    name: str
+    description: str
+    outputs: dict
+    required: tuple
+    optional: tuple
+    stochastic: bool
+    seconds_per_point: float
+    run: Callable
+    check: Callable
+    output_docs: dict = field(default_factory=dict)
+
+
+def _lambdas(point: dict) -> dict:
+    """lambda_W, lambda_H (and lambda_b if given) of a point, from kappa or given directly."""
+    has_kappa = "kappa" in point
+    has_lambdas = "lambda_W" in point or "lambda_H" in point
+    if has_kappa == has_lambdas:
+        raise InvalidParameter(
+            f"give either kappa or (lambda_W, lambda_H), got {sorted(set(point) & {'kappa', 'lambda_W', 'lambda_H'})}"  # noqa: E501
+        )
+    out = {}
+    if has_kappa:
+        kappa, ratio = point["kappa"], point.get("lambda_ratio", 1.0)
+        if not (isinstance(kappa, int | float) and kappa > 0 and math.isfinite(kappa)):
+            raise InvalidParameter(f"kappa must be finite and > 0, got {kappa!r}")
+        if not (isinstance(ratio, int | float) and ratio > 0 and math.isfinite(ratio)):
+            raise InvalidParameter(f"lambda_ratio must be finite and > 0, got {ratio!r}")
+        if "n" not in point:
+            raise InvalidParameter("kappa needs balanced classes: give n")
+        out["lambda_W"] = kappa / (point["K"] * math.sqrt(point["n"] * ratio))
+        out["lambda_H"] = ratio * out["lambda_W"]
+    else:
+        out["lambda_W"], out["lambda_H"] = point.get("lambda_W"), point.get("lambda_H")
+    if "lambda_b" in point:
+        out["lambda_b"] = point["lambda_b"]
+    return out
+
+
+def _problem(point: dict):
+    from ..problem import Problem
+
+    return Problem(
+        loss=point["loss"], K=point["K"], d=point.get("d", point["K"]), n=point["n"],
+        bias=point["bias"], **_lambdas(point),
+    )  # fmt: skip
+
+
+# -- minimizer: closed-form global minimizers --------------------------------------------------
+
+
+def _minimizer_run(point, seed, outputs):
+    from ..minimizers import global_minimizer
+
+    cf = global_minimizer(_problem(point))
+    values = {
+        "objective": cf.objective, "zero_solution": cf.zero_solution, "threshold": cf.threshold,
+        "w_norm": cf.w_norm, "h_norm": cf.h_norm,
+    }  # fmt: skip
+    return {k: values[k] for k in outputs}
+
+
+def _minimizer_check(point, outputs):
+    from ..minimizers import global_minimizer
+
+    global_minimizer(_problem(point))
+
+
+_UFM_PARAMS = ("d", "kappa", "lambda_W", "lambda_H", "lambda_b", "lambda_ratio")
+
+MINIMIZER = TaskKind(
+    name="minimizer",
+    description="closed-form global minimizer of a balanced regularized UFM "
+    "(ufm.minimizers.global_minimizer; d defaults to K)",
+    outputs={"objective": "f8", "zero_solution": "bool", "threshold": "f8", "w_norm": "f8",
+             "h_norm": "f8"},  # fmt: skip
+    output_docs={
+        "objective": "minimal value of the objective",
+        "zero_solution": "W = 0, H = 0 is the global minimizer (kappa >= 1)",
+        "threshold": "kappa = K sqrt(n lambda_W lambda_H)",
+        "w_norm": "common norm of the classifier rows",
+        "h_norm": "common norm of the feature vectors",
+    },
+    required=("loss", "bias", "K", "n"),
+    optional=_UFM_PARAMS,
+    stochastic=False,
+    seconds_per_point=0.012,
+    run=_minimizer_run,
+    check=_minimizer_check,
+)
+
+# -- descent: gradient descent from random starts vs the certificate and the closed form ----------
+
+
+@functools.lru_cache(maxsize=16)
+def _certificate(key):
+    from ..problem import Problem
+    from ..relaxations import nuclear_relaxation
+
+    return nuclear_relaxation(Problem.from_dict(dict(key)))
+
+
+@functools.lru_cache(maxsize=16)
+def _closed_form_value(key):
+    from ..minimizers import global_minimizer
+    from ..problem import Problem
+
+    return float(global_minimizer(Problem.from_dict(dict(key))).objective)
+
+
+def _key(problem):
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                        for k, v in problem.to_dict().items()))  # fmt: skip
+
+
+def _descent_run(point, seed, outputs):
+    from ..dynamics import gradient_descent
+    from ..relaxations import gap
+
+    p = _problem(point)
+    steps = point["steps"]
+    run = gradient_descent(
+        p, steps=steps, lr=point["lr"], seed=seed, init_scale=point.get("init_scale", 1.0),
+        record_every=max(1, steps),
+    )  # fmt: skip
+    f = float(run.objective[-1])
+    out = {"objective": f, "gradient_norm": float(run.gradient_norm[-1])}
+    if "gap_certificate" in outputs:
+        cert = _certificate(_key(p))
+        g = gap((run.W, run.H, run.b if p.has_bias else None), p, cert)
+        out["gap_certificate"] = g / (1 + abs(cert.objective))
+    if "gap_closed_form" in outputs:
+        star = _closed_form_value(_key(p))
+        out["gap_closed_form"] = (f - star) / (1 + abs(star))
+    return {k: out[k] for k in outputs}
+
+
+def _descent_check(point, outputs):
+    p = _problem(point)
+    for name in ("steps", "lr"):
+        if name not in point:
+            raise InvalidParameter(f"descent needs {name}")
+    if isinstance(point["steps"], bool) or not isinstance(point["steps"], int):
+        raise InvalidParameter(f"steps must be an integer >= 1, got {point['steps']!r}")
+    if point["steps"] < 1 or not point["lr"] > 0:
+        raise InvalidParameter(f"steps must be >= 1 and lr > 0, got {point['steps']}, "
+                               f"{point['lr']}")  # fmt: skip
+    if "gap_closed_form" in outputs:
+        from ..minimizers import global_minimizer
+
+        global_minimizer(p)
+
+
+DESCENT = TaskKind(
+    name="descent",
+    description="full-batch gradient descent from a random start (ufm.dynamics.gradient_descent); "
+    "gaps (f - f*)/(1 + |f*|) to the nuclear-norm certificate and to the closed form",
+    outputs={"objective": "f8", "gradient_norm": "f8", "gap_certificate": "f8",
+             "gap_closed_form": "f8"},  # fmt: skip
+    output_docs={
+        "objective": "objective at the last step",
+        "gradient_norm": "gradient norm at the last step",
+        "gap_certificate": "(f - f*)/(1 + |f*|), f* the nuclear-norm certificate",
+        "gap_closed_form": "(f - f*)/(1 + |f*|), f* the closed-form minimal value",
+    },
+    required=("loss", "bias", "K", "n", "steps", "lr"),
+    optional=_UFM_PARAMS + ("init_scale",),
+    stochastic=True,
+    seconds_per_point=0.03,
+    run=_descent_run,
+    check=_descent_check,
+)
+
+# -- lesde: separability of the locally elastic SDE -------------------------------------------
+
+
+def _alpha(point):
+    if ("alpha" in point) == ("alpha_over_beta" in point):
+        raise InvalidParameter("give exactly one of alpha and alpha_over_beta")
+    return point["alpha"] if "alpha" in point else point["alpha_over_beta"] * point["beta"]
+
+
+def _lesde_run(point, seed, outputs):
+    from ..dynamics import simulate_lesde
+
+    result = simulate_lesde(
+        point["K"], point["n"], point["d"], _alpha(point), point["beta"], point["noise"],
+        point["time"], dt=point.get("dt", 1e-2), paths=point.get("paths", 100), seed=seed,
+        records=2,
+    )  # fmt: skip
+    estimate = result.separability(point.get("criterion", "readout"))
+    values = {"probability": estimate.probability, "ci_low": estimate.ci_low,
+              "ci_high": estimate.ci_high}  # fmt: skip
+    return {k: values[k] for k in outputs}
+
+
+def _lesde_check(point, outputs):
+    _alpha(point)
+    for name in ("dt", "time", "noise"):
+        value = point.get(name, 1.0)
+        if not (isinstance(value, int | float) and value >= 0 and math.isfinite(value)):
+            raise InvalidParameter(f"{name} must be finite and >= 0, got {value!r}")
+
+
+LESDE = TaskKind(
+    name="lesde",
+    description="Monte-Carlo separability probability of the locally elastic SDE at time T "
+    "(ufm.dynamics.simulate_lesde), Clopper-Pearson 95% interval",
+    outputs={"probability": "f8", "ci_low": "f8", "ci_high": "f8"},
+    output_docs={"probability": "fraction of separable paths at time T",
+                 "ci_low": "Clopper-Pearson 95% lower end", "ci_high": "upper end"},  # fmt: skip
+    required=("K", "n", "d", "beta", "noise", "time"),
+    optional=("alpha", "alpha_over_beta", "dt", "paths", "criterion"),
+    stochastic=True,
+    seconds_per_point=0.05,
+    run=_lesde_run,
+    check=_lesde_check,
+)
+
+# -- minority: Minority Collapse in the layer-peeled model ------------------------------------
+
+
+def _minority_run(point, seed, outputs):
+    from ..relaxations import minority_collapse_sweep
+
+    s = minority_collapse_sweep(
+        point["K_A"], point["K_B"], point["E_W"], point["E_H"], [point["R"]], locate=False
+    )
+    values = {"objective": s.objective[0], "spread": s.minority_spread[0],
+              "collapsed": s.collapsed[0]}  # fmt: skip
+    return {k: values[k] for k in outputs}
+
+
+def _minority_check(point, outputs):
+    for name in ("K_A", "K_B"):
+        if isinstance(point[name], bool) or not isinstance(point[name], int):
+            raise InvalidParameter(f"{name} must be an integer, got {point[name]!r}")
+    if not point["R"] >= 1 or not point["E_W"] > 0 or not point["E_H"] > 0:
+        raise InvalidParameter(
+            f"R must be >= 1 and E_W, E_H > 0, got R={point['R']}, E_W={point['E_W']}, "
+            f"E_H={point['E_H']}"
+        )
+
+
+MINORITY = TaskKind(
+    name="minority",
+    description="Minority Collapse in the layer-peeled model (ufm.relaxations."
+    "minority_collapse_sweep at one imbalance ratio R = n_A/n_B)",
+    outputs={"objective": "f8", "spread": "f8", "collapsed": "bool"},
+    output_docs={"objective": "layer-peeled optimum",
+                 "spread": "max ||w_k - w_l||^2/E_W over minority pairs",
+                 "collapsed": "spread <= ufm.tolerances.COLLAPSE_SPREAD"},  # fmt: skip
+    required=("K_A", "K_B", "E_W", "E_H", "R"),
+    optional=(),
+    stochastic=False,
+    seconds_per_point=0.1,
+    run=_minority_run,
+    check=_minority_check,
+)
+
+#: The registry of task kinds, by name.
+TASKS = {kind.name: kind for kind in (MINIMIZER, DESCENT, LESDE, MINORITY)}
+
+
+def minority_threshold_curve(K_A: int, K_B: int, E_W: float, E_H_values) -> list:
+    """R* (``ufm.relaxations.minority_threshold``) at each E_H: the predicted boundary."""
+    from ..relaxations import minority_threshold
+
+    return [minority_threshold(K_A, K_B, E_W, float(e), xtol=1e-2).threshold for e in E_H_values]
