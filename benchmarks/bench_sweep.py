@@ -68,8 +68,10 @@ def main() -> None:
     from ufm.sweep import run_sweep
 
     spec = _spec(seeds)
-    print(f"benign study, workload S sizes, {seeds} seeds, {spec.n_tasks} tasks of "
-          f"{spec.chunks[-1]} points, {args.workers} workers; loadavg {os.getloadavg()[0]:.2f}")
+    print(
+        f"benign study, workload S sizes, {seeds} seeds, {spec.n_tasks} tasks of "
+        f"{spec.chunks[-1]} points, {args.workers} workers; loadavg {os.getloadavg()[0]:.2f}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         report = run_sweep(spec, Path(tmp) / "bench.zarr", workers=args.workers,

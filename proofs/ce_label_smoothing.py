@@ -1,7 +1,7 @@
 """Global minimizers of the regularized UFM with label-smoothed cross-entropy (balanced classes).
 
-Statement (derived here; consistent with Zhou et al. 2022b, NeurIPS, "Are all losses created equal: a
-neural collapse perspective", whose abstract states that the UFM's global minimizers under label
+Statement (derived here; consistent with Zhou et al. 2022b, NeurIPS, "Are all losses created equal:
+a neural collapse perspective", whose abstract states that the UFM's global minimizers under label
 smoothing are NC solutions; the threshold and the scale below were not read in any paper). K >= 2
 balanced classes of n samples, d >= K - 1, lambda_W, lambda_H > 0, smoothing alpha in [0, 1), bias
 regularized (lambda_b >= 0), free or absent; loss l(z, y) = LSE(z) - q_y^T z with
@@ -67,8 +67,7 @@ nonnegative(
 identity(
     "the identity behind that step: h'(u) = alpha - K e/(1 + (K-1) e) at e = e^{-K u/(K-1)}",
     sp.diff(h, u),
-    alpha
-    - K * sp.exp(-K * u / (K - 1)) / (1 + (K - 1) * sp.exp(-K * u / (K - 1))),
+    alpha - K * sp.exp(-K * u / (K - 1)) / (1 + (K - 1) * sp.exp(-K * u / (K - 1))),
 )
 identity(
     "with u <= y and kappa y >= kappa u for u >= 0 (AM-GM and Cauchy-Schwarz as in the CE proof): "
@@ -134,9 +133,11 @@ identity(
     sp.simplify(Gbar.p - (alpha - K * p_other) / K),
     0,
 )
-value = -(1 - alpha + alpha / K) * sp.log(1 / (1 + (K - 1) * sp.exp(-c_star))) - (
-    K - 1
-) * alpha / K * sp.log(sp.exp(-c_star) / (1 + (K - 1) * sp.exp(-c_star))) + kappa * x_star
+value = (
+    -(1 - alpha + alpha / K) * sp.log(1 / (1 + (K - 1) * sp.exp(-c_star)))
+    - (K - 1) * alpha / K * sp.log(sp.exp(-c_star) / (1 + (K - 1) * sp.exp(-c_star)))
+    + kappa * x_star
+)
 points = [
     {K: k, n: m_, lW: sp.Rational(1, 10**a_), lH: sp.Rational(3, 10**b_), alpha: al}
     for k, m_, a_, b_, al in (

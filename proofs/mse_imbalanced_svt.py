@@ -14,7 +14,8 @@ n_k <= N^2 lambda_W lambda_H.
 
 Proof outline: (A) the nuclear-norm bound (proofs/mse_global_minimizer.py, step 1) turns the
 problem into min over Z (K x N), b of 1/(2N)||Z + b 1^T - Y||^2 + sqrt(lambda_W lambda_H) ||Z||_*;
-replacing Z by its class average Z Y^T D^{-1} Y (a right multiplication by an orthogonal projector) lowers both
+replacing Z by its class average Z Y^T D^{-1} Y (a right multiplication by an orthogonal
+projector) lowers both
 terms, so Z = Zbar Y; (B) in A = Zbar D^{1/2} the data term is 1/(2N)||A - D^{1/2} + b s^T||^2,
 s = D^{1/2} 1; minimizing over b leaves 1/(2N)||A Pi - Yhat||^2 with Pi = I - s s^T/N, and
 ||A Pi||_* <= ||A||_* lets A = A Pi; (C) the proximal problem of the nuclear norm is solved by soft

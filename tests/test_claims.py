@@ -45,6 +45,8 @@ REQUIRED = {
     "lesde.nc-emerges": {"symbolic", "dynamic"},
     "landscape.strict-saddle": {"symbolic", "dynamic"},
     "ce.implicit-max-margin": {"symbolic", "convex", "dynamic"},
+    "ce.label-smoothing": {"symbolic", "convex", "dynamic"},
+    "mse.imbalanced-svt": {"symbolic", "convex", "dynamic"},
 }
 
 

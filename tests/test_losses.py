@@ -30,9 +30,7 @@ def _instances():
             out.append(get_loss(name))
             continue
         for fraction in (0.0, 0.5, 0.9):
-            values = {
-                key: spec.lo + fraction * (spec.hi - spec.lo) for key, spec in params.items()
-            }
+            values = {key: spec.lo + fraction * (spec.hi - spec.lo) for key, spec in params.items()}
             out.append(get_loss(name, **values))
     return out
 

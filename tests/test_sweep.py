@@ -278,9 +278,7 @@ def test_threshold_study_contract_and_prediction(tmp_path):
     assert (ds["zero_solution"] == expected).all()
     frame = __import__("pandas").read_parquet(export_parquet(out, tmp_path / "t.parquet"))
     assert len(frame) == ds["objective"].size
-    np.testing.assert_array_equal(
-        frame["objective"].to_numpy(), ds["objective"].values.reshape(-1)
-    )
+    np.testing.assert_array_equal(frame["objective"].to_numpy(), ds["objective"].values.reshape(-1))
     from ufm.plot import save
 
     assert save(plot_sweep(ds), tmp_path / "t.png").stat().st_size > 0

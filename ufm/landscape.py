@@ -537,7 +537,8 @@ def critical_points(problem: Problem) -> list[CriticalPoint]:
     square = problem.loss_fn.link == "square"
     if square and problem.loss_fn.target_pair(K) != (1.0, 0.0):
         raise InvalidParameter(
-            f"critical points in closed form are derived for one-hot targets under the square link; "
+            "critical points in closed form are derived for one-hot targets under the square "
+            "link; "
             f"loss {problem.loss!r} has targets {problem.loss_fn.target_pair(K)}"
         )
     kappa = _kappa(problem)

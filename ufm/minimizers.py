@@ -517,7 +517,8 @@ def global_minimizer(problem: Problem) -> ClosedForm:
       :math:`t^2 = x^*/\rho`, :math:`x^* = \frac{K-1}{K}\log\frac{K - (K-1)\kappa}{\kappa}`; b = 0
       (a free bias is defined up to a constant vector, returned as 0). Value
       :math:`\log(1 + (K-1)e^{-Kx^*/(K-1)}) + \kappa x^*` (log K at the zero solution).
-    * Label-smoothed CE with smoothing :math:`\alpha` (derived here, ``proofs/ce_label_smoothing.py``;
+    * Label-smoothed CE with smoothing :math:`\alpha` (derived here,
+      ``proofs/ce_label_smoothing.py``;
       consistent with [6]_): W = 0, H = 0 iff :math:`\alpha + \kappa \ge 1`; otherwise the same
       ETF with logit gap :math:`c^* = Kx^*/(K-1) = \log\frac{1 - (K-1)\bar q}{\bar q}`,
       :math:`\bar q = (\alpha + \kappa)/K`, the softmax probability of every other class at the

@@ -10,7 +10,8 @@ Conventions (stated once; every other module follows them):
   :math:`\frac{1}{2N}\|Z - Y\|_F^2` with Y the K x N one-hot matrix.
 * ``loss='ce-ls'`` with smoothing :math:`\alpha` (label smoothing): data term
   :math:`\frac1N\sum_i [\log\sum_j e^{z_{ji}} - q_{y_i}^\top z_i]`,
-  :math:`q_y = (1-\alpha)e_y + \frac\alpha K\mathbf 1`. Every loss is defined once, in its file under
+  :math:`q_y = (1-\alpha)e_y + \frac\alpha K\mathbf 1`. Every loss is defined once, in its file
+  under
   :mod:`ufm.losses`.
 * Regularizer
   :math:`\frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 + \frac{\lambda_b}{2}\|b\|^2`

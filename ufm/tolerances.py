@@ -207,7 +207,8 @@ def relative_deviation(got, want) -> float:
 
 
 #: LE-SDE growth rate measured from noiseless Euler paths, log(ratio)/T, against the exact rate
-#: lambda: Euler multiplies by 1 + lambda dt per step, log(1 + lambda dt)/dt = lambda - lambda^2 dt/2
+#: lambda: Euler multiplies by 1 + lambda dt per step,
+#: log(1 + lambda dt)/dt = lambda - lambda^2 dt/2
 #: + O(dt^2); the claims use dt = 1e-3 and |lambda| <= 1, so the bias is <= 5e-4: 1e-3 leaves 2x.
 LESDE_EULER_RATE = 1e-3
 

@@ -43,17 +43,36 @@ def _bar(total):
 
 @sweep.command()
 @click.argument("spec_file", metavar="SPEC", required=False, type=click.Path(dir_okay=False))
-@click.option("--builtin", type=click.Choice(["threshold", "benign", "minority", "lesde"]),
-              default=None, help="Run a built-in study instead of a SPEC file.")
+@click.option(
+    "--builtin",
+    type=click.Choice(["threshold", "benign", "minority", "lesde"]),
+    default=None,
+    help="Run a built-in study instead of a SPEC file.",
+)
 @click.option("--quick", is_flag=True, help="Built-in study at a size that runs in under a minute.")
 @click.option("--out", type=click.Path(), required=True, help="Zarr store, created or resumed.")
-@click.option("--workers", type=int, default=None,
-              help="Local worker processes (default: the number of CPUs).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Local worker processes (default: the number of CPUs).",
+)
 @click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
-@click.option("--backend", type=click.Choice(["auto", "distributed", "processes", "serial"]),
-              default="auto", show_default=True, help="Where tasks run.")
-@click.option("--format", "fmt", type=click.Choice(["zarr", "parquet"]), default="zarr",
-              show_default=True, help="parquet: also export RESULT.parquet beside the store.")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "distributed", "processes", "serial"]),
+    default="auto",
+    show_default=True,
+    help="Where tasks run.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["zarr", "parquet"]),
+    default="zarr",
+    show_default=True,
+    help="parquet: also export RESULT.parquet beside the store.",
+)
 @json_option
 def run(spec_file, builtin, quick, out, workers, scheduler, backend, fmt, as_json):
     """Run (or resume) a sweep into the Zarr store --out."""  # noqa: D401
@@ -116,8 +135,13 @@ def run(spec_file, builtin, quick, out, workers, scheduler, backend, fmt, as_jso
 
 @sweep.command()
 @click.argument("result", type=click.Path(file_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="PNG to write (default: RESULT with .png).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="PNG to write (default: RESULT with .png).",
+)
 @click.option("--variable", default=None, help="Output to draw (default: the spec's choice).")
 def plot(result, output, variable):
     """Draw a finished sweep: heat maps with the predicted boundary, or per-seed values."""

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import tolerances as tol
 from .._repr import short_repr
 from .._validation import check_int, check_matrix, check_positive
 from ..errors import AccuracyWarning, InvalidParameter, NotConverged
@@ -286,8 +287,9 @@ def gradient_descent(
         raise NotConverged(
             f"gradient descent diverged (non-finite objective) with lr={lr}: lower lr"
         )
-    if records[-1, 0] > records[0, 0]:
-        # gradient descent with lr < 2/L never increases f; an increase means the step is too large
+    if records[-1, 0] > records[0, 0] + tol.FLOAT * abs(records[0, 0]):
+        # gradient descent with lr < 2/L never increases f; an increase beyond the rounding of f
+        # (a run started at a stationary point moves by ulps) means the step is too large
         warnings.warn(
             f"gradient descent increased the objective from {records[0, 0]:.6g} to "
             f"{records[-1, 0]:.6g}: lr={lr} is above 2/L for this run; lower lr",

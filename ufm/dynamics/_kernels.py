@@ -33,7 +33,7 @@ from numba.extending import intrinsic
 from ..losses._links import SquareLink
 from ..metrics import RANK_RTOL
 
-#: Integer code of the square link, as the kernels receive it (the other code is the softmax link's).
+#: Integer code of the square link, as the kernels receive it (the other is the softmax link's).
 SQUARE = SquareLink.code
 
 #: Names of the NC metrics :func:`record_point` writes after the objective and the gradient norm, in
@@ -413,8 +413,8 @@ def matrix_products(W, H, Z, gW, gH, steps):
 
 @njit(**_KERNEL_OPTIONS)
 def gradient_descent(
-    W, H, b, labels, counts, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, lr, steps, record_every,
-    Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, records,
+    W, H, b, labels, counts, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, lr,
+    steps, record_every, Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, records,
 ):  # fmt: skip
     """``steps`` full-batch gradient steps X <- X - lr grad f(X), in place on W, H, b.
 

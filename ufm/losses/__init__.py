@@ -10,9 +10,11 @@ To add a loss, see :mod:`ufm.losses._base` and the README ("Add a loss").
 """
 
 # Registration order is the order of these imports (ce, mse, ce-ls): one line per loss.
-from . import ce  # noqa: F401  (each file registers its loss)
-from . import mse  # noqa: F401
-from . import ce_ls  # noqa: F401
+from . import (
+    ce,  # noqa: F401  (each file registers its loss)
+    ce_ls,  # noqa: F401
+    mse,  # noqa: F401
+)
 from ._base import Loss, Parameter, get_loss, loss_class, loss_names, register_loss
 from ._links import LINKS
 

@@ -13,7 +13,8 @@ symmetry reductions of :mod:`ufm.relaxations` and the balanced closed forms of
 
 To add a loss: write ``ufm/losses/<name>.py`` with a :class:`Loss` subclass decorated by
 :func:`register_loss` (name, link, citation, parameters and their domains, targets), and import it
-in ``ufm/losses/__init__.py`` (one line). ``tests/test_losses.py`` then runs the whole battery on it.
+in ``ufm/losses/__init__.py`` (one line). ``tests/test_losses.py`` then runs the whole battery on
+it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ import numpy as np
 from ..errors import InvalidParameter
 from ._links import LINKS
 
-__all__ = ["Loss", "OneHotTargets", "Parameter", "register_loss", "get_loss", "loss_class", "loss_names"]
+__all__ = [
+    "Loss",
+    "OneHotTargets",
+    "Parameter",
+    "register_loss",
+    "get_loss",
+    "loss_class",
+    "loss_names",
+]
 
 
 class Parameter:

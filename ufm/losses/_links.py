@@ -98,7 +98,8 @@ class SoftmaxLink:
         """l of one sample whose own logit is ``own`` and K - 1 other logits are ``other``."""
         import sympy as sp
 
-        return sp.log(sp.exp(own) + (K - 1) * sp.exp(other)) - t_own * own - (K - 1) * t_other * other
+        lse = sp.log(sp.exp(own) + (K - 1) * sp.exp(other))
+        return lse - t_own * own - (K - 1) * t_other * other
 
     @staticmethod
     def stationary_bias(Zbar, T, pi, lambda_b):

@@ -1,4 +1,4 @@
-"""Label-smoothed cross-entropy (Szegedy et al. 2016), analysed in the UFM by Zhou et al. (2022b)."""
+"""Label-smoothed cross-entropy (Szegedy et al. 2016), in the UFM analysed by Zhou et al. 2022b."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from ._base import Loss, Parameter, register_loss
 
 @register_loss
 class LabelSmoothedCrossEntropy(Loss):
-    r"""Cross-entropy against the smoothed target :math:`q_y = (1 - \alpha)e_y + \frac\alpha K\mathbf 1`:
+    r"""Cross-entropy against the smoothed target
+    :math:`q_y = (1 - \alpha)e_y + \frac\alpha K\mathbf 1`:
 
     .. math:: \ell(z, y) = \log\sum_j e^{z_j} - q_y^\top z
               = -(1 - \alpha + \tfrac\alpha K)\log p_y - \tfrac\alpha K\sum_{j\ne y}\log p_j,
@@ -17,7 +18,8 @@ class LabelSmoothedCrossEntropy(Loss):
     class information). References: Szegedy, Vanhoucke, Ioffe, Shlens & Wojna (2016), CVPR, Sec. 7
     (label smoothing); Zhou, You, Li, Liu, Liu, Qu & Zhu (2022), "Are all losses created equal: a
     neural collapse perspective", NeurIPS (its UFM minimizers are NC solutions); Guo et al. (2025),
-    TMLR. The closed form in :mod:`ufm.minimizers` is derived here (``proofs/ce_label_smoothing.py``).
+    TMLR. The closed form in :mod:`ufm.minimizers` is derived here
+    (``proofs/ce_label_smoothing.py``).
     """
 
     name = "ce-ls"

@@ -1,4 +1,4 @@
-"""Mean squared error: the square link with one-hot targets (Tirer & Bruna 2022; Zhou et al. 2022)."""
+"""Mean squared error: the square link, one-hot targets (Tirer & Bruna 2022; Zhou et al. 2022)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,8 @@ class NpyRows:
         return np.load(self.path, mmap_mode="r", allow_pickle=False)
 
     def __getitem__(self, key):
-        if self.fortran or self.ndim != 2 or not isinstance(key, slice) or key.step not in (None, 1):
+        plain_rows = isinstance(key, slice) and key.step in (None, 1)
+        if self.fortran or self.ndim != 2 or not plain_rows:
             return self.memmap()[key]
         start, stop, _ = key.indices(self.shape[0])
         stop = max(start, stop)

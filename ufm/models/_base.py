@@ -118,7 +118,8 @@ class Model:
         seed = check_int("seed", seed, 0)
         init_scale = check_positive("init_scale", init_scale)
         rng = np.random.default_rng(seed)
-        with np.errstate(over="ignore"):  # an overflowing scale is refused, naming it, by the caller
+        # an overflowing scale is refused, naming it, by the caller
+        with np.errstate(over="ignore"):
             return {
                 name: init_scale * rng.standard_normal(shape)
                 for name, shape in self.blocks(problem).items()

@@ -24,7 +24,8 @@ a bound on the rank of an optimal Z that the convex program can impose without l
   :math:`P = I - \mathbf 1\mathbf 1^\top/K` satisfies :math:`\|PZ\|_* \le \|Z\|_*`,
   :math:`\|Pb\| \le \|b\|`; so :math:`\mathbf 1^\top Z = 0` (and :math:`\mathbf 1^\top b = 0`) is
   imposed and r_max = K - 1.
-* The square link (``mse``) with ``bias='free'``: replacing Z by :math:`Z(I - \mathbf 1\mathbf 1^\top/N)` and b by
+* The square link (``mse``) with ``bias='free'``: replacing Z by
+  :math:`Z(I - \mathbf 1\mathbf 1^\top/N)` and b by
   :math:`b + Z\mathbf 1/N` leaves the data term unchanged and does not increase the nuclear norm; so
   :math:`Z\mathbf 1 = 0` is imposed. With equal columns within a class this reads
   :math:`\bar Z n = 0`, so r_max = K - 1.
@@ -272,7 +273,8 @@ def _class_program(cp, problem: Problem):
         cp.multiply(np.sqrt(s), a)
     )
     nuclear = cp.normNuc(T) + ((g - 1) * np.sqrt(s)) @ cp.abs(a)
-    cost = exchange_data(cp, problem.loss_fn, L, a, groups, g * s / problem.N) + _mu(problem) * nuclear
+    data = exchange_data(cp, problem.loss_fn, L, a, groups, g * s / problem.N)
+    cost = data + _mu(problem) * nuclear
     if problem.bias == "regularized":
         cost = cost + 0.5 * problem.lambda_b * (g @ cp.square(beta))
 

@@ -124,8 +124,13 @@ MINIMIZER = TaskKind(
     name="minimizer",
     description="closed-form global minimizer of a balanced regularized UFM "
     "(ufm.minimizers.global_minimizer; d defaults to K)",
-    outputs={"objective": "f8", "zero_solution": "bool", "threshold": "f8", "w_norm": "f8",
-             "h_norm": "f8"},  # fmt: skip
+    outputs={
+        "objective": "f8",
+        "zero_solution": "bool",
+        "threshold": "f8",
+        "w_norm": "f8",
+        "h_norm": "f8",
+    },  # fmt: skip
     output_docs={
         "objective": "minimal value of the objective",
         "zero_solution": "W = 0, H = 0 is the global minimizer (kappa >= 1)",
@@ -207,8 +212,12 @@ DESCENT = TaskKind(
     name="descent",
     description="full-batch gradient descent from a random start (ufm.dynamics.gradient_descent); "
     "gaps (f - f*)/(1 + |f*|) to the nuclear-norm certificate and to the closed form",
-    outputs={"objective": "f8", "gradient_norm": "f8", "gap_certificate": "f8",
-             "gap_closed_form": "f8"},  # fmt: skip
+    outputs={
+        "objective": "f8",
+        "gradient_norm": "f8",
+        "gap_certificate": "f8",
+        "gap_closed_form": "f8",
+    },  # fmt: skip
     output_docs={
         "objective": "objective at the last step",
         "gradient_norm": "gradient norm at the last step",
@@ -259,8 +268,11 @@ LESDE = TaskKind(
     description="Monte-Carlo separability probability of the locally elastic SDE at time T "
     "(ufm.dynamics.simulate_lesde), Clopper-Pearson 95% interval",
     outputs={"probability": "f8", "ci_low": "f8", "ci_high": "f8"},
-    output_docs={"probability": "fraction of separable paths at time T",
-                 "ci_low": "Clopper-Pearson 95% lower end", "ci_high": "upper end"},  # fmt: skip
+    output_docs={
+        "probability": "fraction of separable paths at time T",
+        "ci_low": "Clopper-Pearson 95% lower end",
+        "ci_high": "upper end",
+    },  # fmt: skip
     required=("K", "n", "d", "beta", "noise", "time"),
     optional=("alpha", "alpha_over_beta", "dt", "paths", "criterion"),
     stochastic=True,
@@ -299,9 +311,11 @@ MINORITY = TaskKind(
     description="Minority Collapse in the layer-peeled model (ufm.relaxations."
     "minority_collapse_sweep at one imbalance ratio R = n_A/n_B)",
     outputs={"objective": "f8", "spread": "f8", "collapsed": "bool"},
-    output_docs={"objective": "layer-peeled optimum",
-                 "spread": "max ||w_k - w_l||^2/E_W over minority pairs",
-                 "collapsed": "spread <= ufm.tolerances.COLLAPSE_SPREAD"},  # fmt: skip
+    output_docs={
+        "objective": "layer-peeled optimum",
+        "spread": "max ||w_k - w_l||^2/E_W over minority pairs",
+        "collapsed": "spread <= ufm.tolerances.COLLAPSE_SPREAD",
+    },  # fmt: skip
     required=("K_A", "K_B", "E_W", "E_H", "R"),
     optional=(),
     stochastic=False,

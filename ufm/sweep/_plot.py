@@ -112,8 +112,15 @@ def _seeds(fig, ds, variable):
     stacked = da.stack(case=others) if others else da.expand_dims(case=[0])
     for i in range(stacked.sizes["case"]):
         column = stacked.isel(case=i)
-        label = ", ".join(f"{d}={column[d].item():g}" if isinstance(column[d].item(), float)
-                          else f"{d}={column[d].item()}" for d in others) or variable
+        label = (
+            ", ".join(
+                f"{d}={column[d].item():g}"
+                if isinstance(column[d].item(), float)
+                else f"{d}={column[d].item()}"
+                for d in others
+            )
+            or variable
+        )
         ax.plot(ds["seed"].values, column.values, ".", markersize=2, label=label)
     ax.set_yscale("symlog", linthresh=1e-12)
     ax.axhline(DESCENT_OBJECTIVE, color="red", linestyle="--",

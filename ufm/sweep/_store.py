@@ -188,8 +188,10 @@ def open_result(path, *, allow_incomplete: bool = False):
         raise InvalidFile(f"{str(path)!r} is not a ufm sweep result (schema "
                           f"{ds.attrs.get('schema')!r})")  # fmt: skip
     if ds.attrs.get("schema_version") != SCHEMA_VERSION:
-        raise InvalidFile(f"{str(path)!r} has sweep schema_version "
-                          f"{ds.attrs.get('schema_version')!r}; this ufm reads {SCHEMA_VERSION}")
+        raise InvalidFile(
+            f"{str(path)!r} has sweep schema_version "
+            f"{ds.attrs.get('schema_version')!r}; this ufm reads {SCHEMA_VERSION}"
+        )
     done = ds["task_done"].values
     if not allow_incomplete and not done.all():
         raise InvalidFile(

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ...losses import loss_class
 from ...problem import Problem
 
 
@@ -40,9 +41,11 @@ def lambdas(point: dict) -> dict:
 
 
 def ufm_problem(point: dict, loss: str, bias: str) -> Problem:
-    """The balanced UFM of a parameter point (``lambda_b`` used only for a regularized bias)."""
+    """The balanced UFM of a parameter point (``lambda_b`` used only for a regularized bias; the
+    loss's own parameters, e.g. ``smoothing`` of ``ce-ls``, are taken from the point by name)."""
     return Problem(
         loss=loss,
+        loss_params={name: point[name] for name in loss_class(loss).parameters},
         K=point["K"],
         d=point["d"],
         n=point["n"],

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ... import tolerances as tol
+from ...losses import loss_class
 from ...metrics import class_means, gram_invariants
 from .._core import Choice, Claim, Domain, IntRange, LogRange, Route
 from .._registry import register
@@ -22,8 +23,12 @@ from ._common import lambdas, ufm_problem
 
 
 def _with_bias(out: dict, loss: str, b: np.ndarray) -> dict:
-    """Add the bias a theorem fixes: CE is invariant under b -> b + c 1, so only b - mean(b)."""
-    out["b_centred" if loss == "ce" else "b"] = b - b.mean() if loss == "ce" else b
+    """Add the bias a theorem fixes: a softmax loss is invariant under b -> b + c 1, so for it only
+    b - mean(b) (``b_centred``)."""
+    if loss_class(loss).link == "softmax":
+        out["b_centred"] = b - b.mean()
+    else:
+        out["b"] = b
     return out
 
 
@@ -72,19 +77,25 @@ def _minimizer_dynamic(loss, bias):
 def away_from_thresholds(p) -> bool:
     """True if the point is away from the thresholds between minimizer regimes.
 
-    That is, kappa is outside [0.8, 1.2] and, for the regularized-bias MSE, 20% away from
-    lambda_b/(1+lambda_b).
+    That is, kappa + alpha is outside [0.8, 1.2] (alpha the label smoothing of ``ce-ls``, 0 for the
+    other losses: the zero solution takes over at kappa = 1 - alpha) and, for the regularized-bias
+    MSE, kappa is 20% away from lambda_b/(1+lambda_b).
     """
     c = p["lambda_b"] / (1 + p["lambda_b"])
-    return abs(p["kappa"] - 1.0) > 0.2 and not (
+    return abs(p["kappa"] + p.get("smoothing", 0.0) - 1.0) > 0.2 and not (
         p.get("loss", "mse") == "mse"
         and p["bias"] == "regularized"
         and abs(p["kappa"] / c - 1) < 0.2
     )
 
 
+#: How the claims sample each loss parameter (by name, as in :mod:`ufm.losses`).
+LOSS_PARAMETER_RANGES = {"smoothing": LogRange(0.02, 0.8)}
+
+
 def ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
-    """Balanced UFMs with d >= K + d_min_offset, sampled by kappa and lambda_W/lambda_H."""
+    """Balanced UFMs with d >= K + d_min_offset, sampled by kappa and lambda_W/lambda_H, and the
+    loss's own parameters (:data:`LOSS_PARAMETER_RANGES`)."""
     params = {
         "K": IntRange(2, 8, fast_hi=4),
         "extra_d": IntRange(0, 3),
@@ -94,6 +105,7 @@ def ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
         "bias": Choice(bias_choices),
         "lambda_b": LogRange(1e-3, 1e-1) if loss == "ce" else LogRange(1e-2, 1e2),
         "seed": IntRange(0, 10**6),
+        **{name: LOSS_PARAMETER_RANGES[name] for name in loss_class(loss).parameters},
     }
     return Domain(
         params,
@@ -102,7 +114,11 @@ def ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
         # gradient descent converges sublinearly; the proofs verify the threshold itself exactly
         where=lambda p: away_from_thresholds({"loss": loss, **p}),
         description=f"balanced classes, d >= K{d_min_offset:+d}, "
-        "kappa = K sqrt(n lambda_W lambda_H) outside [0.8, 1.2]"
+        + (
+            "alpha + kappa outside [0.8, 1.2]"
+            if "smoothing" in loss_class(loss).parameters
+            else "kappa = K sqrt(n lambda_W lambda_H) outside [0.8, 1.2]"
+        )
         + (" and 20% away from lambda_b/(1+lambda_b)" if loss == "mse" else ""),
     )
 

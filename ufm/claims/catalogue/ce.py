@@ -60,6 +60,55 @@ register_minimizer(
 )
 
 
+def label_smoothing_theorem(point: dict, bias: str) -> dict:
+    r"""Label-smoothed CE minimizer (derived here, ``proofs/ce_label_smoothing.py``; consistent with
+    Zhou et al. 2022b and Guo et al. 2025, whose abstracts state that the global minimizers are NC
+    solutions in closed form).
+
+    With :math:`\gamma = \sqrt{n\lambda_W\lambda_H}`, :math:`\kappa = K\gamma` and
+    :math:`\bar q = \alpha/K + \gamma`: the origin iff :math:`\alpha + \kappa \ge 1`, else a simplex
+    ETF whose logits have the gap (own minus other)
+    :math:`c^* = \log\frac{1 - (K-1)\bar q}{\bar q}`, i.e. W M = x K/(K-1) P with
+    x = (K-1)c*/K, balanced factors as for CE, and the value
+
+    .. math:: f^* = -(1 - \alpha + \tfrac\alpha K)\log p_k - (K-1)\tfrac\alpha K\log p_j
+              + \gamma (K-1) c^*,\quad p_k = \frac{1}{1 + (K-1)e^{-c^*}},\ p_j = e^{-c^*}p_k
+
+    (:math:`f^* = \log K` at the origin). :math:`\alpha = 0` is Zhu et al. 2021, Thm 3.1.
+    """
+    K, n, lW, lH = point["K"], point["n"], point["lambda_W"], point["lambda_H"]
+    alpha = point["smoothing"]
+    gamma = math.sqrt(n * lW * lH)
+    q = alpha / K + gamma
+    c = math.log((1 - (K - 1) * q) / q) if alpha + K * gamma < 1 else 0.0
+    x = (K - 1) * c / K
+    s2, t2 = x * math.sqrt(n * lH / lW), x * math.sqrt(lW / (n * lH))
+    p_own = 1 / (1 + (K - 1) * math.exp(-c))
+    p_other = math.exp(-c) * p_own
+    value = (
+        -(1 - alpha + alpha / K) * math.log(p_own)
+        - (K - 1) * (alpha / K) * math.log(p_other)
+        + gamma * (K - 1) * c
+    )
+    P = etf_unit_gram(K)
+    return {"objective": value, "WWt": s2 * P, "MtM": t2 * P, "WM": x * P, "b_centred": np.zeros(K)}
+
+
+register_minimizer(
+    "ce.label-smoothing",
+    "derived here (proofs/ce_label_smoothing.py); consistent with Zhou et al. 2022b, "
+    "Guo et al. 2025",
+    "Every global minimizer of the regularized label-smoothed CE UFM (smoothing alpha, balanced, "
+    "d >= K-1) is collapsed onto a simplex ETF with self-dual classifier whose off-class softmax "
+    "probability is alpha/K + sqrt(n lambda_W lambda_H), and is W = H = 0 iff alpha + "
+    "K sqrt(n lambda_W lambda_H) >= 1.",
+    "ce-ls",
+    "any",
+    -1,
+    label_smoothing_theorem,
+    "proofs/ce_label_smoothing.py",
+)
+
 # --------------------------------------------------------------------------------------------------
 # ce.implicit-max-margin
 
