@@ -36,6 +36,9 @@ References
 .. [4] Thrampoulidis, Kini, Vakilian & Behnia (2022), "Imbalance trouble: revisiting neural-collapse
    geometry", NeurIPS. The SELI geometry (its definition is rederived here from the abstract's
    description: W and H interpolate the simplex-encoded labels and are given by its SVD factors).
+
+Length: one concern (the frames of NC and their exact and numeric constructions); the sympy and
+numpy forms of each frame stay side by side so that each is checked against its twin in one place.
 """
 
 from __future__ import annotations

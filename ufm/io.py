@@ -39,6 +39,10 @@ deep. Anything else is an :class:`ufm.errors.InvalidFile` naming the file and th
 
 Writes are atomic: the archive goes to a temporary file in the destination folder, is flushed to
 disk and then renamed over the destination, so an interrupted save leaves the old file intact.
+
+Length: one concern (a configuration and its file); the schema, the reader's size and type checks
+(every entry is validated from the zip and npy headers before it is read) and the atomic writer are
+kept together because the schema table above is their single specification.
 """
 
 from __future__ import annotations

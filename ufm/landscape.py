@@ -36,6 +36,10 @@ References
    MSE loss: global optimality with unconstrained features", ICML.
 .. [3] Shen & Gu (2024), "Geometric analysis of unconstrained feature models with d = K",
    arXiv:2407.10702.
+
+Length: one concern (second-order analysis); the exact Hessian, its matrix-free product and the
+critical points share the link Hessians and the block layout, which would otherwise be
+re-exported between modules.
 """
 
 from __future__ import annotations

@@ -43,6 +43,10 @@ References
    Class-distance normalized variance (CDNV), Def. 1.
 .. [3] Zhu, Ding, Zhou, Li, You, Sulam & Qu (2021), "A geometric analysis of neural collapse with
    unconstrained features", NeurIPS. NC2 and NC3 as Gram distances, Sec. 4.
+
+Length: one concern (NC metrics); every metric is computed from the same sufficient statistics
+(:class:`ClassStatistics`), which :mod:`ufm.measure` streams, so the formulas and their scale-safe
+evaluation stay in one module.
 """
 
 from __future__ import annotations

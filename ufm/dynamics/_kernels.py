@@ -18,6 +18,9 @@ The data term enters as its link's integer code (``link``: 0 = softmax, 1 = squa
 :mod:`ufm.losses._links`) and the two numbers of its exchange-symmetric targets (``t_own``,
 ``t_other``: the target on the own class and on each other class), so that every registered loss
 runs through the same compiled code: numba does not cache a kernel that takes a function object.
+
+Length: the house style keeps every ``@njit`` function of ufm in this one module (under the
+validating Python layer), so all compiled code is reviewed, cached and twin-tested in one place.
 """
 
 from __future__ import annotations

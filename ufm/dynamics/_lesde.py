@@ -44,6 +44,10 @@ References
 .. [2] github.com/zjiayao/le_sde, ``src/utils.py`` (``fwd_euler``), ``src/data_analyzer.py``.
 .. [3] Clopper & Pearson (1934), "The use of confidence or fiducial limits illustrated in the case
    of the binomial", Biometrika 26(4).
+
+Length: the public LE-SDE layer (validation, the result type with scale-safe reconstruction, the
+separability estimate) for three models; the models' mathematics lives in ``_lesde_model``,
+``_lesde_moments`` and ``_lesde_ce``.
 """
 
 from __future__ import annotations

@@ -44,6 +44,9 @@ References
 ----------
 .. [1] Fang, He, Long & Su (2021), "Exploring deep neural networks via layer-peeled model: Minority
    collapse in imbalanced training", PNAS 118(43), e2103091118.
+
+Length: one program and its uses (the SDP, its reduced form, the Minority Collapse sweep and
+threshold bracket) share the variables and the recovery of (W, H) from the Gram matrix.
 """
 
 from __future__ import annotations

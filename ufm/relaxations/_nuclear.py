@@ -81,6 +81,10 @@ References
    geometry", NeurIPS.
 .. [4] Ji, Lu, Zhang, Deng & Su (2021), "An unconstrained layer-peeled perspective on neural
    collapse", ICLR 2022.
+
+Length: one program (the nuclear-norm relaxation) in its reduced and per-class forms, its
+certificate and the max-margin program that reuses its factorization; each form's derivation is
+stated above next to the code that implements it.
 """
 
 from __future__ import annotations
