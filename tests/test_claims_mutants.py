@@ -17,11 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import CATALOGUE_IDS
 
 from ufm.claims import get_claim
 from ufm.claims._core import deviation
-
-from conftest import CATALOGUE_IDS
 
 #: The smallest planted error, relative to 1 + |v|: a wrong constant of 5% must be seen.
 MUTANT_SIZE = 0.05
