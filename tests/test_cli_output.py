@@ -319,6 +319,34 @@ def test_minimizer_json_prints_the_saved_w(tmp_path, capsys):
     assert np.abs(np.asarray(json.loads(out)["W"]) - saved.W).max() > 1e-3, "seed 7 rotates"
 
 
+def test_minimizer_threshold_critical_follows_the_loss(capsys):
+    """Property: the JSON's critical threshold is the loss's target gap: 1 for ce, 1 - alpha for
+    ce-ls (and zero_solution agrees with threshold >= threshold_critical on both sides)."""
+    base = ["minimizer", "--bias", "free", "--K", "3", "--d", "3", "--n", "2", "--json"]
+    for loss, extra, critical in (("ce", [], 1.0), ("ce-ls", ["--smoothing", "0.4"], 0.6)):
+        for lam in ("0.01", "0.2"):
+            argv = [*base, "--loss", loss, *extra, "--lambda-w", lam, "--lambda-h", lam]
+            code, out, err = run(argv, capsys)
+            assert code == 0, err
+            data = json.loads(out)
+            assert data["conventions"]["threshold_critical"] == pytest.approx(critical, abs=1e-15)
+            assert data["zero_solution"] == (data["threshold"] >= critical)
+
+
+def test_class_sizes_give_the_number_of_classes(capsys):
+    """Property: with --class-sizes, --K defaults to their count; a mismatch or neither is one error
+    line."""
+    base = ["minimizer", "--loss", "mse", "--bias", "free", "--d", "4"]
+    base += ["--lambda-w", "0.01", "--lambda-h", "0.01", "--json"]
+    code, out, err = run([*base, "--class-sizes", "3,1,2"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["problem"]["K"] == 3
+    code, _, err = run([*base, "--class-sizes", "3,1,2", "--K", "4"], capsys)
+    assert code == 2 and "K=4" in one_error_line(err)
+    code, _, err = run(base, capsys)
+    assert code == 2 and "--K is required" in one_error_line(err)
+
+
 def test_etf_numbers_classes_from_zero_in_table_and_figure(capsys):
     """Property: ``ufm etf``'s table and its figure both number the classes 0..K-1."""
     from ufm import plot

@@ -284,11 +284,15 @@ class ClosedForm:
     objective : float
         The minimal value.
     zero_solution : bool
-        True past the threshold (:math:`\kappa \ge 1`): W = 0, H = 0.
+        True past the threshold (``threshold >= threshold_critical``): W = 0, H = 0.
     threshold : float or None
         Value of the deciding quantity :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` (None for the
         layer-peeled model).
     threshold_formula : str
+    threshold_critical : float or None
+        The value of ``threshold`` at and beyond which W = 0, H = 0: the loss's target gap
+        :math:`t_{own} - t_{other}` (1 for ``ce`` and ``mse``, :math:`1 - \alpha` for ``ce-ls``);
+        None for the layer-peeled model.
     w_norm, h_norm : float
         Common norm of the classifier rows and of the feature vectors.
     b : ndarray, (K,)
@@ -319,6 +323,7 @@ class ClosedForm:
     citation: str
     labels: np.ndarray = field(repr=False)
     parameters: dict = field(default_factory=dict)
+    threshold_critical: float | None = 1.0
 
     def latex(self) -> str:
         """Every expression as ``name = <LaTeX>``, one per line."""
@@ -625,6 +630,7 @@ def global_minimizer(problem: Problem) -> ClosedForm:
         zero_solution=bool(alpha == 0 and gamma == 0),
         threshold=kappa,
         threshold_formula=_threshold_formula(problem),
+        threshold_critical=float(np.subtract(*problem.loss_fn.target_pair(K))),
         w_norm=math.sqrt(rho * diag),
         h_norm=math.sqrt(diag / rho),
         b=np.full(K, beta),
@@ -694,6 +700,7 @@ def layer_peeled_optimum(
         zero_solution=False,
         threshold=None,
         threshold_formula="none: the constrained optimum is never zero",
+        threshold_critical=None,
         w_norm=math.sqrt(E_W),
         h_norm=math.sqrt(E_H),
         b=np.zeros(K),

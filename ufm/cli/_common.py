@@ -247,7 +247,13 @@ def problem_options(func):
             required=True,
             help="Bias mode: penalized by lambda_b, unpenalized, or absent.",
         ),
-        click.option("--K", "K", type=int, required=True, help="Number of classes (>= 2)."),
+        click.option(
+            "--K",
+            "K",
+            type=int,
+            default=None,
+            help="Number of classes (>= 2); with --class-sizes, their count by default.",
+        ),  # fmt: skip
         click.option("--d", "d", type=int, required=True, help="Feature dimension."),
         click.option("--n", "n", type=int, default=None, help="Samples per class (balanced)."),
         click.option(
@@ -273,6 +279,10 @@ def problem_options(func):
 
         names = ("loss", "bias", "K", "d", "n", "class_sizes", "lambda_W", "lambda_H", "lambda_b")
         spec = {name: kwargs.pop(name) for name in names}
+        if spec["K"] is None:
+            if spec["class_sizes"] is None:
+                raise InvalidParameter("--K is required (or give --class-sizes n1,...,nK)")
+            spec["K"] = len(spec["class_sizes"])
         given = {p: v for p in owners if (v := kwargs.pop(p)) is not None}
         for param in given:
             if spec["loss"] not in owners[param]:

@@ -52,7 +52,7 @@ def minimizer(problem, out, seed, latex, as_json):
             "objective": "ufm.objectives (data term normalized by 1/N; lambda/2 ||.||^2 penalties)",
             "threshold_formula": cf.threshold_formula,
             "threshold_quantity": "kappa",
-            "threshold_critical": 1.0,
+            "threshold_critical": cf.threshold_critical,
             "w_norm": "list: norm of each row w_k of W (all equal at the minimizer)",
             "h_norm": "list: norm of each feature column h_i of H (all equal at the minimizer)",
             "metrics": Conventions().to_dict(),
