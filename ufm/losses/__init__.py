@@ -9,12 +9,14 @@ Registered: ``ce`` (cross-entropy), ``mse`` (half squared error), ``ce-ls`` (lab
 To add a loss, see :mod:`ufm.losses._base` and the README ("Add a loss").
 """
 
-# Registration order is the order of these imports (ce, mse, ce-ls): one line per loss.
-from . import (
-    ce,  # noqa: F401  (each file registers its loss)
-    ce_ls,  # noqa: F401
-    mse,  # noqa: F401
-)
+# Registration order is the order of these imports (ce, mse, ce-ls): one line per loss, each file
+# registers its loss. isort: off keeps that order.
+# isort: off
+from . import ce  # noqa: F401
+from . import mse  # noqa: F401
+from . import ce_ls  # noqa: F401
+
+# isort: on
 from ._base import Loss, Parameter, get_loss, loss_class, loss_names, register_loss
 from ._links import LINKS
 
