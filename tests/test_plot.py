@@ -289,6 +289,16 @@ def test_plot_feature_snapshots_one_panel_per_snapshot(descent):
     assert all(ax.get_xlabel() for ax in fig.axes) and fig.axes[0].get_ylabel()
 
 
+def test_plot_feature_snapshots_state_their_scale(descent):
+    """Property: a panel autoscaled to features of size 1e-212 says so (the same picture at scale 1
+    says 1), so a collapse to the origin cannot pass for a healthy frame."""
+    H, labels = descent.H, descent.problem.labels
+    unit = H / np.abs(H).max()
+    fig = plot.plot_feature_snapshots([unit, 1e-212 * unit], labels)
+    texts = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+    assert texts == [["max |h| = 1"], ["max |h| = 1e-212"]]
+
+
 @pytest.mark.parametrize(
     "snapshots, kwargs",
     [

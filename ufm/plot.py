@@ -517,7 +517,9 @@ def plot_feature_snapshots(
 
     Class means are drawn as large outlined dots and, when ``W`` is given, the classifier rows
     :math:`w_k` as arrows in the class colours (scaled to the panel), so collapse (NC1), the
-    simplex geometry (NC2) and self-duality (NC3) are seen together.
+    simplex geometry (NC2) and self-duality (NC3) are seen together. Each panel autoscales to its
+    cloud and prints its scale (the largest entry of H), so that features shrinking to the origin
+    are not mistaken for a healthy configuration.
 
     Parameters
     ----------
@@ -587,6 +589,12 @@ def plot_feature_snapshots(
         ax.axhline(0, color="0.85", lw=0.6, zorder=0)
         ax.axvline(0, color="0.85", lw=0.6, zorder=0)
         ax.set_xlabel("feature 1")
+        # the axes autoscale to the cloud, so a collapse to the origin (scale 1e-200) would look
+        # like a healthy configuration: every panel states its scale
+        ax.text(
+            0.98, 0.02, f"max |h| = {np.abs(H).max():.2g}", transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=8, bbox={"fc": "white", "ec": "0.7", "lw": 0.5},
+        )  # fmt: skip
         if i == 0:
             ax.set_ylabel("feature 2")
             ax.legend(fontsize="x-small", loc="upper left")
