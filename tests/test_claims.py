@@ -284,3 +284,38 @@ def test_cli_check_claims_module_errors(tmp_path, capsys, name, content, message
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert re.fullmatch(message + r"[^\n]*\n", err), err
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "full"])
+def test_every_declared_regime_is_visited(fast):
+    """Property: the points ``ufm check`` runs (``--fast`` and full) visit every regime a claim's
+    domain declares, each route's points are of the domain, and the full run visits each regime at
+    least twice."""
+    from ufm.claims import sampling_plan
+
+    declaring = [c for c in CATALOGUE if c.domain.regimes]
+    assert len(declaring) >= 10
+    for claim in declaring:
+        plan = sampling_plan(claim, fast=fast, seed=3)
+        seen = [claim.domain.regime_of(p) for points in plan.values() for p in points]
+        assert set(seen) == set(claim.domain.regimes), claim.id
+        if not fast:
+            assert min(seen.count(r) for r in claim.domain.regimes) >= 2, claim.id
+        for points in plan.values():
+            assert all(claim.domain.where is None or claim.domain.where(p) for p in points)
+
+
+def test_regime_declarations_are_checked():
+    """Property: regimes without a classifier (or the reverse) and an unknown regime are refused."""
+    with pytest.raises(InvalidParameter, match="regime_of"):
+        Domain({"K": IntRange(2, 3)}, regimes=("a", "b"))
+    domain = Domain({"K": IntRange(2, 3)}, regimes=("two", "three"),
+                    regime_of=lambda p: ("two", "three")[p["K"] - 2])  # fmt: skip
+    rng = np.random.default_rng(0)
+    assert domain.sample(rng, False, "three")["K"] == 3
+    with pytest.raises(InvalidParameter, match="regime must be one of"):
+        domain.sample(rng, False, "four")
+    never = Domain({"K": IntRange(2, 2)}, regimes=("two", "three"),
+                   regime_of=lambda p: "two", description="K = 2")  # fmt: skip
+    with pytest.raises(InvalidParameter, match="in regime 'three'"):
+        never.sample(rng, False, "three")

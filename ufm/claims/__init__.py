@@ -7,7 +7,7 @@ test suite iterate over :func:`list_claims`; adding a theorem means registering 
 module loaded by :func:`load_claims_module` or ``ufm check --claims-module``; see the README).
 """
 
-from ._check import DEFAULT_POINTS, CheckRow, check
+from ._check import DEFAULT_POINTS, CheckRow, check, sampling_plan
 from ._core import Choice, Claim, Domain, IntRange, LogRange, Route, RouteResult, deviation
 from ._registry import get_claim, list_claims, load_claims_module, register
 
@@ -24,6 +24,7 @@ __all__ = [
     "get_claim",
     "list_claims",
     "load_claims_module",
+    "sampling_plan",
     "check",
     "CheckRow",
     "DEFAULT_POINTS",

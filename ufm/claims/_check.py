@@ -14,7 +14,7 @@ from ..errors import InvalidParameter
 from ._core import Claim, RouteResult
 from ._registry import get_claim, list_claims
 
-__all__ = ["check", "CheckRow", "DEFAULT_POINTS"]
+__all__ = ["check", "sampling_plan", "CheckRow", "DEFAULT_POINTS"]
 
 #: Points per route in a full run (each route may cap it with ``max_points``).
 DEFAULT_POINTS = 5
@@ -69,6 +69,42 @@ def _rng(seed: int, claim_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(claim_id.encode())])
 
 
+def sampling_plan(
+    claim: Claim, fast: bool = False, points: int | None = None, seed: int = 0
+) -> dict[str, list[dict]]:
+    """The points at which :func:`check` runs each route of ``claim``.
+
+    Each route gets ``points`` points (default: its ``fast_points`` with ``fast``, else
+    :data:`DEFAULT_POINTS` capped by its ``max_points``). The points are drawn once per claim from
+    a generator keyed by ``(seed, claim id)`` and shared by the routes, so every route is checked at
+    the same parameters. When the domain declares R regimes, point i is drawn from regime
+    ``i mod R`` and route j starts at point j s, s = ceil(R / routes): the routes together visit
+    every regime once each has s points. Unless ``points`` is given, a fast run is widened to s
+    points per route (every regime once) and a full run to 2s (every regime at least twice).
+    """
+    routes = claim.routes
+    regimes = claim.domain.regimes
+    counts = {}
+    for name, route in routes.items():
+        if fast:
+            counts[name] = points or route.fast_points
+        else:
+            n = points or DEFAULT_POINTS
+            counts[name] = min(n, route.max_points) if route.max_points else n
+    step = -(-len(regimes) // len(routes)) if regimes else 0  # ceil(R / routes)
+    if regimes and points is None:  # fast: every regime once; full: every regime at least twice
+        least = step if fast else 2 * step
+        counts = {name: max(count, least) for name, count in counts.items()}
+    offsets = {name: j * step for j, name in enumerate(routes)}
+    rng = _rng(seed, claim.id)
+    size = max(offsets[name] + counts[name] for name in routes)
+    sample = [
+        claim.domain.sample(rng, fast, regimes[i % len(regimes)] if regimes else None)
+        for i in range(size)
+    ]
+    return {name: sample[offsets[name] : offsets[name] + counts[name]] for name in routes}
+
+
 def check(
     claim_ids: Iterable[str] | None = None,
     *,
@@ -110,18 +146,9 @@ def check(
         selected = list_claims()
     rows = []
     for claim in selected + extra:
-        counts = {}
-        for name, route in claim.routes.items():
-            if fast:
-                counts[name] = points or route.fast_points
-            else:
-                n = points or DEFAULT_POINTS
-                counts[name] = min(n, route.max_points) if route.max_points else n
-        rng = _rng(seed, claim.id)
-        sample = [claim.domain.sample(rng, fast) for _ in range(max(counts.values()))]
-        for name in claim.routes:
+        for name, route_points in sampling_plan(claim, fast, points, seed).items():
             results = []
-            for point in sample[: counts[name]]:
+            for point in route_points:
                 result = claim.run(name, point)
                 results.append(result)
                 if progress is not None:

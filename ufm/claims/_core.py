@@ -93,23 +93,43 @@ class Domain:
         ``where(point) -> bool``: points violating it are re-drawn (rejection sampling).
     description : str
         The hypotheses in words, shown by ``ufm check``.
+    regimes : tuple of str
+        Names of the regimes the claim's prediction distinguishes (e.g. a collapsed and a zero
+        minimizer, each bias mode): :func:`ufm.claims.check` samples them in turn, so that every
+        run, ``--fast`` included, visits each of them (:func:`ufm.claims.sampling_plan`).
+    regime_of : callable, optional
+        ``regime_of(point) -> name``, one of ``regimes``; required with ``regimes``.
     """
 
     params: Mapping[str, Any]
     derive: Callable[[dict], dict] | None = None
     where: Callable[[dict], bool] | None = None
     description: str = ""
+    regimes: tuple[str, ...] = ()
+    regime_of: Callable[[dict], str] | None = None
 
-    def sample(self, rng: np.random.Generator, fast: bool) -> dict:
-        """One point of the domain (at most 1000 rejection rounds)."""
+    def __post_init__(self):
+        if bool(self.regimes) != (self.regime_of is not None):
+            raise InvalidParameter(
+                "a domain with regimes needs regime_of, and regime_of needs them"
+            )
+
+    def sample(self, rng: np.random.Generator, fast: bool, regime: str | None = None) -> dict:
+        """One point of the domain, of the given regime if one is named (rejection sampling, at
+        most 1000 rounds)."""
+        if regime is not None and regime not in self.regimes:
+            raise InvalidParameter(f"regime must be one of {self.regimes}, got {regime!r}")
         for _ in range(1000):
             point = {name: p.sample(rng, fast) for name, p in self.params.items()}
             if self.derive is not None:
                 point.update(self.derive(point))
-            if self.where is None or self.where(point):
+            if self.where is not None and not self.where(point):
+                continue
+            if regime is None or self.regime_of(point) == regime:
                 return point
+        within = f" in regime {regime!r}" if regime is not None else ""
         raise InvalidParameter(
-            f"could not sample a point satisfying the domain: {self.description}"
+            f"could not sample a point{within} satisfying the domain: {self.description}"
         )
 
 

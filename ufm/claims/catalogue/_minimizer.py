@@ -95,7 +95,15 @@ LOSS_PARAMETER_RANGES = {"smoothing": LogRange(0.02, 0.8)}
 
 def ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
     """Balanced UFMs with d >= K + d_min_offset, sampled by kappa and lambda_W/lambda_H, and the
-    loss's own parameters (:data:`LOSS_PARAMETER_RANGES`)."""
+    loss's own parameters (:data:`LOSS_PARAMETER_RANGES`).
+
+    Regimes (sampled in turn by :func:`ufm.claims.check`): collapsed or zero minimizer, for each
+    bias mode; for the regularized-bias MSE the collapsed side splits at kappa = lambda_b/(1 +
+    lambda_b) into a minimizer with a zero (``J = 0``) and a positive all-ones component.
+    """
+    softmax = loss_class(loss).link == "softmax"
+    split = loss == "mse" and "regularized" in bias_choices
+    kinds = ("zero", "collapsed, J = 0", "collapsed, J > 0") if split else ("zero", "collapsed")
     params = {
         "K": IntRange(2, 8, fast_hi=4),
         "extra_d": IntRange(0, 3),
@@ -103,7 +111,7 @@ def ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
         "kappa": LogRange(0.05, 3.0),
         "ratio": LogRange(0.2, 5.0),
         "bias": Choice(bias_choices),
-        "lambda_b": LogRange(1e-3, 1e-1) if loss == "ce" else LogRange(1e-2, 1e2),
+        "lambda_b": LogRange(1e-3, 1e-1) if softmax else LogRange(1e-2, 1e2),
         "seed": IntRange(0, 10**6),
         **{name: LOSS_PARAMETER_RANGES[name] for name in loss_class(loss).parameters},
     }
@@ -120,7 +128,19 @@ def ufm_domain(loss: str, bias_choices: tuple, d_min_offset: int) -> Domain:
             else "kappa = K sqrt(n lambda_W lambda_H) outside [0.8, 1.2]"
         )
         + (" and 20% away from lambda_b/(1+lambda_b)" if loss == "mse" else ""),
+        regimes=tuple(f"{kind}, bias {bias}" for kind in kinds for bias in bias_choices),
+        regime_of=lambda p: f"{_minimizer_regime(p, split)}, bias {p['bias']}",
     )
+
+
+def _minimizer_regime(p: dict, split: bool) -> str:
+    """Zero iff kappa + alpha >= 1; the regularized-bias MSE's J part is zero iff kappa >= c."""
+    if p["kappa"] + p.get("smoothing", 0.0) >= 1:
+        return "zero"
+    if not split:
+        return "collapsed"
+    c = p["lambda_b"] / (1 + p["lambda_b"])
+    return "collapsed, J = 0" if p["kappa"] >= c else "collapsed, J > 0"
 
 
 def register_minimizer(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import math
 
-import numpy as np
-
 from ... import tolerances as tol
 from ...problem import Problem
 from .._core import Choice, Claim, Domain, IntRange, LogRange, Route
@@ -80,6 +78,8 @@ def _benign_domain() -> Domain:
         where=away_from_thresholds,
         description="balanced classes; CE (bias regularized/free, d >= K-1) or "
         "MSE (no bias, d >= K; free bias, d >= K-1); kappa outside [0.8, 1.2]",
+        regimes=("ce, collapsed", "ce, zero", "mse, collapsed", "mse, zero"),
+        regime_of=lambda p: f"{p['loss']}, {'zero' if p['kappa'] >= 1 else 'collapsed'}",
     )
 
 
@@ -158,11 +158,8 @@ def _saddle_dynamic(point):
         if name == "origin":
             origin_min = report.lambda_min
         D = report.direction
-        start = (
-            W + 1e-3 * D.W,
-            H + 1e-3 * D.H,
-            (b if b is not None else np.zeros(p.K)) + 1e-3 * D.b,
-        )
+        # without a bias (MSE's 'none' mode) the direction has no b part and descent takes none
+        start = (W + 1e-3 * D.W, H + 1e-3 * D.H, None if D.b is None else b + 1e-3 * D.b)
         end = gradient_descent(p, steps=2000, lr=0.05, init=start)
         escapes += float(end.objective[-1]) < objective(p, W, H, b) - tol.NEGATIVE_CURVATURE
     out = {
@@ -194,6 +191,8 @@ register(
             },
             derive=lambda p: {"d": p["K"] + p["extra_d"], **lambdas(p)},
             description="balanced classes, d > K, kappa < 0.8",
+            regimes=("ce", "mse"),
+            regime_of=lambda p: p["loss"],
         ),
         predict=_saddle_predict,
         routes={

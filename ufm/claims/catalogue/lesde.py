@@ -106,6 +106,10 @@ register(
                 "seed": IntRange(0, 10**6),
             },
             description="noiseless paths, d = K, constant alpha, beta",
+            regimes=("I, growing", "I, decaying", "L, growing", "L, decaying"),
+            regime_of=lambda p: (
+                f"{p['model']}, {'growing' if p['alpha'] > p['beta'] else 'decaying'}"
+            ),
         ),
         predict=_rate_predict,
         routes={
@@ -209,6 +213,8 @@ register(
             },
             derive=_i_point,
             description="d = K, n in [40, 60] (N >> d), beta/alpha in [0.2, 0.5] or [2, 5]",
+            regimes=("locally elastic", "inelastic"),
+            regime_of=lambda p: p["regime"],
         ),
         predict=_separable_predict,
         routes=_separability_routes(),
@@ -245,6 +251,8 @@ register(
             derive=_l_point,
             description="d = K, beta > 0, alpha = (-1 +/- gap) beta/(K-1): both sides of the "
             "boundary, all with alpha < beta",
+            regimes=("separable", "not separable"),
+            regime_of=lambda p: p["side"],
         ),
         predict=_separable_predict,
         routes=_separability_routes(),

@@ -269,6 +269,10 @@ register(
             description="class sizes 1..n_max drawn per class, bias free or none, d >= K; "
             "t = N sqrt(lambda_W lambda_H) below all singular values of Yhat ('none zeroed') or "
             "among them ('some zeroed'), 20% away from each",
+            regimes=tuple(
+                f"{r}, bias {b}" for r in ("some zeroed", "none zeroed") for b in ("free", "none")
+            ),
+            regime_of=lambda p: f"{p['regime']}, bias {p['bias']}",
         ),
         predict=_svt_predict,
         routes={
