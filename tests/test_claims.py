@@ -319,3 +319,33 @@ def test_regime_declarations_are_checked():
                    regime_of=lambda p: "two", description="K = 2")  # fmt: skip
     with pytest.raises(InvalidParameter, match="in regime 'three'"):
         never.sample(rng, False, "three")
+
+
+@pytest.mark.parametrize("claim_id", ["ce.global-minimizer", "mse.free-bias-etf"])
+def test_a_small_value_error_is_caught_by_every_route(claim_id):
+    """Property: an optimal value off by 4e-4 (below the argmin tolerance CONVEX_ARGMIN = 1e-3) is
+    caught by the convex and dynamic routes too: their values are compared with the solver's value
+    accuracy (CONVEX_CLARABEL) and descent's (DESCENT_OBJECTIVE), not with the argmin's."""
+    true = get_claim(claim_id)
+    false = dataclasses.replace(
+        true,
+        id=f"false.{claim_id}",
+        predict=lambda p: {**true.predict(p), "objective": true.predict(p)["objective"] + 4e-4},
+    )
+    rows = check(claims=[false], fast=True, seed=0)
+    assert {r.route for r in rows} == {"symbolic", "convex", "dynamic"}
+    assert all(not r.ok and all(f.error is None for f in r.failures) for r in rows)
+
+
+def test_key_tolerances_are_validated_and_scale_the_deviation():
+    """Property: a key tolerance above the route's or <= 0 is refused; a key within its own
+    tolerance passes, one beyond fails, and the reported deviation is scaled to the route's."""
+    with pytest.raises(InvalidParameter, match="key_tolerances"):
+        Route("convex", lambda p: 0.0, 1e-3, key_tolerances={"objective": 1e-2})
+    with pytest.raises(InvalidParameter, match="key_tolerances"):
+        Route("convex", lambda p: 0.0, 1e-3, key_tolerances={"objective": 0.0})
+    route = Route("convex", lambda p: 0.0, 1e-3, key_tolerances={"objective": 1e-6})
+    assert route.deviation({"objective": 1.0, "G": 1.0}, {"objective": 1.0, "G": 1.0}) == 0.0
+    dev = route.deviation({"objective": 2e-6, "G": 5e-4}, {"objective": 0.0, "G": 0.0})
+    assert dev == pytest.approx(2e-3) and dev > route.tolerance
+    assert route.deviation({"objective": 5e-7, "G": 5e-4}, {"objective": 0.0, "G": 0.0}) <= 1e-3

@@ -152,6 +152,11 @@ class Route:
         Points in a ``--fast`` run.
     description : str
         What the route computes, in one line.
+    key_tolerances : mapping of str -> float, optional
+        Tighter tolerances for some keys of a dict measurement (e.g. a convex program's optimal
+        value, accurate to the solver's gap, next to its argmin, accurate only to its square root).
+        The route's deviation is then the largest ``deviation_k * tolerance / tolerance_k``: it is
+        reported against ``tolerance`` and exceeds it exactly when some key exceeds its own.
     """
 
     kind: str
@@ -161,6 +166,20 @@ class Route:
     max_points: int | None = None
     fast_points: int = 1
     description: str = ""
+    key_tolerances: Mapping[str, float] | None = None
+
+    def deviation(self, measured, predicted) -> float:
+        """:func:`deviation` of the measurement, each key of ``key_tolerances`` scaled by
+        ``tolerance / key_tolerance`` (so the result is compared with ``tolerance``)."""
+        if not self.key_tolerances or not isinstance(predicted, Mapping):
+            return deviation(measured, predicted, self.relation)
+        deviation(measured, predicted, self.relation)  # validates the pair (shapes, common keys)
+        scale = {k: self.tolerance / t for k, t in self.key_tolerances.items()}
+        return max(
+            deviation(measured[k], predicted[k], self.relation) * scale.get(k, 1.0)
+            for k in measured
+            if k in predicted
+        )
 
     def __post_init__(self):
         if self.kind not in ROUTE_KINDS:
@@ -171,6 +190,12 @@ class Route:
             )
         if not (math.isfinite(self.tolerance) and self.tolerance >= 0):
             raise InvalidParameter(f"tolerance must be finite and >= 0, got {self.tolerance}")
+        for key, value in (self.key_tolerances or {}).items():
+            if not (math.isfinite(value) and 0 < value <= self.tolerance):
+                raise InvalidParameter(
+                    f"key_tolerances[{key!r}] must be in (0, tolerance = {self.tolerance}], "
+                    f"got {value}"
+                )
 
 
 @dataclass(frozen=True)
@@ -238,7 +263,7 @@ class Claim:
         try:
             predicted = self.predict(point)
             measured = r.measure(point)
-            dev = deviation(measured, predicted, r.relation)
+            dev = r.deviation(measured, predicted)
             error = None
         except Exception as exc:  # a route that crashes is a failed check, reported with its point
             predicted = measured = None

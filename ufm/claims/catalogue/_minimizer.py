@@ -159,16 +159,21 @@ def register_minimizer(
     """
     biases = ("regularized", "free") if bias == "any" else (bias,)
     routes = {}
-    for kind, factory, tolerance, cap in (
-        ("symbolic", _minimizer_symbolic, tol.CLOSED_FORM, None),
-        ("convex", _minimizer_convex, tol.CONVEX_ARGMIN, 3),
-        ("dynamic", _minimizer_dynamic, tol.DESCENT_GRAM, 3),
+    # the optimal value is compared to the method's value accuracy (solver gap; descent run to a
+    # vanishing gradient), the argmin's Grams to its first-order accuracy (sqrt(gap); distance)
+    for kind, factory, tolerance, value_tolerance, cap in (
+        ("symbolic", _minimizer_symbolic, tol.CLOSED_FORM, None, None),
+        ("convex", _minimizer_convex, tol.CONVEX_ARGMIN, tol.CONVEX_CLARABEL, 3),
+        ("dynamic", _minimizer_dynamic, tol.DESCENT_GRAM, tol.DESCENT_OBJECTIVE, 3),
     ):
 
         def measure(point, factory=factory):
             return factory(loss, point["bias"])(point)
 
-        routes[kind] = Route(kind, measure, tolerance, max_points=cap)
+        routes[kind] = Route(
+            kind, measure, tolerance, max_points=cap,
+            key_tolerances=None if value_tolerance is None else {"objective": value_tolerance},
+        )  # fmt: skip
     return register(
         Claim(
             id=claim_id,
