@@ -51,6 +51,7 @@ evaluation stay in one module.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 
@@ -367,6 +368,10 @@ def nearest_class_mean(M: np.ndarray, H: np.ndarray) -> np.ndarray:
     -------
     ndarray of int, shape (n,)
     """
+    # the argmin is unchanged by scaling H and M together: at unit scale nothing overflows
+    scale = max(np.abs(M).max(initial=0.0), np.abs(H).max(initial=0.0))
+    if scale > 0:
+        M, H = M / scale, H / scale
     sq = np.sum(M * M, axis=0)[None, :]
     out = np.empty(H.shape[1], dtype=np.int64)
     for cols in _column_blocks(M.shape[1], H.shape[1]):
@@ -387,9 +392,18 @@ def nc4_mismatches(W: np.ndarray, b: np.ndarray | None, M: np.ndarray, H: np.nda
     H : ndarray, shape (d, n)
     """
     nearest = nearest_class_mean(M, H)
+    # argmax(W h + b) = argmax(t Wu hu + b) with Wu, hu at unit scale and t = |W| |H| (maxima),
+    # evaluated as Wu hu + b/t for t >= 1 and as t Wu hu + b otherwise: finite at every scale
+    s_w, s_h = np.abs(W).max(initial=0.0), np.abs(H).max(initial=0.0)
+    log_t = math.log(s_w) + math.log(s_h) if s_w > 0 and s_h > 0 else -math.inf
+    Wu, Hu = (W / s_w, H / s_h) if log_t > -math.inf else (W, H)
     count = 0
     for cols in _column_blocks(W.shape[0], H.shape[1]):
-        Z = H[:, cols].T @ W.T if b is None else H[:, cols].T @ W.T + b[None, :]
+        Z = Hu[:, cols].T @ Wu.T
+        if b is not None and log_t >= 0:
+            Z = Z + b[None, :] * math.exp(-log_t)
+        elif b is not None:
+            Z = math.exp(log_t) * Z + b[None, :]
         count += int(np.count_nonzero(np.argmax(Z, axis=1) != nearest[cols]))
     return count
 
