@@ -156,3 +156,28 @@ def test_non_finite_entries_are_refused_everywhere(bad):
             nc_metrics(arrays["W"], arrays["H"], arrays["b"], p.labels)
         with pytest.raises(InvalidParameter, match=rf"{name} must be finite"):
             ufm.Configuration(arrays["W"], arrays["H"], arrays["b"], problem=p)
+
+
+# --- every verdict can say no ----------------------------------------------------------------------
+
+
+def test_verdict_functions_say_no():
+    """Property: each verdict-returning function answers "no" where it must:
+    verify_convergence after too few steps (gaps reported, ok False); classify_critical_point at a
+    non-critical point; gap of a configuration far from the optimum (well above the solver's
+    tolerance); is_separable for interleaved classes."""
+    from ufm.dynamics import is_separable, verify_convergence
+    from ufm.landscape import classify_critical_point
+    from ufm.relaxations import gap, nuclear_relaxation
+    from ufm.tolerances import CONVEX_CLARABEL
+
+    p = ufm.Problem(loss="ce", K=3, d=3, n=2, lambda_W=5e-3, lambda_H=5e-3, bias="free")
+    report = verify_convergence(p, steps=3, lr=0.1, seed=0)
+    assert report.objective_gap > report.tolerances["objective"] and report.ok is False
+    rng = np.random.default_rng(0)
+    W, H, b = rng.standard_normal((3, 3)), rng.standard_normal((3, 6)), rng.standard_normal(3)
+    assert classify_critical_point(p, W, H, b).verdict == "not critical"
+    cert = nuclear_relaxation(p)
+    assert gap((W, H, b), p, certificate=cert) > 100 * CONVEX_CLARABEL * (1 + abs(cert.objective))
+    X = np.array([[0.0, 1.0, 2.0, 3.0]])  # labels 0 1 0 1 on a line: no separating threshold
+    assert not is_separable(X, np.array([0, 1, 0, 1]), criterion="linear")
