@@ -158,7 +158,7 @@ def test_non_finite_entries_are_refused_everywhere(bad):
             ufm.Configuration(arrays["W"], arrays["H"], arrays["b"], problem=p)
 
 
-# --- every verdict can say no ----------------------------------------------------------------------
+# --- every verdict can say no ------------------------------------------------------------------
 
 
 def test_verdict_functions_say_no():
