@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
@@ -253,6 +253,18 @@ def test_layer_peeled_value_and_feasibility(K, n, log_EW, log_EH):
     assert relative_deviation(ce, want) <= FLOAT
     assert relative_deviation(cf.objective, want) <= FLOAT
     assert all(is_simplex_etf(cf.W.T / cf.w_norm).values())
+
+
+@example(5, 2.0)
+@given(st.integers(2, 10), st.floats(1, 2.5))
+def test_layer_peeled_tiny_value_keeps_its_digits(K, log_E):
+    """Property: at large budgets (E_W = E_H = 10^log_E, value down to 1e-300) the layer-peeled
+    optimum is log1p((K-1) e^{-K E/(K-1)}) to FLOAT in *relative* terms, not 0 (issue 15, item 5;
+    ``layer_peeled_optimum(5, 100, 100)`` was 0.0 for 2.07e-54)."""
+    E = 10**log_E
+    want = math.log1p((K - 1) * math.exp(-K * E / (K - 1)))
+    if want > 1e-300:  # far from float64's subnormals, where relative accuracy ends
+        assert abs(layer_peeled_optimum(K, E, E).objective / want - 1) <= FLOAT
 
 
 @settings(max_examples=8)

@@ -122,6 +122,40 @@ def test_ce_huge_logits_wrong_class_dominates(scale):
     assert relative_deviation(g.H, W.T @ expected_G) <= FLOAT
 
 
+@pytest.mark.parametrize(("loss", "scale"), [("ce", 1e200), ("mse", 1e160), ("ce-ls", 1e160)])
+def test_overflowing_logits_raise_not_nan(loss, scale):
+    """Property: a finite point whose logits exceed the float64 range gets an InvalidParameter that
+    says so (objective and gradient), never NaN (issue 15, item 2)."""
+    params = {"loss_params": {"smoothing": 0.1}} if loss == "ce-ls" else {}
+    problem = Problem(loss=loss, K=3, d=3, n=2, lambda_W=0.1, lambda_H=0.1, bias="free", **params)
+    rng = np.random.default_rng(0)
+    W, H = scale * rng.standard_normal((3, 3)), scale * rng.standard_normal((3, 6))
+    for f in (objective, gradient):
+        with pytest.raises(InvalidParameter, match="float64 range"):
+            f(problem, W, H, np.zeros(3))
+
+
+def test_ce_logits_1e308_apart_are_exact():
+    """Property: CE at finite logits 2e308 apart is its exact limit: 0 (and a zero gradient) when
+    the correct logit dominates; a clear error, not NaN or inf, when the value overflows."""
+    problem = make_problem("ce", "none", 2, 1, (1, 1), lam=(0.0, 0.0, 0.0))
+    W = np.array([[1e308], [-1e308]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert objective(problem, W, np.array([[1.0, -1.0]])) == 0.0
+        g = gradient(problem, W, np.array([[1.0, -1.0]]))
+    assert np.all(g.W == 0.0) and np.all(g.H == 0.0)
+    with pytest.raises(InvalidParameter, match="the objective .* float64 range"):
+        objective(problem, W, np.array([[-1.0, 1.0]]))
+
+
+def test_representable_value_with_huge_squares():
+    """Property: at entries 1e154 (squares beyond float64, value not) the MSE objective is the finite
+    1/(2N) sum (1e154 - 1)^2 + 0.05 ||W||^2 + 0.05 ||H||^2 = 6.5e307, not inf."""
+    problem = make_problem("mse", "none", 3, 3, (1, 1, 1), lam=(0.1, 0.1, 0.0))
+    value = objective(problem, 1e154 * np.eye(3), np.eye(3))
+    assert relative_deviation(value, 0.5e308 + 0.15e308 + 0.15) <= FLOAT
+
+
 def test_bias_rules():
     """Property: b is required with a bias, None or zero without one; shapes are checked."""
     K = 2

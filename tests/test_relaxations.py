@@ -3,6 +3,7 @@ margin."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from ufm import Configuration, Problem
+from ufm import Configuration, Problem, objective
 from ufm.errors import InvalidParameter, SolverFailed
 from ufm.objectives import data_term
 from ufm.relaxations import (
@@ -169,6 +170,48 @@ def test_certified_optimum_is_below_every_configuration(loss, bias, sizes, lam, 
     near = Configuration(cert.W + 1e-3 * W, cert.H, cert.b, problem=p)
     assert gap(near, certificate=cert) >= -tol
     assert abs(gap(cert.configuration(), certificate=cert)) <= tol
+
+
+def _polish(p, cert):
+    """The certificate's (W, H, b) polished by L-BFGS on the UFM objective: feasible points at or
+    below the solver's primal value (the point of issue 15, item 3)."""
+    from scipy.optimize import minimize
+
+    from ufm import gradient, objective
+
+    K, d, N = p.K, p.d, p.N
+
+    def unpack(x):
+        b = x[K * d + d * N :] if p.has_bias else None
+        return x[: K * d].reshape(K, d), x[K * d : K * d + d * N].reshape(d, N), b
+
+    def value_grad(x):
+        g = gradient(p, *unpack(x))
+        parts = [g.W.ravel(), g.H.ravel()] + ([g.b] if p.has_bias else [])
+        return objective(p, *unpack(x)), np.concatenate(parts)
+
+    x0 = np.concatenate([cert.W.ravel(), cert.H.ravel()] + ([cert.b] if p.has_bias else []))
+    options = {"ftol": 1e-16, "gtol": 1e-13, "maxiter": 3000}
+    return unpack(minimize(value_grad, x0, jac=True, method="L-BFGS-B", options=options).x)
+
+
+@pytest.mark.parametrize(
+    ("bias", "K", "n", "lam"), [("free", 3, 2, 1e-2), ("regularized", 4, 20, 5e-3), ("none", 5, 2, 1e-3)]
+)
+def test_gap_is_measured_from_a_lower_bound(bias, K, n, lam):
+    """Property: the certificate's lower bound is at most its primal value, L-BFGS-polished CE
+    points (which sit up to 1e-8 below the primal value) are above it up to ``cert.tolerance``,
+    and gap() is never negative (issue 15, item 3)."""
+    p = _problem("ce", bias, K, K, lam, lam, n=n)
+    cert = nuclear_relaxation(p)
+    assert cert.lower <= cert.objective
+    assert cert.tolerance == CONVEX_CLARABEL * (1 + abs(cert.lower))
+    point = _polish(p, cert)
+    assert objective(p, *point) - cert.lower >= -cert.tolerance
+    assert gap(point, p, certificate=cert) >= 0.0
+    too_high = dataclasses.replace(cert, lower=cert.lower + 10 * cert.tolerance)
+    with pytest.raises(SolverFailed, match="below the certified lower bound"):
+        gap(point, p, certificate=too_high)
 
 
 def test_gap_computes_its_own_certificate_and_checks_problems():

@@ -53,6 +53,7 @@ from itertools import combinations
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from ._repr import short_repr
 from ._validation import check_int, check_positive
@@ -688,7 +689,8 @@ def layer_peeled_optimum(
     n = check_int("n", n, 1)
     s_E_W, s_E_H = SYMBOLS["E_W"], SYMBOLS["E_H"]
     x = sp.sqrt(s_E_W * s_E_H)
-    value = sp.log(1 + (_K - 1) * sp.exp(-_K * x / (_K - 1)))
+    tail = (_K - 1) * sp.exp(-_K * x / (_K - 1))
+    value = sp.log(1 + tail)
     values = _exact({_K: K, s_E_W: E_W, s_E_H: E_H})
     labels = np.repeat(np.arange(K), n)
     W, M = _collapsed_realization(
@@ -696,7 +698,8 @@ def layer_peeled_optimum(
     )
     return ClosedForm(
         problem=None,
-        objective=_numeric(value, values),
+        # log1p: at 30 digits log(1 + tail) is 0 once tail < 1e-30 (E_W = E_H = 100, K = 5: 2e-54).
+        objective=_numeric(log1p(tail), values),
         zero_solution=False,
         threshold=None,
         threshold_formula="none: the constrained optimum is never zero",

@@ -39,6 +39,7 @@ import numpy as np
 from ._validation import check_matrix
 from .errors import InvalidParameter
 from .losses import get_loss
+from .losses._links import weighted_sq_norm
 from .problem import Problem
 
 __all__ = ["objective", "gradient", "data_term", "Gradient", "logits"]
@@ -79,9 +80,22 @@ def check_point(problem: Problem, W, H, b) -> tuple[np.ndarray, np.ndarray, np.n
     return W, H, b
 
 
+def _float64_range(what: str, W: np.ndarray, H: np.ndarray) -> InvalidParameter:
+    """The error for a finite point whose ``what`` exceeds the float64 range (about 1.8e308)."""
+    top = [float(np.max(np.abs(A), initial=0.0)) for A in (W, H)]
+    return InvalidParameter(
+        f"{what} at (W, H, b) must lie within the float64 range (|x| <= 1.8e308); it overflows "
+        f"at max|W| = {top[0]:.3g}, max|H| = {top[1]:.3g}: rescale the point"
+    )
+
+
 def logits(W: np.ndarray, H: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Z = W H + b 1^T (K x N)."""
-    return W @ H + b[:, None]
+    """Z = W H + b 1^T (K x N); raises InvalidParameter when an entry overflows float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = W @ H + b[:, None]
+    if not np.all(np.isfinite(Z)):
+        raise _float64_range("the logits W H + b 1^T", W, H)
+    return Z
 
 
 def data_term(loss, Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -91,10 +105,9 @@ def data_term(loss, Z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarra
 
 
 def _regularizer(problem: Problem, W, H, b) -> float:
-    reg = 0.5 * problem.lambda_W * float(np.sum(W * W))
-    reg += 0.5 * problem.lambda_H * float(np.sum(H * H))
+    reg = weighted_sq_norm(W, 0.5 * problem.lambda_W) + weighted_sq_norm(H, 0.5 * problem.lambda_H)
     if problem.bias == "regularized":
-        reg += 0.5 * problem.lambda_b * float(b @ b)
+        reg += weighted_sq_norm(b, 0.5 * problem.lambda_b)
     return reg
 
 
@@ -154,7 +167,10 @@ def objective(problem: Problem, W, H=None, b=None) -> float:
         return _by_model("objective", problem, W, H, b)
     W, H, b = check_point(problem, W, H, b)
     value, _ = data_term(problem.loss_fn, logits(W, H, b), problem.labels)
-    return value + _regularizer(problem, W, H, b)
+    value += _regularizer(problem, W, H, b)
+    if not np.isfinite(value):
+        raise _float64_range("the objective", W, H)
+    return value
 
 
 def gradient(problem: Problem, W, H=None, b=None) -> Gradient | dict:
@@ -181,10 +197,10 @@ def gradient(problem: Problem, W, H=None, b=None) -> Gradient | dict:
         return _by_model("gradient", problem, W, H, b)
     W, H, b = check_point(problem, W, H, b)
     _, G = data_term(problem.loss_fn, logits(W, H, b), problem.labels)
-    gW = G @ H.T + problem.lambda_W * W
-    gH = W.T @ G + problem.lambda_H * H
-    if problem.bias == "none":
-        gb = np.zeros(problem.K)
-    else:
-        gb = G.sum(axis=1) + problem.lambda_b * b
+    with np.errstate(over="ignore", invalid="ignore"):
+        gW = G @ H.T + problem.lambda_W * W
+        gH = W.T @ G + problem.lambda_H * H
+        gb = np.zeros(problem.K) if problem.bias == "none" else G.sum(axis=1) + problem.lambda_b * b
+    if not all(np.all(np.isfinite(g)) for g in (gW, gH, gb)):
+        raise _float64_range("the gradient", W, H)
     return Gradient(gW, gH, gb)

@@ -119,8 +119,9 @@ def lpm(K, class_sizes, E_W, E_H, solver, symmetry, as_json):
 def nuclear(problem, solver, symmetry, unreduced, allow_lower_bound, out, as_json):
     """Certified global optimum of a regularized UFM by its nuclear-norm convex program.
 
-    ``objective`` is the certified optimum; ``upper`` the UFM objective of the recovered (W, H, b),
-    equal to it up to the solver tolerance. Refuses (exit 2) when d is below the rank the optimum
+    ``objective`` is the solver's optimal value, ``lower`` the certified lower bound (the dual
+    value) and ``upper`` the UFM objective of the recovered (W, H, b); all three agree up to the
+    solver tolerance. Refuses (exit 2) when d is below the rank the optimum
     needs, unless --allow-lower-bound.
     """
     from ..relaxations import nuclear_relaxation
@@ -135,6 +136,7 @@ def nuclear(problem, solver, symmetry, unreduced, allow_lower_bound, out, as_jso
     _emit(
         {
             "objective": cert.objective,
+            "lower": cert.lower,
             "upper": cert.upper,
             "exact": cert.exact,
             "status": cert.status,

@@ -29,6 +29,8 @@ change; a new link adds one branch there.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import NotConverged
@@ -38,7 +40,18 @@ from ..tolerances import STATIONARY
 #: stationarity test of the critical points it serves.
 BIAS_NEWTON_TOL = 1e-3 * STATIONARY
 
-__all__ = ["LINKS", "SoftmaxLink", "SquareLink"]
+__all__ = ["LINKS", "SoftmaxLink", "SquareLink", "weighted_sq_norm"]
+
+
+def weighted_sq_norm(A: np.ndarray, weight: float) -> float:
+    """weight * ||A||_F^2 without overflow in the squares: the largest entry is taken out first, so
+    the result is inf only when the value itself exceeds the float64 range."""
+    top = float(np.max(np.abs(A), initial=0.0))
+    if top == 0.0 or weight == 0.0:
+        return 0.0
+    root = top * math.sqrt(weight)
+    # Python floats: an overflow gives inf without a warning; the caller decides what it means.
+    return root * (root * float(np.sum(np.square(A / top))))
 
 
 class SoftmaxLink:
@@ -57,11 +70,16 @@ class SoftmaxLink:
         per-sample targets (K x N), by max-shifted log-sum-exp (any finite logits)."""
         N = Z.shape[1]
         top = Z.max(axis=0, keepdims=True)
-        expz = np.exp(Z - top)
+        # Half differences: z - top itself overflows for logits beyond 1e308 apart (and 0 * inf
+        # would then be NaN); t^T (z - top) / 2 is a convex combination of finite numbers.
+        half = 0.5 * Z - 0.5 * top
+        with np.errstate(over="ignore", under="ignore"):
+            expz = np.exp(2.0 * half)
         sums = expz.sum(axis=0)
         # lse - t^T z with the column maximum taken out of both terms (1^T t = 1), so that logits
-        # of any finite size give a finite value.
-        value = float(np.sum(np.log(sums) - np.sum(targets * (Z - top), axis=0))) / N
+        # of any finite size give a finite value; inf only when the value exceeds float64.
+        with np.errstate(over="ignore"):
+            value = float(np.sum(np.log(sums) / N - (2.0 / N) * np.sum(targets * half, axis=0)))
         return value, (expz / sums - targets) / N
 
     @staticmethod
@@ -156,7 +174,7 @@ class SquareLink:
         """(1/(2N)) ||Z - T||_F^2 and its gradient (Z - T)/N."""
         N = Z.shape[1]
         R = Z - targets
-        return float(np.sum(R * R)) / (2 * N), R / N
+        return weighted_sq_norm(R, 0.5 / N), R / N
 
     @staticmethod
     def hessian_apply(Z: np.ndarray, dZ: np.ndarray) -> np.ndarray:

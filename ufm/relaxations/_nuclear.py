@@ -139,8 +139,15 @@ class NuclearCertificate:
     ----------
     problem : Problem
     objective : float
-        Optimal value of the convex program (the certified global optimum of the UFM when
-        ``exact``).
+        The solver's primal value of the convex program (the global optimum of the UFM, to the
+        solver tolerance, when ``exact``).
+    lower : float
+        Certified lower bound on the optimum: the solver's dual value, ``objective`` minus a
+        positive ``duality_gap`` (feasible points of the UFM lie above it up to ``tolerance``,
+        the dual's feasibility error; :func:`gap` measures from it).
+    tolerance : float
+        Accuracy of the certificate's values: the solver's value tolerance
+        (``ufm.tolerances.CONVEX_CLARABEL`` or ``CONVEX_SCS``) times 1 + |lower|.
     upper : float
         UFM objective f(W, H, b) of the recovered configuration (agrees with ``objective`` to the
         solver tolerance when ``exact``).
@@ -175,6 +182,8 @@ class NuclearCertificate:
 
     problem: Problem
     objective: float
+    lower: float
+    tolerance: float
     upper: float
     exact: bool
     status: str
@@ -205,6 +214,7 @@ class NuclearCertificate:
                 },
                 "extra": {
                     "certified_objective": self.objective,
+                    "certified_lower_bound": self.lower,
                     "exact": self.exact,
                     "duality_gap": self.duality_gap,
                     "rank": self.rank,
@@ -444,9 +454,14 @@ def nuclear_relaxation(
                 f"truncation has objective {upper:.10g}; use d >= {bound}, or accept a lower "
                 "bound (allow_lower_bound=True; on the command line --allow-lower-bound)"
             )
+    # The dual value bounds the optimum from below (weak duality); the primal value can sit above
+    # feasible points by the gap (CE: up to ~1e-8 at CLARABEL_EPS).
+    lower = value - max(info.duality_gap, 0.0)
     return NuclearCertificate(
         problem=problem,
         objective=value,
+        lower=lower,
+        tolerance=_VALUE_TOL[info.solver] * (1.0 + abs(lower)),
         upper=float(upper),
         exact=bool(exact),
         status=info.status,
@@ -471,7 +486,8 @@ def gap(
     certificate: NuclearCertificate | None = None,
     **solve_kw,
 ) -> float:
-    r"""How far a configuration is above the certified global optimum: :math:`f(W,H,b) - f^\star`.
+    r"""How far a configuration is above the certified global optimum: :math:`f(W,H,b) - f_\ell`,
+    with :math:`f_\ell \le f^\star` the certificate's lower bound ``certificate.lower``.
 
     Parameters
     ----------
@@ -487,14 +503,17 @@ def gap(
     Returns
     -------
     float
-        Non-negative up to the solver tolerance (``ufm.tolerances.CONVEX_CLARABEL`` for Clarabel,
-        times 1 + |f*|). If the certificate is not ``exact`` this is an upper bound on the
-        suboptimality.
+        Non-negative: an upper bound on the suboptimality :math:`f - f^\star` (also when the
+        certificate is not ``exact``). A configuration below the bound by less than
+        ``certificate.tolerance`` (the bound's accuracy) has gap 0.
 
     Raises
     ------
     InvalidParameter
         No problem can be determined, or the certificate belongs to a different problem.
+    SolverFailed
+        The configuration lies below the bound by more than ``certificate.tolerance``: the
+        certificate is wrong (solve it again more accurately).
     """
     if isinstance(config, Configuration):
         W, H, b = config.W, config.H, config.b
@@ -524,7 +543,16 @@ def gap(
         )
     if not problem.has_bias and b is not None and not np.any(np.asarray(b)):
         b = None
-    return float(ufm_objective(problem, W, H, b) - certificate.objective)
+    value = float(ufm_objective(problem, W, H, b) - certificate.lower)
+    if value < -certificate.tolerance:
+        raise SolverFailed(
+            f"the configuration's objective is {-value:.3g} below the certified lower bound "
+            f"{certificate.lower:.10g}, beyond its tolerance {certificate.tolerance:.3g}: the "
+            "certificate is inaccurate; solve again with a lower tol",
+            solver=certificate.solver,
+            status="bound_violated",
+        )
+    return max(value, 0.0)
 
 
 @dataclass(frozen=True, eq=False)
