@@ -28,6 +28,7 @@ __all__ = [
     "FEASIBILITY",
     "UNIT_NORM",
     "STATIONARY",
+    "SPHERE_STATIONARY",
     "NEGATIVE_CURVATURE",
     "KERNEL_TWIN",
     "KERNEL_EXP",
@@ -78,6 +79,14 @@ STREAMING = 1e-10
 #: the points are closed forms or roots found to machine accuracy, so the gradient is float64
 #: rounding of O(1) entries summed over P <= 1e4 coordinates, ~1e-14; 1e-10 leaves a wide margin.
 STATIONARY = 1e-10
+
+#: Riemannian gradient norm at which descent on a product of spheres stops (ufm.dynamics,
+#: sphere_descent). Near a minimizer with smallest nonzero Riemannian Hessian eigenvalue mu the
+#: distance to the minimizer set is <= |grad|/mu and the objective gap <= |grad|^2/(2 mu); in the
+#: claims' domains (tau >= 0.25, rho <= 2) mu >= ~1e-3 (measured), so 1e-9 puts the Gram matrices
+#: within ~1e-6 and the value within ~1e-15 of the limit, far inside DESCENT_GRAM and
+#: DESCENT_OBJECTIVE, while staying above float64 rounding of the gradient (~1e-14).
+SPHERE_STATIONARY = 1e-9
 
 #: A Hessian eigenvalue below -NEGATIVE_CURVATURE counts as negative curvature (ufm.landscape):
 #: dense eigh is backward stable, error ~ eps * ||Hessian|| ~ 1e-15 for O(1) entries, and ARPACK

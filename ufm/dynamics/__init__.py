@@ -9,6 +9,8 @@ in one
   vanishes (the descent route of the claims);
 * :func:`gap_to_closed_form`, :func:`verify_convergence` - compare the end of a descent with the
   closed-form global minimizer (rotation-free: Gram matrices), and run descent then compare;
+* :func:`sphere_descent`, :func:`normalized_ce_descent`, :func:`supcon_descent` - Riemannian
+  gradient descent on products of spheres (normalized features, SupCon);
 * :func:`margin_descent`, :func:`normalized_margin` - descent on the unregularized CE UFM
   until the loss is tiny, and the normalized margin whose limit is the max-margin value;
 * :func:`simulate_lesde`, :func:`le_ode_mean`, :func:`separability_probability`,
@@ -34,6 +36,7 @@ from ._lesde import (
     simulate_lesde,
 )
 from ._margin import MarginDescent, margin_descent, normalized_margin
+from ._riemannian import SphereDescent, normalized_ce_descent, sphere_descent, supcon_descent
 from ._stationary import descend_to_stationary
 from ._verify import (
     ClosedFormGap,
@@ -48,6 +51,10 @@ __all__ = [
     "gradient_flow",
     "initialize",
     "descend_to_stationary",
+    "sphere_descent",
+    "normalized_ce_descent",
+    "supcon_descent",
+    "SphereDescent",
     "DescentResult",
     "FlowResult",
     "RECORDED_METRICS",

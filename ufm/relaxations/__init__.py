@@ -5,7 +5,9 @@ SCS).
 * :func:`max_margin` - the nuclear-norm max-margin program (SELI / ETF geometry);
 * :func:`layer_peeled_sdp` - the layer-peeled model of Fang et al. (2021) as an SDP;
 * :func:`minority_collapse_sweep`, :func:`minority_threshold` - Minority Collapse;
-* :func:`max_min_angle` - the max-min-angle frame SDP (its optimum is the simplex ETF).
+* :func:`max_min_angle` - the max-min-angle frame SDP (its optimum is the simplex ETF);
+* :func:`normalized_ce_sdp`, :func:`supcon_sdp` - certified lower bounds for normalized-feature CE
+  and full-batch SupCon (Gram programs with a fixed diagonal).
 
 Classes of equal size are exchangeable; :mod:`ufm.relaxations._symmetry` reduces the nuclear-norm
 program and the layer-peeled SDP to that symmetry's fixed-point subspace (a 2G x 2G PSD block for G
@@ -34,6 +36,7 @@ from ._nuclear import (
     nuclear_relaxation,
 )
 from ._solve import SOLVERS
+from ._sphere import SphereBound, normalized_ce_sdp, supcon_sdp
 
 __all__ = [
     "nuclear_relaxation",
@@ -49,6 +52,9 @@ __all__ = [
     "MinorityThreshold",
     "max_min_angle",
     "MaxMinAngle",
+    "normalized_ce_sdp",
+    "supcon_sdp",
+    "SphereBound",
     "SOLVERS",
     "SYMMETRIES",
 ]

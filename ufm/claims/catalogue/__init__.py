@@ -16,6 +16,8 @@ lpm        ``lpm.balanced-etf``, ``lpm.minority-collapse``: the layer-peeled mod
 seli       ``seli.max-margin``: the SELI geometry of the max-margin UFM
 nc         ``nc.nc4-from-nc1-nc3``: NC1-NC3 imply NC4
 lesde      ``lesde.separation-rate``, ``.separability-transition``, ``.l-boundary``, ``.nc-emerges``
+sphere     ``sphere.normalized-ce``: unit features and classifiers, temperature tau (Yaras et al.)
+supcon     ``supcon.simplex``: full-batch SupCon on a sphere, class collapse (Graf et al. 2021)
 ========== ===================================================================================
 
 Each ``predict`` encodes the published statement directly (its formula, written once in its
@@ -40,7 +42,7 @@ least one claim and that every module of this folder is listed in :data:`FAMILIE
 import importlib
 
 #: The families, in registration order (the order of ``ufm check --list``).
-FAMILIES = ("etf", "ce", "mse", "landscape", "lpm", "seli", "nc", "lesde")
+FAMILIES = ("etf", "ce", "mse", "landscape", "lpm", "seli", "nc", "lesde", "sphere", "supcon")
 
 for _family in FAMILIES:
     importlib.import_module(f"{__name__}.{_family}")
