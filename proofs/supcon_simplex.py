@@ -27,15 +27,25 @@ K, n, rho = sp.symbols("K n rho", positive=True)
 S2, T, u = sp.symbols("S2 T u", real=True)
 N = K * n
 psi = sp.log(n - 1 + n * (K - 1) * sp.exp(u))
-nonnegative("psi(u) = log(n - 1 + n(K-1) e^u) is increasing (n >= 2 assumed below)",
-            sp.diff(psi, u).subs(n, 2 + sp.Symbol("m", nonnegative=True)))
-nonnegative("psi is convex (Jensen over anchors applies)",
-            sp.diff(psi, u, 2).subs(n, 2 + sp.Symbol("m", nonnegative=True)))
+nonnegative(
+    "psi(u) = log(n - 1 + n(K-1) e^u) is increasing (n >= 2 assumed below)",
+    sp.diff(psi, u).subs(n, 2 + sp.Symbol("m", nonnegative=True)),
+)
+nonnegative(
+    "psi is convex (Jensen over anchors applies)",
+    sp.diff(psi, u, 2).subs(n, 2 + sp.Symbol("m", nonnegative=True)),
+)
 mean_x = ((S2 - T) / (n * (K - 1)) - (T - N * rho**2) / (n - 1)) / N
-identity("d(mean x)/d||S||^2 = 1/(N n (K-1)) > 0: take ||S||^2 = 0", sp.diff(mean_x, S2),
-         1 / (N * n * (K - 1)))
-identity("d(mean x)/dT = -(1/(n(K-1)) + 1/(n-1))/N < 0: take T = K n^2 rho^2 (||S_k|| <= n rho)",
-         sp.diff(mean_x, T), -(1 / (n * (K - 1)) + 1 / (n - 1)) / N)
+identity(
+    "d(mean x)/d||S||^2 = 1/(N n (K-1)) > 0: take ||S||^2 = 0",
+    sp.diff(mean_x, S2),
+    1 / (N * n * (K - 1)),
+)
+identity(
+    "d(mean x)/dT = -(1/(n(K-1)) + 1/(n-1))/N < 0: take T = K n^2 rho^2 (||S_k|| <= n rho)",
+    sp.diff(mean_x, T),
+    -(1 / (n * (K - 1)) + 1 / (n - 1)) / N,
+)
 smallest = sp.simplify(mean_x.subs({S2: 0, T: K * n**2 * rho**2}))
 identity("the smallest mean x is -rho^2 K/(K-1)", smallest, -(rho**2) * K / (K - 1))
 bound = psi.subs(u, smallest)
@@ -49,8 +59,11 @@ identity(
 fact(
     "the ETF is centred with ||S_k|| = n rho, so it meets S = 0 and T = K n^2 rho^2: "
     "sum of the unit ETF Gram is 0 for K = 2..8",
-    all(sp.simplify(sum(sp.Matrix(k_, k_, lambda i, j: 1 if i == j else sp.Rational(-1, k_ - 1))))
-        == 0 for k_ in range(2, 9)),
+    all(
+        sp.simplify(sum(sp.Matrix(k_, k_, lambda i, j: 1 if i == j else sp.Rational(-1, k_ - 1))))
+        == 0
+        for k_ in range(2, 9)
+    ),
 )
 values = [(2, 2, 1), (3, 3, sp.Rational(1, 2)), (4, 2, sp.Rational(3, 2))]
 fact(

@@ -50,6 +50,8 @@ REQUIRED = {
     "ce.implicit-max-margin": {"symbolic", "convex", "dynamic"},
     "ce.label-smoothing": {"symbolic", "convex", "dynamic"},
     "mse.imbalanced-svt": {"symbolic", "convex", "dynamic"},
+    "sphere.normalized-ce": {"symbolic", "convex", "dynamic"},
+    "supcon.simplex": {"symbolic", "convex", "dynamic"},
 }
 
 

@@ -40,7 +40,9 @@ FALSE = {
     ),
     # rho^2 K/(K-1) with K + 1 in place of K in the exponent
     "supcon.simplex": lambda p: math.log(
-        p["n"] - 1 + p["n"] * (p["K"] - 1) * math.exp(-p["rho"] ** 2 * (p["K"] + 1) / (p["K"] - 1))
+        p["n"]
+        - 1
+        + p["n"] * (p["K"] - 1) * math.exp(-(p["rho"] ** 2) * (p["K"] + 1) / (p["K"] - 1))
     ),
 }
 
@@ -114,7 +116,9 @@ def test_bad_input_is_refused():
     with pytest.raises(InvalidParameter, match="X0"):
         sphere_descent(lambda X: (0.0, X), np.ones((2, 2)))
     with pytest.raises(InvalidParameter, match="model='sphere'"):
-        normalized_ce_descent(Problem(loss="ce", K=2, d=2, n=1, lambda_W=0.1, lambda_H=0.1, bias="free"))
+        normalized_ce_descent(
+            Problem(loss="ce", K=2, d=2, n=1, lambda_W=0.1, lambda_H=0.1, bias="free")
+        )
     with pytest.raises(InvalidParameter, match="tau"):
         normalized_ce_sdp(3, 0.0)
     with pytest.raises(InvalidParameter, match="class_sizes"):

@@ -196,7 +196,8 @@ def _polish(p, cert):
 
 
 @pytest.mark.parametrize(
-    ("bias", "K", "n", "lam"), [("free", 3, 2, 1e-2), ("regularized", 4, 20, 5e-3), ("none", 5, 2, 1e-3)]
+    ("bias", "K", "n", "lam"),
+    [("free", 3, 2, 1e-2), ("regularized", 4, 20, 5e-3), ("none", 5, 2, 1e-3)],
 )
 def test_gap_is_measured_from_a_lower_bound(bias, K, n, lam):
     """Property: the certificate's lower bound is at most its primal value, L-BFGS-polished CE

@@ -87,9 +87,9 @@ def normalized_ce_optimum(K: int, tau) -> dict[str, sp.Expr]:
     tau = _exact("tau", tau)
     G = etf_gram(K, exact=True)
     # h_k = w_k: the logits of class k are column k of the unit ETF Gram over tau
-    objective = sum(
-        sp.log(sum(sp.exp((G[j, k] - G[k, k]) / tau) for j in range(K))) for k in range(K)
-    ) / K
+    objective = (
+        sum(sp.log(sum(sp.exp((G[j, k] - G[k, k]) / tau) for j in range(K))) for k in range(K)) / K
+    )
     s2 = sp.Symbol("s2", nonnegative=True)  # ||sum_k w_k||^2, between 0 and K^2
     linear = -sp.sqrt(K * (K**3 - K * s2))
     smallest = sp.minimum(linear, s2, sp.Interval(0, K**2))

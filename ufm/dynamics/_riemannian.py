@@ -205,7 +205,9 @@ def normalized_ce_descent(problem: Problem, *, seed: int = 0) -> SphereDescent:
         As in :func:`sphere_descent`.
     """
     if not isinstance(problem, Problem) or problem.model != "sphere":
-        raise InvalidParameter(f"problem must be a ufm.Problem with model='sphere', got {problem!r}")
+        raise InvalidParameter(
+            f"problem must be a ufm.Problem with model='sphere', got {problem!r}"
+        )
     seed = check_int("seed", seed, 0)
     model, K = get_model(problem.model), problem.K
 

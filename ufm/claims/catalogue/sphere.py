@@ -86,6 +86,8 @@ register(
                 _convex,
                 tol.CONVEX_ARGMIN,
                 max_points=4,
+                # the bound is the solver's dual value (gap accuracy); the Grams its argmin
+                key_tolerances={"lower_bound": tol.CONVEX_CLARABEL},
                 description="SDP over the Gram of (W, M) with unit diagonal: certified lower "
                 "bound (dual objective) and its argmin, Clarabel",
             ),
@@ -94,6 +96,7 @@ register(
                 _dynamic,
                 tol.DESCENT_GRAM,
                 max_points=6,
+                key_tolerances={"objective": tol.DESCENT_OBJECTIVE},
                 description="Riemannian gradient descent on the product of spheres from a random "
                 "start (ufm.dynamics.normalized_ce_descent)",
             ),

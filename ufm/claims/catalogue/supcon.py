@@ -79,6 +79,8 @@ register(
                 _convex,
                 tol.CONVEX_ARGMIN,
                 max_points=4,
+                # the bound is the solver's dual value (gap accuracy); the Grams its argmin
+                key_tolerances={"lower_bound": tol.CONVEX_CLARABEL},
                 description="exponential-cone SDP over the feature Gram with diagonal rho^2: "
                 "certified lower bound and its argmin, Clarabel",
             ),
@@ -87,6 +89,7 @@ register(
                 _dynamic,
                 tol.DESCENT_GRAM,
                 max_points=6,
+                key_tolerances={"objective": tol.DESCENT_OBJECTIVE},
                 description="Riemannian gradient descent on the spheres from a random start "
                 "(ufm.dynamics.supcon_descent)",
             ),
