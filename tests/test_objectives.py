@@ -149,7 +149,7 @@ def test_ce_logits_1e308_apart_are_exact():
 
 
 def test_representable_value_with_huge_squares():
-    """Property: at entries 1e154 (squares beyond float64, value not) the MSE objective is the finite
+    """Property: at entries 1e154 (squares beyond float64, value not) the MSE objective is finite:
     1/(2N) sum (1e154 - 1)^2 + 0.05 ||W||^2 + 0.05 ||H||^2 = 6.5e307, not inf."""
     problem = make_problem("mse", "none", 3, 3, (1, 1, 1), lam=(0.1, 0.1, 0.0))
     value = objective(problem, 1e154 * np.eye(3), np.eye(3))

@@ -30,7 +30,8 @@ minimized over :math:`0 \le \|S\|^2 \le KT`, :math:`0 \le T \le Kn^2\rho^2` at
 The functions below return both sides of each claim as exact sympy numbers: the loss *at* the
 simplex-ETF configuration (computed entry by entry from the exact ETF Gram matrix of
 :func:`ufm.geometry.etf_gram`) and the *bound* from the chain; they coincide, which proves the ETF
-optimal. The runnable derivations are ``proofs/sphere_normalized_ce.py``, ``proofs/supcon_simplex.py``.
+optimal. The runnable derivations are ``proofs/sphere_normalized_ce.py`` and
+``proofs/supcon_simplex.py``.
 
 References
 ----------

@@ -13,7 +13,8 @@ sphere, a first-order retraction; Absil, Mahony & Sepulchre 2008 [1]_, Sec. 4.1)
 The step :math:`\eta_t` is found by backtracking from twice the previous accepted step (halving
 until the Armijo condition :math:`f(X_{t+1}) \le f(X_t) - \tfrac12\eta_t\|\operatorname{grad}
 f\|^2` holds; once that decrease is below the rounding of f, :math:`8\epsilon_{mach}(1 + |f|)`,
-the test is instead that f moves only by rounding and the gradient norm shrinks): no step size is asked of the caller, and the step adapts to the curvature, which
+the test is instead that f moves only by rounding and the gradient norm shrinks): no step size
+is asked of the caller, and the step adapts to the curvature, which
 for small temperatures is exponentially small near the minimizer. Descent stops when
 :math:`\|\operatorname{grad} f\|_F \le \texttt{SPHERE\_STATIONARY}`.
 
