@@ -16,6 +16,7 @@ lpm        ``lpm.balanced-etf``, ``lpm.minority-collapse``: the layer-peeled mod
 seli       ``seli.max-margin``: the SELI geometry of the max-margin UFM
 nc         ``nc.nc4-from-nc1-nc3``: NC1-NC3 imply NC4
 lesde      ``lesde.separation-rate``, ``.separability-transition``, ``.l-boundary``, ``.nc-emerges``
+gnc        ``gnc.softmax-code``: the largest minimal one-vs-rest margin of K > d + 1 unit classifiers
 ========== ===================================================================================
 
 Each ``predict`` encodes the published statement directly (its formula, written once in its
@@ -40,7 +41,7 @@ least one claim and that every module of this folder is listed in :data:`FAMILIE
 import importlib
 
 #: The families, in registration order (the order of ``ufm check --list``).
-FAMILIES = ("etf", "ce", "mse", "landscape", "lpm", "seli", "nc", "lesde")
+FAMILIES = ("etf", "ce", "mse", "landscape", "lpm", "seli", "nc", "lesde", "gnc")
 
 for _family in FAMILIES:
     importlib.import_module(f"{__name__}.{_family}")
