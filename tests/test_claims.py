@@ -52,6 +52,7 @@ REQUIRED = {
     "mse.imbalanced-svt": {"symbolic", "convex", "dynamic"},
     "sphere.normalized-ce": {"symbolic", "convex", "dynamic"},
     "supcon.simplex": {"symbolic", "convex", "dynamic"},
+    "gnc.softmax-code": {"symbolic", "convex", "dynamic"},
 }
 
 

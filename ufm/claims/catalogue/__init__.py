@@ -8,7 +8,8 @@ in ``etf.py``). Importing a family module registers its claims (:func:`ufm.claim
 family     claims
 ========== ===================================================================================
 etf        ``etf.identities``: the simplex ETF (Gram, column sum, rank, cosines)
-ce         ``ce.global-minimizer`` (Zhu et al. 2021, Thm 3.1), ``ce.implicit-max-margin``
+ce         ``ce.global-minimizer`` (Zhu et al. 2021, Thm 3.1), ``.label-smoothing``,
+           ``.implicit-max-margin``
 mse        the MSE minimizers: ``mse.no-bias-orthogonal-frame``, ``.free-bias-etf``,
            ``.regularized-bias`` (balanced), ``.imbalanced-svt`` (any class sizes)
 landscape  ``landscape.benign``, ``landscape.strict-saddle``: no spurious minima, strict saddles
@@ -18,6 +19,7 @@ nc         ``nc.nc4-from-nc1-nc3``: NC1-NC3 imply NC4
 lesde      ``lesde.separation-rate``, ``.separability-transition``, ``.l-boundary``, ``.nc-emerges``
 sphere     ``sphere.normalized-ce``: unit features and classifiers, temperature tau (Yaras et al.)
 supcon     ``supcon.simplex``: full-batch SupCon on a sphere, class collapse (Graf et al. 2021)
+gnc        ``gnc.softmax-code``: the largest minimal one-vs-rest margin of K unit classifiers
 ========== ===================================================================================
 
 Each ``predict`` encodes the published statement directly (its formula, written once in its
@@ -42,7 +44,9 @@ least one claim and that every module of this folder is listed in :data:`FAMILIE
 import importlib
 
 #: The families, in registration order (the order of ``ufm check --list``).
-FAMILIES = ("etf", "ce", "mse", "landscape", "lpm", "seli", "nc", "lesde", "sphere", "supcon")
+FAMILIES = (
+    "etf", "ce", "mse", "landscape", "lpm", "seli", "nc", "lesde", "sphere", "supcon", "gnc",
+)  # fmt: skip
 
 for _family in FAMILIES:
     importlib.import_module(f"{__name__}.{_family}")
