@@ -5,6 +5,8 @@ Public API:
 * :func:`gradient_descent`, :func:`gradient_flow`, :func:`initialize` - descent (numba, whole loop
 in one
   compiled call) and the flow (adaptive Dormand-Prince) on the regularized UFM objective;
+* :func:`chain_gradient_descent`, :func:`chain_descend_to_stationary` - descent on the deep
+  linear UFM (``model='deep-linear'``, the numba chain kernel);
 * :func:`descend_to_stationary` - descent with a step rule of its own, run until the gradient
   vanishes (the descent route of the claims);
 * :func:`gap_to_closed_form`, :func:`verify_convergence` - compare the end of a descent with the
@@ -21,6 +23,7 @@ in one
 Kernels compile on first call (cached to disk), never at import.
 """
 
+from ._chain import ChainResult, chain_descend_to_stationary, chain_gradient_descent
 from ._descent import DescentResult, FlowResult, gradient_descent, gradient_flow, initialize
 from ._kernels import RECORDED_METRICS
 from ._lesde import (
@@ -48,6 +51,9 @@ from ._verify import (
 
 __all__ = [
     "gradient_descent",
+    "chain_gradient_descent",
+    "chain_descend_to_stationary",
+    "ChainResult",
     "gradient_flow",
     "initialize",
     "descend_to_stationary",

@@ -1,5 +1,7 @@
 """Numba kernels: plain array functions under the Python layer of :mod:`ufm.dynamics`.
 
+Over 500 lines on purpose: STYLE.md keeps every ``@njit`` in this one module.
+
 This is the only module of ufm that uses ``@njit``. Every kernel takes float64 C-contiguous arrays
 and scalars, writes into preallocated outputs, allocates nothing inside its loops, validates and
 raises nothing; randomness comes in as an explicit seed. ``fastmath=False`` keeps IEEE semantics, so
@@ -588,3 +590,111 @@ def lesde_modal_euler_maruyama(
     Y_out[Y_out.shape[0] - 1] = Y
     Z_out[Z_out.shape[0] - 1] = Z
     L2_out[L2_out.shape[0] - 1] = L2
+
+
+@njit(**_KERNEL_OPTIONS)
+def _block(flat, offset, rows, cols):
+    """The rows x cols C-contiguous view of flat[offset : offset + rows cols]."""
+    return flat[offset : offset + rows * cols].reshape((rows, cols))
+
+
+@njit(**_KERNEL_OPTIONS)
+def chain_objective_gradient(
+    theta, shapes, offsets, b, labels, link, t_own, t_other, decay, lambda_b, has_bias, want_value,
+    partial, back, Z, colmax, colsum, ones, grad, gb,
+):  # fmt: skip
+    r"""Objective of the deep linear UFM at theta; its gradient into grad (same layout) and gb.
+
+    theta holds the q = L + 1 factors ``W_L, ..., W_1, H`` flat, factor j of shape shapes[j] at
+    offsets[j]; decay[j] is its weight decay. With :math:`P_0 = H`, :math:`P_l = W_lP_{l-1}` and
+    :math:`G = \partial\,\mathrm{data}/\partial Z` at :math:`Z = P_L` (:func:`logit_gradient`):
+
+    .. math:: \nabla_{W_l} = B_l P_{l-1}^\top + \lambda_lW_l,\quad B_L = G,\quad
+              B_{l-1} = W_l^\top B_l,\quad \nabla_H = B_0 + \lambda_HH.
+
+    partial (flat) receives :math:`P_1, \dots, P_{L-1}` at the offsets of a running sum;
+    back (2 x max width x N) holds two alternating :math:`B` buffers; Z (K x N), colmax, colsum, ones
+    as in :func:`objective_gradient`. The value is computed only when ``want_value`` (else 0).
+    """
+    q = shapes.shape[0]
+    N = Z.shape[1]
+    H = _block(theta, offsets[q - 1], shapes[q - 1, 0], shapes[q - 1, 1])
+    prev = H
+    p_off = 0
+    for j in range(q - 2, -1, -1):  # W_1 first
+        W = _block(theta, offsets[j], shapes[j, 0], shapes[j, 1])
+        if j == 0:
+            _gemm(1.0, W, False, prev, False, 0.0, Z)
+        else:
+            nxt = _block(partial, p_off, shapes[j, 0], N)
+            _gemm(1.0, W, False, prev, False, 0.0, nxt)
+            prev = nxt
+            p_off += shapes[j, 0] * N
+    data = logit_gradient(Z, b, labels, link, t_own, t_other, want_value, colmax, colsum)
+    if has_bias:
+        _row_sums(Z, ones, gb)
+    else:
+        gb[:] = 0.0
+    upper = Z
+    side = 0
+    for j in range(q - 1):  # W_L first: the partial below it is P_{L-1}
+        rows, cols = shapes[j, 0], shapes[j, 1]
+        if j == q - 2:
+            below = H
+        else:
+            p_off -= cols * N
+            below = _block(partial, p_off, cols, N)
+        W = _block(theta, offsets[j], rows, cols)
+        _gemm(1.0, upper, False, below, True, 0.0, _block(grad, offsets[j], rows, cols))
+        lower = _block(back[side], 0, cols, N)
+        _gemm(1.0, W, True, upper, False, 0.0, lower)
+        upper = lower
+        side = 1 - side
+    gH = _block(grad, offsets[q - 1], shapes[q - 1, 0], N)
+    for r in range(gH.shape[0]):
+        for i in range(N):
+            gH[r, i] = upper[r, i]
+    reg = 0.0
+    for j in range(q):
+        lam = decay[j]
+        for e in range(offsets[j], offsets[j] + shapes[j, 0] * shapes[j, 1]):
+            x = theta[e]
+            reg += lam * x * x
+            grad[e] += lam * x
+    if has_bias:
+        for k in range(b.shape[0]):
+            gb[k] += lambda_b * b[k]
+            reg += lambda_b * b[k] * b[k]
+    return data + 0.5 * reg
+
+
+@njit(**_KERNEL_OPTIONS)
+def chain_gradient_descent(
+    theta, shapes, offsets, b, labels, link, t_own, t_other, decay, lambda_b, has_bias, lr, steps,
+    record_every, partial, back, Z, colmax, colsum, ones, grad, gb, records,
+):  # fmt: skip
+    """``steps`` full-batch gradient steps on the deep linear UFM, in place on theta and b.
+
+    Before step t (t = 0, record_every, ... < steps) records[t // record_every] receives
+    (objective, gradient norm) at the current point; buffers as in
+    :func:`chain_objective_gradient`.
+    """
+    for t in range(steps):
+        want = t % record_every == 0
+        value = chain_objective_gradient(
+            theta, shapes, offsets, b, labels, link, t_own, t_other, decay, lambda_b, has_bias,
+            want, partial, back, Z, colmax, colsum, ones, grad, gb,
+        )  # fmt: skip
+        if want:
+            sq = 0.0
+            for g in grad:
+                sq += g * g
+            for g in gb:
+                sq += g * g
+            records[t // record_every, 0] = value
+            records[t // record_every, 1] = math.sqrt(sq)
+        for e in range(theta.shape[0]):
+            theta[e] -= lr * grad[e]
+        if has_bias:
+            for k in range(b.shape[0]):
+                b[k] -= lr * gb[k]
