@@ -68,7 +68,7 @@ _DIGITS = 30
 
 @dataclass(frozen=True)
 class ScalarSolution:
-    """The one-dimensional problem of one singular value.
+    r"""The one-dimensional problem of one singular value.
 
     Attributes
     ----------
@@ -155,11 +155,14 @@ def jump_thresholds(q: int) -> dict[str, sp.Expr]:
     phi = (z - 1) ** 2 + a * z**p
     a_of_z = sp.solve(sp.Eq(sp.diff(phi, z), 0), a)[0]  # stationarity, solved for a
     # phi(z) = phi(0) = 1 along the stationary curve: (z - 1)^2 + a(z) z^p - 1 = 0
-    z_star = [r for r in sp.solve(sp.simplify((z - 1) ** 2 + a_of_z * z**p - 1), z) if r.is_positive]
+    on_curve = sp.simplify((z - 1) ** 2 + a_of_z * z**p - 1)
+    z_star = [r for r in sp.solve(on_curve, z) if r.is_positive]
     # the fold: d a(z)/dz = 0 (phi' = phi'' = 0)
     z_e = [r for r in sp.solve(sp.diff(a_of_z, z), z) if r.is_positive]
     if len(z_star) != 1 or len(z_e) != 1:
-        raise InvalidParameter(f"q={q}: expected one positive jump and one fold, got {z_star}, {z_e}")
+        raise InvalidParameter(
+            f"q={q}: expected one positive jump and one fold, got {z_star}, {z_e}"
+        )
     return {
         "z_star": sp.nsimplify(z_star[0]),
         "a_star": sp.simplify(a_of_z.subs(z, z_star[0])),
@@ -170,7 +173,7 @@ def jump_thresholds(q: int) -> dict[str, sp.Expr]:
 
 @dataclass(frozen=True)
 class DeepClosedForm:
-    """The global minimizer of the deep linear MSE UFM (:func:`deep_linear_minimizer`).
+    r"""The global minimizer of the deep linear MSE UFM (:func:`deep_linear_minimizer`).
 
     Attributes
     ----------

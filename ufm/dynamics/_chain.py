@@ -1,10 +1,12 @@
-r"""Gradient descent on the deep linear UFM (``model='deep-linear'``): the chain kernel's Python layer.
+r"""Gradient descent on the deep linear UFM (``model='deep-linear'``).
 
-The q = L + 1 factors :math:`W_L, \dots, W_1, H` are packed flat (block order of
+This is the chain kernel's Python layer. The q = L + 1 factors :math:`W_L, \dots, W_1, H`
+are packed flat (block order of
 :mod:`ufm.models.deep_linear`) and the whole loop runs in :func:`ufm.dynamics._kernels.
 chain_gradient_descent` (numba, BLAS products); this layer validates, packs, allocates and
-unpacks. :func:`chain_descend_to_stationary` chooses its own step from a block-Gershgorin bound on the
-Hessian (derived here): with :math:`r_x` bounding the spectral norm of factor x over the next chunk,
+unpacks. :func:`chain_descend_to_stationary` chooses its own step from a block-Gershgorin bound
+on the Hessian (derived here): with :math:`r_x` bounding the spectral norm of factor x over
+the next chunk,
 :math:`P_j = \prod_{x\ne j}r_x`, :math:`P_{jk} = \prod_{x\ne j,k}r_x` and the residual bound
 :math:`\rho = \prod_xr_x + \sqrt{n_{\max}}` (:math:`\|Y\|_2 = \sqrt{n_{\max}}`),
 
@@ -270,4 +272,3 @@ def chain_descend_to_stationary(
         f"descent on the deep linear UFM (lr={lr:.3g}) is not stationary after "
         f"{max_chunks * chunk} steps (gradient norm {records[-1, 1]:.3g}): raise max_chunks"
     )
-

@@ -613,8 +613,8 @@ def chain_objective_gradient(
               B_{l-1} = W_l^\top B_l,\quad \nabla_H = B_0 + \lambda_HH.
 
     partial (flat) receives :math:`P_1, \dots, P_{L-1}` at the offsets of a running sum;
-    back (2 x max width x N) holds two alternating :math:`B` buffers; Z (K x N), colmax, colsum, ones
-    as in :func:`objective_gradient`. The value is computed only when ``want_value`` (else 0).
+    back (2 x max width x N) holds two alternating :math:`B` buffers; Z (K x N), colmax, colsum,
+    ones as in :func:`objective_gradient`. The value is computed only when ``want_value`` (else 0).
     """
     q = shapes.shape[0]
     N = Z.shape[1]
