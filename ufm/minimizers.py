@@ -42,6 +42,11 @@ References
    (imbalanced MSE with bias: the singular values of (I - n 1^T/N) D^(1/2) decide the geometry).
 .. [8] Dang, Tran, Osher, Tran-The, Ho & Nguyen (2023), "Neural collapse in deep linear networks:
    from balanced to imbalanced data", ICML (imbalanced MSE without bias).
+
+Length: one concern (closed-form minimizers of the one-layer models); every case goes through the
+same KKT regime enumeration (:func:`derivation`), the same collapsed realization and the same
+:class:`ClosedForm` result, so splitting by loss would duplicate them. The deep linear model has
+its own module (:mod:`ufm.minimizers_deep`).
 """
 
 from __future__ import annotations

@@ -26,6 +26,10 @@ matplotlib is imported inside the functions, so ``import ufm`` stays fast. Witho
 backend is selected, so figures render headless (CLI, CI). Every figure has labelled axes, a legend
 where more than one series is drawn, a title stating its parameters, and log axes where a rate is
 shown.
+
+Length: one concern (figures); the functions share the backend choice, the atomic save, the
+log-axis and colour helpers and the title conventions above, which would otherwise be repeated in
+every family's module.
 """
 
 from __future__ import annotations
