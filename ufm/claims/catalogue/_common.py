@@ -13,8 +13,10 @@ import math
 
 import numpy as np
 
+from ... import tolerances as tol
 from ...losses import loss_class
 from ...problem import Problem
+from .._core import Route
 
 
 def centring(K: int) -> np.ndarray:
@@ -54,3 +56,29 @@ def ufm_problem(point: dict, loss: str, bias: str) -> Problem:
         lambda_b=point.get("lambda_b") if bias == "regularized" else None,
         bias=bias,
     )
+
+
+def sphere_routes(symbolic, convex, dynamic, *, describe: dict[str, str]) -> dict[str, Route]:
+    """The three routes of a claim on spheres (``sphere``, ``supcon``): a sympy value, an SDP over
+    the Gram matrix whose dual value is a certified lower bound (``lower_bound`` compared at the
+    solver's gap accuracy, the Grams at argmin accuracy), and Riemannian descent from a random
+    start (the objective at descent accuracy). ``describe`` maps each route name to its text."""
+    return {
+        "symbolic": Route("symbolic", symbolic, tol.CLOSED_FORM, description=describe["symbolic"]),
+        "convex": Route(
+            "convex",
+            convex,
+            tol.CONVEX_ARGMIN,
+            max_points=4,
+            key_tolerances={"lower_bound": tol.CONVEX_CLARABEL},
+            description=describe["convex"],
+        ),
+        "dynamic": Route(
+            "dynamic",
+            dynamic,
+            tol.DESCENT_GRAM,
+            max_points=6,
+            key_tolerances={"objective": tol.DESCENT_OBJECTIVE},
+            description=describe["dynamic"],
+        ),
+    }

@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 
-from ... import tolerances as tol
 from ...metrics import class_means, gram_invariants
-from .._core import Claim, Domain, IntRange, LogRange, Route
+from .._core import Claim, Domain, IntRange, LogRange
 from .._registry import register
-from ._common import etf_unit_gram
+from ._common import etf_unit_gram, sphere_routes
 
 
 def _predict(point):
@@ -73,34 +72,19 @@ register(
             description="balanced classes, d >= max(K - 1, 2), temperature tau in [0.5, 4]",
         ),
         predict=_predict,
-        routes={
-            "symbolic": Route(
-                "symbolic",
-                _symbolic,
-                tol.CLOSED_FORM,
-                description="sympy: CE of the exact ETF, and the Jensen/Cauchy-Schwarz lower "
+        routes=sphere_routes(
+            _symbolic,
+            _convex,
+            _dynamic,
+            describe={
+                "symbolic": "sympy: CE of the exact ETF, and the Jensen/Cauchy-Schwarz lower "
                 "bound (ufm.spherical.normalized_ce_optimum)",
-            ),
-            "convex": Route(
-                "convex",
-                _convex,
-                tol.CONVEX_ARGMIN,
-                max_points=4,
-                # the bound is the solver's dual value (gap accuracy); the Grams its argmin
-                key_tolerances={"lower_bound": tol.CONVEX_CLARABEL},
-                description="SDP over the Gram of (W, M) with unit diagonal: certified lower "
+                "convex": "SDP over the Gram of (W, M) with unit diagonal: certified lower "
                 "bound (dual objective) and its argmin, Clarabel",
-            ),
-            "dynamic": Route(
-                "dynamic",
-                _dynamic,
-                tol.DESCENT_GRAM,
-                max_points=6,
-                key_tolerances={"objective": tol.DESCENT_OBJECTIVE},
-                description="Riemannian gradient descent on the product of spheres from a random "
+                "dynamic": "Riemannian gradient descent on the product of spheres from a random "
                 "start (ufm.dynamics.normalized_ce_descent)",
-            ),
-        },
+            },
+        ),
         proof="proofs/sphere_normalized_ce.py",
     )
 )

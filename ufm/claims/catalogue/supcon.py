@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 
-from ... import tolerances as tol
-from .._core import Claim, Domain, IntRange, LogRange, Route
+from .._core import Claim, Domain, IntRange, LogRange
 from .._registry import register
-from ._common import etf_unit_gram
+from ._common import etf_unit_gram, sphere_routes
 
 
 def _labels(point):
@@ -66,34 +65,19 @@ register(
             "in [0.5, 1.5] (temperature 1/rho^2 on unit features)",
         ),
         predict=_predict,
-        routes={
-            "symbolic": Route(
-                "symbolic",
-                _symbolic,
-                tol.CLOSED_FORM,
-                description="sympy: SupCon of the exact collapsed ETF, and the Jensen lower "
+        routes=sphere_routes(
+            _symbolic,
+            _convex,
+            _dynamic,
+            describe={
+                "symbolic": "sympy: SupCon of the exact collapsed ETF, and the Jensen lower "
                 "bound (ufm.spherical.supcon_optimum)",
-            ),
-            "convex": Route(
-                "convex",
-                _convex,
-                tol.CONVEX_ARGMIN,
-                max_points=4,
-                # the bound is the solver's dual value (gap accuracy); the Grams its argmin
-                key_tolerances={"lower_bound": tol.CONVEX_CLARABEL},
-                description="exponential-cone SDP over the feature Gram with diagonal rho^2: "
+                "convex": "exponential-cone SDP over the feature Gram with diagonal rho^2: "
                 "certified lower bound and its argmin, Clarabel",
-            ),
-            "dynamic": Route(
-                "dynamic",
-                _dynamic,
-                tol.DESCENT_GRAM,
-                max_points=6,
-                key_tolerances={"objective": tol.DESCENT_OBJECTIVE},
-                description="Riemannian gradient descent on the spheres from a random start "
+                "dynamic": "Riemannian gradient descent on the spheres from a random start "
                 "(ufm.dynamics.supcon_descent)",
-            ),
-        },
+            },
+        ),
         proof="proofs/supcon_simplex.py",
     )
 )
