@@ -448,3 +448,71 @@ def test_fit_rejects_bad_input():
         args = {"snapshots": good, **change}
         with pytest.raises(InvalidParameter, match=match):
             fit_lesde(**args)
+
+
+def _run_cli(argv, capsys):
+    from ufm.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_cli_lesde_fit(tmp_path, capsys):
+    """Property: ``ufm lesde fit FILE --json`` fits features saved with labels and times in an .npz
+    (the envelope's command is 'lesde fit'), recovering noiseless planted elasticities to Euler's
+    bias; --plot writes a PNG; the table form prints one row per window."""
+    import json
+
+    from ufm.tolerances import LESDE_EULER_RATE
+
+    K, n, d = 3, 4, 3
+    res = simulate_lesde(
+        K, n, d, _planted(FIT_ALPHA), _planted(FIT_BETA), 0.0, 4.0, dt=1e-3, paths=1, records=9,
+        init=_fit_start(K, n, d, seed=1),
+    )  # fmt: skip
+    path = tmp_path / "snaps.npz"
+    np.savez(path, snapshots=res.snapshots[:, 0], labels=res.labels, times=res.times)
+    argv = [
+        "lesde",
+        "fit",
+        str(path),
+        "--windows",
+        "2",
+        "--json",
+        "--plot",
+        str(tmp_path / "f.png"),
+    ]
+    code, out, err = _run_cli(argv, capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["command"] == "lesde fit" and data["model"] == "I"
+    assert np.max(np.abs(np.array(data["alpha"]) - FIT_ALPHA)) <= K * LESDE_EULER_RATE
+    assert np.max(np.abs(np.array(data["beta"]) - FIT_BETA)) <= K * LESDE_EULER_RATE
+    assert data["residual"] <= FLOAT and len(data["A"]) == len(data["times"]) == 9
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    code, out, _ = _run_cli(["lesde", "fit", str(path), "--windows", "2"], capsys)
+    assert code == 0 and "[0, 2]" in out and "[2, 4]" in out
+
+
+def test_cli_lesde_fit_errors(tmp_path, capsys):
+    """Property: a missing, non-npz or wrongly keyed file, an impossible fit, and simulation options
+    before ``fit`` each give one ``error:`` line and exit status 2; the simulation without a
+    required option still says which one is missing."""
+    np.savez(tmp_path / "wrong.npz", features=np.ones((3, 2, 2)))
+    (tmp_path / "text.npz").write_text("not an archive")
+    np.savez(tmp_path / "flat.npz", snapshots=np.ones((3, 2, 2)))  # a zero contrast mode
+    cases = [
+        (["lesde", "fit", str(tmp_path / "absent.npz")], "no such file"),
+        (["lesde", "fit", str(tmp_path / "text.npz")], "not a readable .npz"),
+        (["lesde", "fit", str(tmp_path / "wrong.npz")], "'snapshots'"),
+        (["lesde", "fit", str(tmp_path / "flat.npz")], "contrast mode is zero"),
+        (["lesde", "--K", "3", "fit", str(tmp_path / "flat.npz")], "do not apply"),
+        ("lesde --K 3 --n 2 --d 3 --alpha 1 --beta 0 --noise 0.1".split(), "--time"),
+    ]
+    for argv, match in cases:
+        code, out, err = _run_cli(argv, capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+        assert match in lines[0], err

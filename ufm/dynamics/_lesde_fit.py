@@ -64,11 +64,11 @@ import numpy as np
 
 from .._repr import short_repr
 from .._validation import check_choice, check_int, check_labels
-from ..errors import InvalidParameter
+from ..errors import InvalidFile, InvalidParameter
 from ..tolerances import LESDE_FIT_ZERO_MODE
 from . import _lesde_model as mdl
 
-__all__ = ["fit_lesde", "LESDEFit"]
+__all__ = ["fit_lesde", "LESDEFit", "load_snapshots"]
 
 #: The two mode families per model, in the order of the rates lambda_1, lambda_2.
 MODE_NAMES = {"I": ("common", "contrast"), "L": ("simplex", "zero-sum")}
@@ -287,3 +287,33 @@ def fit_lesde(
     A, B = elasticities(model, K, growth[:, 0], growth[:, 1])
     rms = math.sqrt(float(np.mean((growth - fitted) ** 2)))
     return LESDEFit(model, times, edges, alpha, beta, A, B, growth, fitted, rms, misfit)
+
+
+#: The entries of a snapshots file (:func:`load_snapshots`, ``ufm lesde fit``); only the first is
+#: required.
+SNAPSHOT_ENTRIES = ("snapshots", "labels", "times")
+
+
+def load_snapshots(path, *, max_bytes: int | None = None) -> dict[str, np.ndarray]:
+    r"""The arrays of a snapshots ``.npz`` file, as keyword arguments of :func:`fit_lesde`.
+
+    Entries (plain ``np.savez`` arrays, no pickle): ``snapshots`` (R, d, N) features of N samples
+    at R times, or (R, d, K) class means; ``labels`` (N,) integers 0..K-1 (omit for class means);
+    ``times`` (R,) strictly increasing, :math:`t = \eta\cdot` steps (omit for 0..R-1).
+
+    Raises
+    ------
+    InvalidFile
+        Unreadable file (:func:`ufm.io.read_arrays`), no ``snapshots`` entry, or an entry that is
+        not one of :data:`SNAPSHOT_ENTRIES`.
+    """
+    from ..io import read_arrays
+
+    arrays = read_arrays(path, "a snapshots .npz file", max_bytes=max_bytes)
+    unknown = sorted(set(arrays) - set(SNAPSHOT_ENTRIES))
+    if "snapshots" not in arrays or unknown:
+        raise InvalidFile(
+            f"{str(path)!r}: a snapshots file holds 'snapshots' and optionally 'labels', 'times'; "
+            f"got entries {sorted(arrays)}"
+        )
+    return arrays
