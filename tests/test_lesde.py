@@ -385,7 +385,13 @@ def test_fit_recovers_planted_elasticities(model, sigma):
         low = np.exp(np.minimum(logs.min(axis=1), 0.0))
         M0 = init[0].reshape(d, K, n).mean(axis=2)[None]
         size = np.array([np.linalg.norm(y[0]) for y in mode_vectors(model, M0)])
-        delta = (sigma * math.sqrt(T / n) / (size * low)).max()
+        # per-coordinate noise sd of each mode over sigma sqrt(T/n): I: the mean of K class means,
+        # a class mean minus that mean; L: s_c = u_c^T m_c (|u_c|^2 = (K-1)/K), their mean, and s_c
+        # minus the mean
+        keep = (K - 1) / K
+        share = [1 / math.sqrt(K), math.sqrt(keep)] if model == "I" else [
+            math.sqrt(keep / K), keep]  # fmt: skip
+        delta = (sigma * math.sqrt(T / n) * np.array(share) / (size * low)).max()
         tol += LESDE_FIT_SIGMAS * (K if model == "I" else 2 * (K - 1)) * 2 * delta / 2.0
     assert np.max(np.abs(fit.alpha - FIT_ALPHA)) <= tol
     assert np.max(np.abs(fit.beta - FIT_BETA)) <= tol
