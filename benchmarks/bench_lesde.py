@@ -73,17 +73,13 @@ def _drift(X, E, Pi, model):
 
 
 def numpy_paths(X, model, steps, sigma, rng):
-    E, Pi = _operators(model)
     for p in range(X.shape[0]):
-        x = X[p]
-        for _ in range(steps):
-            x += DT * _drift(x, E, Pi, model)
-            if sigma:
-                x += sigma * math.sqrt(DT) * rng.standard_normal(x.shape)
+        numpy_vectorized(X[p], model, steps, sigma, rng)
     return X
 
 
 def numpy_vectorized(X, model, steps, sigma, rng):
+    """Euler-Maruyama on features X (..., d, N) in place, all leading indices at once."""
     E, Pi = _operators(model)
     for _ in range(steps):
         X += DT * _drift(X, E, Pi, model)
