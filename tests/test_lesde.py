@@ -322,3 +322,203 @@ def test_cli_lesde(tmp_path, capsys):
     ratio = data["separation_ratio_measured"] / data["separation_ratio_predicted"]
     assert abs(ratio - 1) <= 0.3
     assert (tmp_path / "l.png").read_bytes()[:4] == b"\x89PNG"
+
+
+#: Planted elasticities for the fits: alpha, beta piecewise constant on [0, 2), [2, 4].
+FIT_EDGES = np.array([0.0, 2.0, 4.0])
+FIT_ALPHA = np.array([2.0, 0.5])
+FIT_BETA = np.array([0.5, 1.0])
+
+
+def _planted(values):
+    return lambda t: float(values[0] if t < FIT_EDGES[1] else values[1])
+
+
+def _fit_start(K, n, d, seed):
+    """Features with both mode families of either model O(1): class means 1 + s_c u_c K/(K-1)
+    (so that u_c^T m_c = s_c) plus unit within-class deviations."""
+    s = np.array([1.5, 0.5, -0.5])
+    M = np.ones((d, K))
+    for c in range(K):
+        u = -np.ones(d) / K
+        u[K:] = 0.0
+        u[c] += 1.0
+        M[:, c] += s[c] * u * K / (K - 1)
+    dev = np.random.default_rng(seed).standard_normal((d, K, n))
+    dev -= dev.mean(axis=2, keepdims=True)
+    return (M[:, :, None] + dev).reshape(1, d, K * n)
+
+
+@pytest.mark.parametrize("model", ["I", "L"])
+@pytest.mark.parametrize("sigma", [0.0, 0.05])
+def test_fit_recovers_planted_elasticities(model, sigma):
+    """Property: fit_lesde on one Euler-Maruyama path of the model with planted piecewise-constant
+    alpha(t), beta(t) recovers them: noiseless, to Euler's rate bias (LESDE_EULER_RATE per mode
+    rate, times K for the inversion); with noise, within LESDE_FIT_SIGMAS standard deviations of the
+    bound c * 2 delta / tau of ufm.tolerances (delta from sigma, n, T and the planted growth)."""
+    from ufm import fit_lesde
+    from ufm.dynamics._lesde_fit import elasticities, mode_vectors
+    from ufm.tolerances import LESDE_EULER_RATE, LESDE_FIT_SIGMAS
+
+    K, n, d, T, dt = 3, 50, 3, 4.0, 1e-3
+    init = _fit_start(K, n, d, seed=5)
+    res = simulate_lesde(
+        K, n, d, _planted(FIT_ALPHA), _planted(FIT_BETA), sigma, T, model=model, dt=dt, paths=1,
+        records=41, init=init, seed=2,
+    )  # fmt: skip
+    fit = fit_lesde(res.snapshots[:, 0], res.labels, res.times, model=model, windows=FIT_EDGES)
+    tol = K * LESDE_EULER_RATE
+    if sigma > 0:
+        # the planted mode rates, hence min_t phi(t) of every mode, and |y(0)| of each mode
+        rates = (
+            np.array(
+                [
+                    [(1.0, K - 1.0), (1.0, -1.0)]
+                    if model == "I"
+                    else [(1.0, -1.0), (1.0, 1 / (K - 1))]
+                ]
+            )[0]
+            @ np.vstack((FIT_ALPHA, FIT_BETA))
+            / K
+        )
+        logs = np.cumsum(rates * np.diff(FIT_EDGES), axis=1)
+        low = np.exp(np.minimum(logs.min(axis=1), 0.0))
+        M0 = init[0].reshape(d, K, n).mean(axis=2)[None]
+        size = np.array([np.linalg.norm(y[0]) for y in mode_vectors(model, M0)])
+        # per-coordinate noise sd of each mode over sigma sqrt(T/n): I: the mean of K class means,
+        # a class mean minus that mean; L: s_c = u_c^T m_c (|u_c|^2 = (K-1)/K), their mean, and s_c
+        # minus the mean
+        keep = (K - 1) / K
+        share = [1 / math.sqrt(K), math.sqrt(keep)] if model == "I" else [
+            math.sqrt(keep / K), keep]  # fmt: skip
+        delta = (sigma * math.sqrt(T / n) * np.array(share) / (size * low)).max()
+        tol += LESDE_FIT_SIGMAS * (K if model == "I" else 2 * (K - 1)) * 2 * delta / 2.0
+    assert np.max(np.abs(fit.alpha - FIT_ALPHA)) <= tol
+    assert np.max(np.abs(fit.beta - FIT_BETA)) <= tol
+    A, B = elasticities(model, K, fit.log_growth[:, 0], fit.log_growth[:, 1])
+    assert relative_deviation([fit.A, fit.B], [A, B]) <= FLOAT
+    if sigma == 0:
+        assert fit.residual <= FLOAT and fit.direction_residual.max() <= FLOAT
+
+
+def test_fit_authors_inversion_is_exact_on_the_modes():
+    """Property: from noiseless class means built mode by mode with A(t) = 2t, B(t) = 0.5t, the
+    snapshot estimates A(t_r), B(t_r) (the authors' A-hat, B-hat) equal the planted integrals,
+    for both models, and a constant fit (windows=1) returns alpha = 2, beta = 0.5."""
+    from ufm import fit_lesde
+    from ufm.dynamics._lesde_fit import mode_vectors
+
+    K, d = 4, 5
+    t = np.linspace(0.0, 3.0, 7)
+    M0 = np.random.default_rng(0).standard_normal((d, K)) + 1.0
+    for model, rates in (("I", (2.0 + 3 * 0.5, 2.0 - 0.5)), ("L", (2.0 - 0.5, 2.0 + 0.5 / 3))):
+        if model == "I":
+            mean = M0.mean(axis=1, keepdims=True)
+            M = np.stack([np.exp(rates[0] * s / K) * mean + np.exp(rates[1] * s / K) * (M0 - mean)
+                          for s in t])  # fmt: skip
+        else:
+            # L: only s_c = u_c^T m_c moves, along u_c; build m_c(t) = m_c(0) + (s_c(t) - s_c(0))
+            # u_c / |u_c|^2
+            y1, y2 = (v[0] for v in mode_vectors("L", M0[None]))
+            U = np.eye(d, K) - np.vstack((np.full((K, K), 1 / K), np.zeros((d - K, K))))
+            M = np.stack([
+                M0 + U * ((np.exp(rates[0] * s / K) - 1) * y1 + (np.exp(rates[1] * s / K) - 1) * y2)
+                * K / (K - 1)
+                for s in t
+            ])  # fmt: skip
+        fit = fit_lesde(M, times=t, model=model)
+        assert relative_deviation([fit.A, fit.B], [2.0 * t, 0.5 * t]) <= FLOAT
+        assert relative_deviation([fit.alpha[0], fit.beta[0]], [2.0, 0.5]) <= FLOAT
+
+
+def test_fit_rejects_bad_input():
+    """Property: bad snapshots, labels, times, windows or a zero mode raise InvalidParameter naming
+    the problem."""
+    from ufm import fit_lesde
+
+    good = np.random.default_rng(1).standard_normal((4, 3, 3)) + 1.0
+    cases = [
+        (dict(snapshots=good[0]), "shape"),
+        (dict(snapshots=np.full((4, 3, 3), np.nan)), "finite"),
+        (dict(snapshots=good[:1]), "R >= 2"),
+        (dict(times=[0.0, 1.0, 1.0, 2.0]), "increasing"),
+        (dict(windows=[0.0, 5.0]), "edges"),
+        (dict(windows=0), "windows"),
+        (dict(times=[0.0, 1.0, 1.5, 3.0], windows=[0.0, 1.2, 1.4, 3.0]), "hold no snapshot"),
+        (dict(snapshots=good - good.mean(axis=2, keepdims=True)), "common mode is zero"),
+        (dict(model="L", snapshots=good[:, :2, :]), "d >= K"),
+        (dict(labels=np.array([0.5, 1, 2])), "labels"),
+        (dict(model="Q"), "model"),
+    ]
+    for change, match in cases:
+        args = {"snapshots": good, **change}
+        with pytest.raises(InvalidParameter, match=match):
+            fit_lesde(**args)
+
+
+def _run_cli(argv, capsys):
+    from ufm.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_cli_lesde_fit(tmp_path, capsys):
+    """Property: ``ufm lesde fit FILE --json`` fits features saved with labels and times in an .npz
+    (the envelope's command is 'lesde fit'), recovering noiseless planted elasticities to Euler's
+    bias; --plot writes a PNG; the table form prints one row per window."""
+    import json
+
+    from ufm.tolerances import LESDE_EULER_RATE
+
+    K, n, d = 3, 4, 3
+    res = simulate_lesde(
+        K, n, d, _planted(FIT_ALPHA), _planted(FIT_BETA), 0.0, 4.0, dt=1e-3, paths=1, records=9,
+        init=_fit_start(K, n, d, seed=1),
+    )  # fmt: skip
+    path = tmp_path / "snaps.npz"
+    np.savez(path, snapshots=res.snapshots[:, 0], labels=res.labels, times=res.times)
+    argv = [
+        "lesde",
+        "fit",
+        str(path),
+        "--windows",
+        "2",
+        "--json",
+        "--plot",
+        str(tmp_path / "f.png"),
+    ]
+    code, out, err = _run_cli(argv, capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["command"] == "lesde fit" and data["model"] == "I"
+    assert np.max(np.abs(np.array(data["alpha"]) - FIT_ALPHA)) <= K * LESDE_EULER_RATE
+    assert np.max(np.abs(np.array(data["beta"]) - FIT_BETA)) <= K * LESDE_EULER_RATE
+    assert data["residual"] <= FLOAT and len(data["A"]) == len(data["times"]) == 9
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    code, out, _ = _run_cli(["lesde", "fit", str(path), "--windows", "2"], capsys)
+    assert code == 0 and "[0, 2]" in out and "[2, 4]" in out
+
+
+def test_cli_lesde_fit_errors(tmp_path, capsys):
+    """Property: a missing, non-npz or wrongly keyed file, an impossible fit, and simulation options
+    before ``fit`` each give one ``error:`` line and exit status 2; the simulation without a
+    required option still says which one is missing."""
+    np.savez(tmp_path / "wrong.npz", features=np.ones((3, 2, 2)))
+    (tmp_path / "text.npz").write_text("not an archive")
+    np.savez(tmp_path / "flat.npz", snapshots=np.ones((3, 2, 2)))  # a zero contrast mode
+    cases = [
+        (["lesde", "fit", str(tmp_path / "absent.npz")], "no such file"),
+        (["lesde", "fit", str(tmp_path / "text.npz")], "not a readable .npz"),
+        (["lesde", "fit", str(tmp_path / "wrong.npz")], "'snapshots'"),
+        (["lesde", "fit", str(tmp_path / "flat.npz")], "contrast mode is zero"),
+        (["lesde", "--K", "3", "fit", str(tmp_path / "flat.npz")], "do not apply"),
+        ("lesde --K 3 --n 2 --d 3 --alpha 1 --beta 0 --noise 0.1".split(), "--time"),
+    ]
+    for argv, match in cases:
+        code, out, err = _run_cli(argv, capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+        assert match in lines[0], err

@@ -6,6 +6,8 @@ Public API (small on purpose; submodules hold the rest):
 * :func:`objective`, :func:`gradient` - the regularized UFM objective and its gradient;
 * :func:`nc_metrics` - NC1-NC4 of a configuration, with named conventions (:class:`Conventions`);
 * :class:`Configuration`, :func:`load` - configurations and their ``.npz`` files;
+* :func:`fit_lesde` - elasticities of the locally elastic SDE fitted to feature snapshots
+  (:func:`ufm.dynamics.fit_lesde`, imported on first use);
 * ``ufm.measure(features, labels, W, b)`` - NC metrics of real networks' features, streamed from
   disk or Dask (:mod:`ufm.measure`, imported on first use).
 
@@ -57,10 +59,16 @@ __all__ = [
     "SolverFailed",
     "NotConverged",
     "AccuracyWarning",
+    "fit_lesde",
 ]
+
+#: Public functions of lazy submodules, re-exported here and imported on first use.
+_LAZY_FUNCTIONS = {"fit_lesde": "dynamics"}
 
 
 def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(f".{_LAZY_FUNCTIONS[name]}", __name__), name)
     raise AttributeError(f"module 'ufm' has no attribute {name!r}")

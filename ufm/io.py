@@ -52,6 +52,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +68,15 @@ from .metrics import Conventions
 from .models import get_model
 from .problem import Problem
 
-__all__ = ["Configuration", "load", "SCHEMA", "SCHEMA_VERSION", "MAX_LOAD_BYTES", "atomic_write"]
+__all__ = [
+    "Configuration",
+    "load",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "MAX_LOAD_BYTES",
+    "atomic_write",
+    "read_arrays",
+]
 
 SCHEMA = "ufm.configuration"
 SCHEMA_VERSION = 2
@@ -480,6 +489,50 @@ def _check_sizes(problem: dict | None, N: int, where: str) -> None:
         )
 
 
+def _regular_file(path, what: str) -> tuple[Path, str]:
+    """``path`` as a Path and its quoted name, if it names an existing regular file."""
+    path = Path(path)
+    where = f"{str(path)!r}"
+    if path.is_dir():
+        raise InvalidFile(f"{where}: is a directory, not {what}")
+    if path.exists() and not path.is_file():
+        raise InvalidFile(f"{where}: not a regular file (a FIFO, socket or device)")
+    if not path.is_file():
+        raise InvalidFile(f"{where}: no such file")
+    return path, where
+
+
+@contextmanager
+def _archive(path: Path, where: str):
+    """The open zip archive; a broken archive becomes :class:`InvalidFile` naming the file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield archive
+    except UFMError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
+        raise InvalidFile(
+            f"{where}: not a readable .npz archive (truncated or corrupt?): {exc}"
+        ) from None
+
+
+def read_arrays(path, what: str, *, max_bytes: int | None = None) -> dict[str, np.ndarray]:
+    """Every array of a plain ``.npz`` file (no metadata), sizes checked from the headers first
+    (:mod:`ufm._safe_read`, limit :data:`MAX_LOAD_BYTES` unless ``max_bytes``); no pickle.
+
+    Raises
+    ------
+    InvalidFile
+        Missing or irregular file, a broken archive, an entry that is not a plain array or is
+        larger than the limit; the message names the file (``what`` says what it should be).
+    """
+    max_bytes = MAX_LOAD_BYTES if max_bytes is None else check_int("max_bytes", max_bytes, 1)
+    path, where = _regular_file(path, what)
+    with _archive(path, where) as archive:
+        headers = _safe_read.read_headers(archive, where, max_bytes)
+        return {name: _safe_read.read_entry(archive, name) for name in headers}
+
+
 def load(path, *, max_bytes: int | None = None) -> Configuration:
     """Read a configuration written by :meth:`Configuration.save`, validating everything.
 
@@ -503,25 +556,11 @@ def load(path, *, max_bytes: int | None = None) -> Configuration:
         If ``max_bytes`` is not a positive integer.
     """
     max_bytes = MAX_LOAD_BYTES if max_bytes is None else check_int("max_bytes", max_bytes, 1)
-    path = Path(path)
-    where = f"{str(path)!r}"
-    if path.is_dir():
-        raise InvalidFile(f"{where}: is a directory, not a configuration file")
-    if path.exists() and not path.is_file():
-        raise InvalidFile(f"{where}: not a regular file (a FIFO, socket or device)")
-    if not path.is_file():
-        raise InvalidFile(f"{where}: no such file")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            headers = _safe_read.read_headers(archive, where, max_bytes)
-            meta, names = _read_metadata(archive, headers, where)
-            arrays = {name: _safe_read.read_entry(archive, name) for name in names}
-    except UFMError:
-        raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
-        raise InvalidFile(
-            f"{where}: not a readable .npz archive (truncated or corrupt?): {exc}"
-        ) from None
+    path, where = _regular_file(path, "a configuration file")
+    with _archive(path, where) as archive:
+        headers = _safe_read.read_headers(archive, where, max_bytes)
+        meta, names = _read_metadata(archive, headers, where)
+        arrays = {name: _safe_read.read_entry(archive, name) for name in names}
     try:
         problem = None if meta["problem"] is None else Problem.from_dict(meta["problem"])
         conventions = Conventions.from_dict(meta["conventions"])

@@ -15,6 +15,8 @@ r"""Figures of Neural Collapse: each function takes library results and returns 
   (:func:`ufm.dynamics.simulate_lesde`);
 * :func:`plot_separability_transition` - separability against the elasticity ratio
   :math:`\alpha/\beta` (the LE-SDE phase transition);
+* :func:`plot_lesde_fit` - elasticities fitted to snapshots (:func:`ufm.dynamics.fit_lesde`) and
+  the fit's residual;
 * :func:`save` - write a figure as PNG, PDF or SVG atomically (:func:`ufm.io.atomic_write`)
   and close it.
 
@@ -59,6 +61,7 @@ __all__ = [
     "plot_minority_sweep",
     "plot_lesde",
     "plot_separability_transition",
+    "plot_lesde_fit",
 ]
 
 #: Resolution of saved PNGs: at the default figure sizes (5-12 inches wide) text stays sharp.
@@ -780,6 +783,56 @@ def plot_separability_transition(
         title
         if title is not None
         else f"LE-SDE phase transition ({e.criterion} criterion, {e.paths} paths per point)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_lesde_fit(fit) -> Figure:
+    r"""Elasticities fitted to snapshots (:func:`ufm.dynamics.fit_lesde`) and the fit's residual.
+
+    Left: :math:`A(t_r), B(t_r)` measured snapshot by snapshot from the modes' log-growth (dots)
+    against :math:`\int\alpha, \int\beta` of the fitted piecewise-constant rates (lines; window
+    edges dashed). Right: the residual :math:`g - D\lambda` of each mode's log-growth.
+
+    Parameters
+    ----------
+    fit : ufm.dynamics.LESDEFit
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    times = np.asarray(fit.times)
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    widths = np.diff(fit.edges)
+    for name, measured, rate in (("A", fit.A, fit.alpha), ("B", fit.B, fit.beta)):
+        line = np.concatenate(([0.0], np.cumsum(widths * rate)))
+        points = left.plot(times, measured, "o", label=f"{name}(t) measured")[0]
+        left.plot(fit.edges, line, "-", lw=2, color=points.get_color(), label=f"{name}(t) fitted")
+    for edge in fit.edges[1:-1]:
+        left.axvline(edge, color="k", ls="--", lw=1)
+    left.set_xlabel("time t")
+    left.set_ylabel(r"$A = \int\alpha$, $B = \int\beta$")
+    left.legend(fontsize="small")
+    for m, name in enumerate(fit.mode_names):
+        right.plot(
+            times, fit.log_growth[:, m] - fit.fitted_log_growth[:, m], "o-", label=f"{name} mode"
+        )
+    right.axhline(0.0, color="k", lw=1)
+    right.set_xlabel("time t")
+    right.set_ylabel("log-growth residual (natural log)")
+    right.legend(fontsize="small")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    windows = ", ".join(
+        f"[{a:g}, {b:g}]: $\\alpha$={x:.3g}, $\\beta$={y:.3g}"
+        for a, b, x, y in zip(fit.edges[:-1], fit.edges[1:], fit.alpha, fit.beta, strict=True)
+    )
+    fig.suptitle(
+        f"LE-SDE fit ({fit.model} model), rms residual {fit.residual:.2g}: {windows}",
+        fontsize="medium",
     )
     fig.tight_layout()
     return fig

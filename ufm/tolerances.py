@@ -240,3 +240,15 @@ LESDE_NC_RATIO = 0.3
 #: rtol 1e-10): each doubling adds a few ulps relative, the ODE its 1e-10 tolerance; 1e-8 leaves
 #: two decades above both.
 LESDE_MOMENTS = 1e-8
+
+#: Standard deviations allowed between fitted LE-SDE elasticities and planted ones. The fit's error
+#: from noise sigma is bounded (heuristically, by the endpoints of a window) by
+#: c * 2 delta / tau: delta = sigma sqrt(eta T / n) / (|y(0)| min_t phi(t)) the relative noise of a
+#: mode, tau the shortest window, c the largest coefficient sum of the inversion (K or 2(K-1));
+#: delta is one standard deviation of a Gaussian, so 4 of them fail by chance < 1e-4 per mode.
+LESDE_FIT_SIGMAS = 4.0
+
+#: A mode of class-mean snapshots smaller than this fraction of the first snapshot's norm counts as
+#: zero (fit_lesde refuses it): centring leaves rounding of a few ulps (~1e-16 relative), and a
+#: log-growth measured from a start 1e-12 of the data's size would be rounding, not dynamics.
+LESDE_FIT_ZERO_MODE = 1e-12

@@ -1,4 +1,4 @@
-"""``ufm flow`` and ``ufm lesde``."""
+"""``ufm flow``, ``ufm lesde`` and ``ufm lesde fit``."""
 
 from __future__ import annotations
 
@@ -88,20 +88,22 @@ def flow(problem, steps, lr, seed, init_scale, record_every, out, plot, as_json)
     emit_table(rows, headers=("quantity", "value"))
 
 
-@click.command()
+#: The simulation's options that have no default: required unless a subcommand (``fit``) is given.
+_SIMULATION_REQUIRED = ("K", "n", "d", "alpha", "beta", "noise", "time_")
+
+
+@click.group(invoke_without_command=True)
 @click.option(
     "--model", type=click.Choice(["I", "L", "ce"]), default="I", show_default=True,
     help="I, L: the linear drift of the authors' code; ce: cross-entropy variant (derived here).",
 )  # fmt: skip
-@click.option("--K", "K", type=int, required=True, help="Number of classes.")
-@click.option("--n", "n", type=int, required=True, help="Samples per class.")
-@click.option("--d", "d", type=int, required=True, help="Feature dimension (L: >= K).")
-@click.option("--alpha", type=float, required=True, help="Intra-class impact.")
-@click.option("--beta", type=float, required=True, help="Inter-class impact.")
-@click.option(
-    "--noise", type=float, required=True, help="SGD noise sigma (diffusion sqrt(lr) sigma)."
-)
-@click.option("--time", "time_", type=float, required=True, help="Final time T = lr x SGD steps.")
+@click.option("--K", "K", type=int, help="Number of classes (required).")
+@click.option("--n", "n", type=int, help="Samples per class (required).")
+@click.option("--d", "d", type=int, help="Feature dimension (L: >= K) (required).")
+@click.option("--alpha", type=float, help="Intra-class impact (required).")
+@click.option("--beta", type=float, help="Inter-class impact (required).")
+@click.option("--noise", type=float, help="SGD noise sigma (diffusion sqrt(lr) sigma) (required).")
+@click.option("--time", "time_", type=float, help="Final time T = lr x SGD steps (required).")
 @click.option("--lr", type=float, default=1.0, show_default=True, help="Learning rate eta.")
 @click.option("--dt", type=float, default=1e-2, show_default=True, help="Euler-Maruyama step.")
 @click.option("--paths", type=int, default=100, show_default=True, help="Independent paths.")
@@ -113,16 +115,32 @@ def flow(problem, steps, lr, seed, init_scale, record_every, out, plot, as_json)
 )  # fmt: skip
 @plot_option("the separability and metrics over time")
 @json_option
+@click.pass_context
 def lesde(
-    model, K, n, d, alpha, beta, noise, time_, lr, dt, paths, seed, init_scale, criterion, plot,
-    as_json,
+    ctx, model, K, n, d, alpha, beta, noise, time_, lr, dt, paths, seed, init_scale, criterion,
+    plot, as_json,
 ):  # fmt: skip
     """Simulate the locally elastic SDE (Zhang, Wang & Su 2021) and estimate P(separable at T).
 
     The interval is Clopper-Pearson at 95%; metrics are NC metrics of the features at T averaged
     over paths; separation_ratio_* are root-mean-square ratios of the centred class-mean norm at T
     to time 0 (measured over paths; predicted from the exact Gaussian law, null for ce).
+    ``ufm lesde fit FILE`` instead fits the elasticities to saved snapshots.
     """
+    values = dict(K=K, n=n, d=d, alpha=alpha, beta=beta, noise=noise, time_=time_)
+    if ctx.invoked_subcommand is not None:
+        given = [p.opts[0] for p in ctx.command.params if ctx.get_parameter_source(p.name).name
+                 == "COMMANDLINE"]  # fmt: skip
+        if given:
+            raise click.UsageError(
+                f"simulation options ({', '.join(given)}) do not apply to "
+                f"'ufm lesde {ctx.invoked_subcommand}'"
+            )
+        return
+    for name in _SIMULATION_REQUIRED:
+        if values[name] is None:
+            param = next(p for p in ctx.command.params if p.name == name)
+            raise click.MissingParameter(ctx=ctx, param=param)
     from ..dynamics import simulate_lesde
 
     check_outputs(plot=plot)
@@ -159,3 +177,55 @@ def lesde(
     keys = ("model", "separable_probability", "ci_low", "ci_high", "criterion",
             "separation_ratio_measured", "separation_ratio_predicted")  # fmt: skip
     emit_table([(k, out[k]) for k in keys] + list(metrics.items()), headers=("quantity", "value"))
+
+
+@lesde.command("fit")
+@click.argument("snapshots", type=click.Path(dir_okay=False))
+@click.option(
+    "--model", type=click.Choice(["I", "L"]), default="I", show_default=True,
+    help="The linear model whose modes are fitted.",
+)  # fmt: skip
+@click.option(
+    "--windows", type=int, default=1, show_default=True,
+    help="Equal time windows with their own alpha, beta (1: constant).",
+)  # fmt: skip
+@plot_option("the measured and fitted A(t), B(t) and the residual")
+@json_option
+def lesde_fit(snapshots, model, windows, plot, as_json):
+    """Fit the elasticities alpha, beta of the linear LE-SDE to saved feature snapshots.
+
+    SNAPSHOTS is an .npz file (np.savez) with 'snapshots' of shape (R, d, N) (features at R times,
+    with 'labels' (N,) in 0..K-1) or (R, d, K) (class means, no labels), and optionally 'times'
+    (R,), strictly increasing, in t = lr x steps (default 0..R-1). Least squares on the log-growth
+    of the model's two mode families, inverted as in the authors' estimate_AB_I / estimate_AB_L.
+    """
+    from ..dynamics import fit_lesde
+    from ..dynamics._lesde_fit import load_snapshots
+
+    check_outputs(plot=plot)
+    fit = fit_lesde(**load_snapshots(snapshots), model=model, windows=windows)
+    if plot:
+        from ..plot import plot_lesde_fit, save
+
+        save(plot_lesde_fit(fit), plot)
+    out = {
+        "model": model,
+        "edges": fit.edges,
+        "alpha": fit.alpha,
+        "beta": fit.beta,
+        "residual": fit.residual,
+        "direction_residual": float(fit.direction_residual.max()),
+        "times": fit.times,
+        "A": fit.A,
+        "B": fit.B,
+    }
+    if as_json:
+        emit_json(out)
+        return
+    rows = [
+        (f"[{a:g}, {b:g}]", x, y)
+        for a, b, x, y in zip(fit.edges[:-1], fit.edges[1:], fit.alpha, fit.beta, strict=True)
+    ]
+    rows.append(("residual (rms log-growth)", fit.residual, ""))
+    rows.append(("direction residual (max)", out["direction_residual"], ""))
+    emit_table(rows, headers=("window", "alpha", "beta"))

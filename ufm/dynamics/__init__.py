@@ -18,7 +18,9 @@ in one
 * :func:`simulate_lesde`, :func:`le_ode_mean`, :func:`separability_probability`,
 :func:`is_separable` -
   the locally elastic SDE of Zhang, Wang & Su (2021), its linearized ODE in closed form, and the
-  Monte-Carlo probability of linear separability.
+  Monte-Carlo probability of linear separability;
+* :func:`fit_lesde` - the elasticities alpha(t), beta(t) of the linear LE-SDE fitted to class-mean
+  snapshots (the authors' estimators, by least squares on the modes' log-growth).
 
 Kernels compile on first call (cached to disk), never at import.
 """
@@ -38,6 +40,7 @@ from ._lesde import (
     separability_probability,
     simulate_lesde,
 )
+from ._lesde_fit import LESDEFit, fit_lesde
 from ._margin import MarginDescent, margin_descent, normalized_margin
 from ._riemannian import SphereDescent, normalized_ce_descent, sphere_descent, supcon_descent
 from ._stationary import descend_to_stationary
@@ -82,4 +85,6 @@ __all__ = [
     "is_separable",
     "separability_probability",
     "SeparabilityEstimate",
+    "fit_lesde",
+    "LESDEFit",
 ]
