@@ -495,3 +495,45 @@ def test_flow_verdict_uses_the_certificate_for_imbalanced_ce(capsys):
     assert early["status"] == "not_converged"
     code, out = _run_cli(["flow", *args, "--steps", "20"], capsys)
     assert code == 0 and "not_converged" in out.out and "verdict.reference" in out.out
+
+
+def _interrupted_after(run, delay: float = 0.5) -> float:
+    """Seconds from a simulated Ctrl-C (``_thread.interrupt_main`` after ``delay``) to the
+    KeyboardInterrupt out of ``run()``."""
+    import _thread
+    import threading
+    import time
+
+    sent = []
+
+    def interrupt():
+        sent.append(time.perf_counter())
+        _thread.interrupt_main()
+
+    threading.Timer(delay, interrupt).start()
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    return time.perf_counter() - sent[0]
+
+
+@pytest.mark.parametrize("model", ["descent", "I", "ce"])
+def test_long_kernel_runs_hear_ctrl_c(model):
+    """Property: a compiled loop that would run for minutes (10^8 descent steps; 10^6 LE-SDE
+    steps of 200 paths) raises KeyboardInterrupt within 2 s of Ctrl-C: chunks last
+    ~CHUNK_SECONDS (0.2 s), 2 s leaves room for a loaded machine."""
+    from ufm.dynamics import simulate_lesde
+
+    problem = _problem("ce", "free", (3, 2, 4))
+    lesde = dict(K=3, n=2, d=3, alpha=1.0, beta=0.2, noise=0.3, paths=200, seed=0)
+    if model == "descent":
+        gradient_descent(problem, steps=2, lr=0.1)  # compile or load the kernels first
+
+        def run():
+            return gradient_descent(problem, steps=10**8, lr=0.1)
+    else:
+        simulate_lesde(model=model, time=0.02, dt=0.01, **lesde)
+
+        def run():
+            return simulate_lesde(model=model, time=1e4, dt=0.01, **lesde)
+
+    assert _interrupted_after(run) < 2.0
