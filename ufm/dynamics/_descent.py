@@ -231,10 +231,9 @@ def gradient_descent(
     norm and the NC metrics :data:`~ufm.dynamics.RECORDED_METRICS` are recorded inside the compiled
     loop every ``record_every`` steps and at the end; :data:`PYTHON_RECORDED_METRICS` are added by
     :func:`ufm.nc_metrics` at the same points (one call per record: record rarely on large runs).
-    The steps in between skip the objective and
-    update H by one fused BLAS call (weight decay in ``beta``), so recording rarely is the fast
-    setting: about 1.0x the cost of the three matrix products a step needs, alone, on workloads M
-    and L of ``benchmarks/bench_dynamics.py``.
+    The steps in between skip the objective and update H by one fused BLAS call (weight decay in
+    ``beta``), so recording rarely is the fast setting: about 1.0x the cost of the three matrix
+    products a step needs, alone, on workloads M and L of ``benchmarks/bench_dynamics.py``.
 
     Parameters
     ----------
