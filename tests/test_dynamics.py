@@ -537,3 +537,18 @@ def test_long_kernel_runs_hear_ctrl_c(model):
             return simulate_lesde(model=model, time=1e4, dt=0.01, **lesde)
 
     assert _interrupted_after(run) < 2.0
+
+
+def test_descend_to_stationary_skips_the_python_records():
+    """Property: ``full_history=False`` gives the same trajectory and kernel records, with the
+    Python-recorded metrics masked (descend_to_stationary uses it: it needs only the end point)."""
+    from ufm.dynamics._descent import PYTHON_RECORDED_METRICS
+
+    problem = _problem("ce", "free", (3, 2, 4))
+    full = gradient_descent(problem, steps=300, lr=0.3, seed=1, record_every=7)
+    lean = gradient_descent(problem, steps=300, lr=0.3, seed=1, record_every=7, full_history=False)
+    np.testing.assert_array_equal(full.W, lean.W)
+    np.testing.assert_array_equal(full.objective, lean.objective)
+    for key in PYTHON_RECORDED_METRICS:
+        assert len(lean.history[key]) == len(full.steps)
+        assert np.ma.getmaskarray(lean.history[key]).all()

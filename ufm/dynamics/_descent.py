@@ -153,8 +153,10 @@ def _python_metrics(W, H, b, labels) -> list[float]:
     return [np.nan if metrics[k] is None else metrics[k] for k in PYTHON_RECORDED_METRICS]
 
 
-def _history(records: np.ndarray, extra: list) -> dict[str, np.ma.MaskedArray]:
-    """Recorded metric columns by name; undefined values (NaN) are masked."""
+def _history(records: np.ndarray, extra: list | None) -> dict[str, np.ma.MaskedArray]:
+    """Recorded metric columns by name; undefined or unrecorded values (NaN) are masked."""
+    if extra is None:
+        extra = np.full((len(records), len(PYTHON_RECORDED_METRICS)), np.nan)
     columns = np.column_stack((records[:, 2:], np.asarray(extra, dtype=float)))
     names = _kernels.RECORDED_METRICS + PYTHON_RECORDED_METRICS
     return {name: np.ma.masked_invalid(columns[:, j]) for j, name in enumerate(names)}
@@ -222,6 +224,7 @@ def gradient_descent(
     record_every: int | None = None,
     init=None,
     progress: Callable[[int], None] | None = None,
+    full_history: bool = True,
 ) -> DescentResult:
     r"""Full-batch gradient descent on the regularized UFM objective, compiled with numba.
 
@@ -255,6 +258,9 @@ def gradient_descent(
         The loop always runs in chunks of about ``CHUNK_SECONDS`` of :mod:`ufm.dynamics._chunks`
         (Ctrl-C is heard between chunks) that end at every record point, with the same result as
         one call.
+    full_history : bool
+        False skips the :data:`PYTHON_RECORDED_METRICS` (masked throughout), for callers that need
+        only the end point and the kernel's records (:func:`descend_to_stationary`).
 
     Returns
     -------
@@ -285,10 +291,10 @@ def gradient_descent(
             + ("scale the start down" if init is not None else "lower init_scale")
         )
     start = time.perf_counter()
-    extra = [_python_metrics(W, H, b, problem.labels)]
-    for first, stop in chunks(steps, every=record_every):
+    extra = [_python_metrics(W, H, b, problem.labels)] if full_history else None
+    for first, stop in chunks(steps, every=record_every if full_history else None):
         work.descend(W, H, b, lr, first, stop, record_every, records)
-        if stop % record_every == 0 or stop == steps:
+        if full_history and (stop % record_every == 0 or stop == steps):
             extra.append(_python_metrics(W, H, b, problem.labels))
         if progress is not None:
             progress(stop)
