@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._repr import short_repr
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, SolverFailed
 from ..metrics import class_means, gram_gaps, gram_invariants
 from ..problem import Problem
 from ..tolerances import (
@@ -250,7 +250,8 @@ def _reference_gap(descent: DescentResult, certify: bool):
 
     try:
         certificate = nuclear_relaxation(descent.problem, allow_lower_bound=True)
-    except InvalidParameter:
+    except (InvalidParameter, SolverFailed):
+        # outside the program's domain or limits, or not solved: the verdict rests on the gradient
         return None, None
     above = max(float(descent.objective[-1]) - certificate.lower, 0.0)
     return "certificate", above / (1.0 + abs(certificate.lower))
