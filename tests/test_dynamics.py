@@ -326,3 +326,229 @@ def test_descend_to_stationary_rejects_bad_input(kwargs, message):
         descend_to_stationary(_stationary_problem(), **{"seed": 0, **kwargs})
     with pytest.raises(InvalidParameter, match="problem must be a ufm.Problem"):
         descend_to_stationary("mse", seed=0)
+
+
+# --- issue 15, items 8 (Ctrl-C) and 11 (ufm flow) ---------------------------------------------
+
+FLOW_LONG = "flow --loss ce --bias free --K 10 --d 64 --n 100 --lambda-w 5e-4 --lambda-h 5e-4"
+FLOW_LONG = [*FLOW_LONG.split(), "--steps", "100000000", "--lr", "0.1"]
+
+
+def test_chunks_cover_the_range_and_stop_at_every_record():
+    """Property: the chunks are consecutive, cover range(total) exactly, and every multiple of
+    ``every`` is some chunk's end (so the caller sees the state at every record point)."""
+    from ufm.dynamics._chunks import chunks
+
+    for total, every in [(0, None), (1, None), (1000, None), (1000, 7), (999, 1000)]:
+        bounds = list(chunks(total, every))
+        assert [a for a, _ in bounds] == ([0] + [b for _, b in bounds[:-1]] if total else [])
+        assert (bounds[-1][1] if bounds else 0) == total
+        assert all(a < b for a, b in bounds)
+        if every is not None:
+            assert set(range(every, total, every)) <= {b for _, b in bounds}
+
+
+@pytest.mark.parametrize("budget", [1e-9, 1e9])
+def test_chunk_size_does_not_change_descent_or_lesde(budget, monkeypatch):
+    """Property: tiny chunks (one step per kernel call) and one chunk give the same numbers, bit
+    for bit, for descent (records and end point) and for both LE-SDE kernels (the random stream
+    and the interval variance continue across calls)."""
+    from ufm.dynamics import _chunks, simulate_lesde
+
+    problem = _problem("ce", "free", (3, 2, 4))
+    lesde_args = dict(K=3, n=2, d=3, alpha=1.0, beta=0.2, noise=0.3, time=0.5, dt=0.01, paths=3,
+                      seed=4, records=7)  # fmt: skip
+    want = (
+        gradient_descent(problem, steps=300, lr=0.3, seed=1, record_every=7),
+        simulate_lesde(**lesde_args),
+        simulate_lesde(model="ce", **lesde_args),
+    )
+    monkeypatch.setattr(_chunks, "CHUNK_SECONDS", budget)
+    got = (
+        gradient_descent(problem, steps=300, lr=0.3, seed=1, record_every=7),
+        simulate_lesde(**lesde_args),
+        simulate_lesde(model="ce", **lesde_args),
+    )
+    np.testing.assert_array_equal(got[0].objective, want[0].objective)
+    np.testing.assert_array_equal(got[0].W, want[0].W)
+    for key in want[0].history:
+        np.testing.assert_array_equal(got[0].history[key], want[0].history[key])
+    for g, w in zip(got[1:], want[1:], strict=True):
+        np.testing.assert_array_equal(g.features(len(g.times) - 1), w.features(len(w.times) - 1))
+        np.testing.assert_array_equal(g.features(2), w.features(2))
+
+
+def test_ctrl_c_ends_a_long_flow_with_130_and_one_line():
+    """Property: SIGINT to a long ``ufm flow`` without a terminal (its progress line shows it is
+    descending) ends it within a few seconds with exit status 130 and the one line ``aborted``."""
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # compile (or load) the kernels first, so that the subprocess is descending, not compiling
+    gradient_descent(_problem("ce", "free", (3, 2, 4)), steps=2, lr=0.1)
+    proc = subprocess.Popen([sys.executable, "-m", "ufm", *FLOW_LONG], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        ready, _, _ = select.select([proc.stderr], [], [], 120)
+        assert ready, "no progress line within 120 s"
+        first = proc.stderr.readline()
+        assert first.startswith("gradient descent: "), first
+        time.sleep(1.0)
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        waited = time.perf_counter() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert waited < 5.0  # chunks last ~CHUNK_SECONDS = 0.2 s; 5 s leaves room for a loaded machine
+    assert [line for line in err.splitlines() if not line.startswith("gradient descent")] == [
+        "aborted"
+    ]
+    assert out == ""
+
+
+def test_solver_worker_lets_ctrl_c_through():
+    """Property: while a conic solve runs in the worker thread, Ctrl-C (KeyboardInterrupt in the
+    main thread) is raised within a fraction of a second; results and exceptions of the call come
+    back to the caller."""
+    import _thread
+    import threading
+    import time
+
+    from ufm.relaxations._solve import _in_worker
+
+    assert _in_worker(lambda: 42) == 42
+    with pytest.raises(ZeroDivisionError):
+        _in_worker(lambda: 1 / 0)
+    threading.Timer(0.3, _thread.interrupt_main).start()
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        _in_worker(lambda: time.sleep(10))
+    assert time.perf_counter() - start < 2.0
+
+
+def test_progress_without_a_terminal_prints_lines(monkeypatch, capsys):
+    """Property: past PROGRESS_AFTER_SECONDS a run without a terminal prints a progress line with
+    the step count; before it, nothing."""
+    from ufm.cli import _progress
+
+    progress = _progress.StepProgress(100, "gradient descent")
+    progress(10)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(_progress, "PROGRESS_AFTER_SECONDS", 0.0)
+    progress(50)
+    assert capsys.readouterr().err.startswith("gradient descent: 50/100 steps (50%)")
+
+
+def test_history_records_the_table_metrics():
+    """Property: the history has nc1, nc3_papyan, nc4 and of_distance_means, and its last entry
+    equals the final table's value of every recorded metric."""
+    result = gradient_descent(_problem("ce", "free", (3, 2, 4)), steps=200, lr=0.3, seed=2)
+    assert {"nc1", "nc3_papyan", "nc4", "of_distance_means"} <= set(result.history)
+    for key, column in result.history.items():
+        assert len(column) == len(result.steps)
+        if key in result.metrics:
+            assert relative_deviation(column[-1], result.metrics[key]) <= FLOAT, key
+
+
+def _flow_json(args, capsys):
+    code, out = _run_cli(["flow", *args, "--json"], capsys)
+    assert code == 0, out.err
+    return json.loads(out.out)
+
+
+def test_flow_default_init_converges_at_large_d(capsys):
+    """Property: at d = 512 the default start (1/sqrt(d)) reaches the closed form (verdict
+    global_minimum) in 4000 steps (gradient norm 1.0e-6), where the unit start does not (4.9e-5,
+    measured); the JSON keeps its keys and adds ``verdict`` and ``init_scale``."""
+    args = ["--loss", "ce", "--bias", "free", "--K", "4", "--d", "512", "--n", "5", "--lambda-w",
+            "5e-3", "--lambda-h", "5e-3", "--steps", "4000", "--lr", "0.5"]  # fmt: skip
+    data = _flow_json(args, capsys)
+    assert {"objective", "gradient_norm", "metrics", "collapse_metrics", "gap_to_closed_form",
+            "steps", "seconds", "problem", "verdict", "init_scale"} <= set(data)  # fmt: skip
+    assert data["init_scale"] == pytest.approx(512**-0.5, rel=FLOAT)
+    verdict = data["verdict"]
+    assert verdict["status"] == "global_minimum" and verdict["reference"] == "closed_form"
+    assert verdict["gradient_norm"] <= verdict["gradient_tol"]
+    assert verdict["objective_gap"] <= verdict["objective_tol"]
+    unit = _flow_json([*args, "--init-scale", "1"], capsys)["verdict"]
+    assert unit["status"] == "not_converged" and unit["advice"]
+
+
+def test_flow_verdict_uses_the_certificate_for_imbalanced_ce(capsys):
+    """Property: imbalanced CE has no closed form; the verdict measures the gap to the nuclear
+    certificate's lower bound (one-sided, so a converged run certifies global optimality), and an
+    unfinished run is not_converged. Both appear in the table too."""
+    args = ["--loss", "ce", "--bias", "free", "--class-sizes", "2,3,5", "--d", "4", "--lambda-w",
+            "5e-3", "--lambda-h", "5e-3", "--lr", "0.5"]  # fmt: skip
+    data = _flow_json([*args, "--steps", "6000"], capsys)
+    assert data["gap_to_closed_form"] is None
+    verdict = data["verdict"]
+    assert verdict["reference"] == "certificate" and verdict["status"] == "global_minimum"
+    assert 0 <= verdict["objective_gap"] <= verdict["objective_tol"]
+    early = _flow_json([*args, "--steps", "20"], capsys)["verdict"]
+    assert early["status"] == "not_converged"
+    code, out = _run_cli(["flow", *args, "--steps", "20"], capsys)
+    assert code == 0 and "not_converged" in out.out and "verdict.reference" in out.out
+
+
+def _interrupted_after(run, delay: float = 0.5) -> float:
+    """Seconds from a simulated Ctrl-C (``_thread.interrupt_main`` after ``delay``) to the
+    KeyboardInterrupt out of ``run()``."""
+    import _thread
+    import threading
+    import time
+
+    sent = []
+
+    def interrupt():
+        sent.append(time.perf_counter())
+        _thread.interrupt_main()
+
+    threading.Timer(delay, interrupt).start()
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    return time.perf_counter() - sent[0]
+
+
+@pytest.mark.parametrize("model", ["descent", "I", "ce"])
+def test_long_kernel_runs_hear_ctrl_c(model):
+    """Property: a compiled loop that would run for minutes (10^8 descent steps; 10^6 LE-SDE
+    steps of 200 paths) raises KeyboardInterrupt within 2 s of Ctrl-C: chunks last
+    ~CHUNK_SECONDS (0.2 s), 2 s leaves room for a loaded machine."""
+    from ufm.dynamics import simulate_lesde
+
+    problem = _problem("ce", "free", (3, 2, 4))
+    lesde = dict(K=3, n=2, d=3, alpha=1.0, beta=0.2, noise=0.3, paths=200, seed=0)
+    if model == "descent":
+        gradient_descent(problem, steps=2, lr=0.1)  # compile or load the kernels first
+
+        def run():
+            return gradient_descent(problem, steps=10**8, lr=0.1)
+    else:
+        simulate_lesde(model=model, time=0.02, dt=0.01, **lesde)
+
+        def run():
+            return simulate_lesde(model=model, time=1e4, dt=0.01, **lesde)
+
+    assert _interrupted_after(run) < 2.0
+
+
+def test_descend_to_stationary_skips_the_python_records():
+    """Property: ``full_history=False`` gives the same trajectory and kernel records, with the
+    Python-recorded metrics masked (descend_to_stationary uses it: it needs only the end point)."""
+    from ufm.dynamics._descent import PYTHON_RECORDED_METRICS
+
+    problem = _problem("ce", "free", (3, 2, 4))
+    full = gradient_descent(problem, steps=300, lr=0.3, seed=1, record_every=7)
+    lean = gradient_descent(problem, steps=300, lr=0.3, seed=1, record_every=7, full_history=False)
+    np.testing.assert_array_equal(full.W, lean.W)
+    np.testing.assert_array_equal(full.objective, lean.objective)
+    for key in PYTHON_RECORDED_METRICS:
+        assert len(lean.history[key]) == len(full.steps)
+        assert np.ma.getmaskarray(lean.history[key]).all()

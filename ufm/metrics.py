@@ -281,8 +281,11 @@ def _cdnv(Mc: np.ndarray, var: np.ndarray, zero: float) -> float | None:
 def class_means(H: np.ndarray, labels: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
     """Class means M (d x K) and class sizes (K,) of features H (d x N) with integer labels."""
     counts = np.bincount(labels, minlength=K)
+    # one bincount per feature row: the same sums, in the same order, as an unbuffered np.add.at,
+    # at a tenth of its time (the descent records call this at every record point)
     M = np.zeros((H.shape[0], K))
-    np.add.at(M.T, labels, H.T)
+    for j, row in enumerate(H):
+        M[j] = np.bincount(labels, weights=row, minlength=K)
     return M / counts, counts
 
 

@@ -279,6 +279,56 @@ def _select(regimes, values: dict) -> _Regime:
     raise AssertionError("no KKT regime holds; the reduced problem is convex, so this is a bug")
 
 
+#: :math:`\kappa` as a symbol, for the expressions of :meth:`ClosedForm.in_kappa`.
+KAPPA_SYMBOL = sp.Symbol("kappa", positive=True)
+
+#: LaTeX of the symbols whose sympy names are not LaTeX (the label smoothing is alpha in the
+#: README; it never appears next to the MSE coefficient alpha).
+_LATEX_SYMBOLS = {KAPPA_SYMBOL: r"\kappa", SYMBOLS["smoothing"]: r"\alpha"}
+
+#: LaTeX of the names of ``ClosedForm.expressions`` that are not ``<symbol>_star``.
+_LATEX_NAMES = {
+    "kappa": r"\kappa",
+    "rho": r"\rho",
+    "value": r"f^{\star}",
+    "sigma": r"\sigma",
+    "w_norm": r"\|w_k\|",
+    "h_norm": r"\|h_i\|",
+}
+
+
+def _latex_name(name: str, expr) -> str:
+    r"""LaTeX of an expression's name: x_star -> x^{\star}, reduced_objective -> F(x), ..."""
+    if name in _LATEX_NAMES:
+        return _LATEX_NAMES[name]
+    if name.endswith("_star"):
+        return f"{sp.latex(SYMBOLS[name[: -len('_star')]])}^{{\\star}}"
+    if name == "reduced_objective":
+        variables = sorted(expr.free_symbols & {_x, _alpha, _gamma, _beta}, key=sp.default_sort_key)
+        return f"F({', '.join(sp.latex(v) for v in variables)})"
+    return sp.latex(sp.Symbol(name))
+
+
+def _symbolic(expr) -> bool:
+    """A scalar sympy expression with symbols (numbers and matrices are printed as they are)."""
+    return isinstance(expr, sp.Expr) and bool(expr.free_symbols)
+
+
+@cache
+def _in_kappa(expr):
+    """``expr`` in kappa (lambda_H eliminated), simplified: the shorter of two forms."""
+    # With positive symbols sqrt(n lambda_W lambda_H) becomes kappa/K on substitution.
+    direct = expr.subs(_lH, KAPPA_SYMBOL**2 / (_K**2 * _n * _lW))
+    split = sp.expand_log(direct, force=True)
+    logs = sorted(split.atoms(sp.log), key=sp.default_sort_key)
+    if logs:
+        terms = sp.collect(sp.expand(split), logs, evaluate=False)
+        tidy = sp.factor_terms(sp.Add(*(sp.factor(c) * t for t, c in terms.items())))
+    else:
+        tidy = sp.factor(direct)
+    return min((direct, tidy), key=sp.count_ops)
+
+
 @dataclass(frozen=True, eq=False)
 class ClosedForm:
     r"""A global minimizer in closed form, with its sympy expressions.
@@ -331,9 +381,33 @@ class ClosedForm:
     parameters: dict = field(default_factory=dict)
     threshold_critical: float | None = 1.0
 
+    def in_kappa(self) -> dict:
+        r"""The expressions written in :math:`\kappa`, simplified (name -> sympy expression).
+
+        :math:`\lambda_H = \kappa^2/(K^2 n\lambda_W)` is substituted (exact: it is the
+        definition :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` solved for :math:`\lambda_H`),
+        logarithms of products are split (every argument is positive where the expression
+        applies: :math:`K - (K-1)\kappa > 0` below the threshold) and the shortest of the
+        simplified forms is kept. ``kappa`` keeps its definition. Forms without :math:`\kappa`
+        (imbalanced classes, the layer-peeled model) are only simplified.
+        """
+        return {
+            name: _in_kappa(expr) if name != "kappa" and _symbolic(expr) else expr
+            for name, expr in self.expressions.items()
+        }
+
     def latex(self) -> str:
-        """Every expression as ``name = <LaTeX>``, one per line."""
-        return "\n".join(f"{name} = {sp.latex(expr)}" for name, expr in self.expressions.items())
+        r"""Every expression of :meth:`in_kappa` as ``<symbol> = <LaTeX>``, one per line.
+
+        Each line is a valid LaTeX math formula (e.g. ``x^{\star} = ...``, ``\kappa = ...``,
+        ``F(x) = ...`` for the reduced objective, ``f^{\star}`` for the minimal value; the label
+        smoothing is :math:`\alpha`), ready for ``$...$`` or an ``align`` environment.
+        """
+        lines = []
+        for name, expr in self.in_kappa().items():
+            body = sp.latex(expr, symbol_names=_LATEX_SYMBOLS)
+            lines.append(f"{_latex_name(name, expr)} = {body}")
+        return "\n".join(lines)
 
     def configuration(self, seed=None):
         """The realization as a :class:`ufm.Configuration`.

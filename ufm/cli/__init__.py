@@ -3,8 +3,8 @@
 Subcommands are imported only when invoked, so ``ufm --help`` starts in well under a second (no
 sympy, cvxpy or numba import). Library errors (:class:`ufm.errors.UFMError`) and click's
 usage errors become one ``error: ...`` line on stderr and exit status 2 (bad input) or 1 (a solver
-or a check failed); never a traceback. Every ``--json`` output has the shape of
-:func:`ufm.cli._common.envelope`.
+or a check failed); Ctrl-C ends with one line ``aborted`` and exit status 130; never a
+traceback. Every ``--json`` output has the shape of :func:`ufm.cli._common.envelope`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,14 @@ class LazyGroup(click.Group):
         module, attr = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(module), attr)
 
+    def invoke(self, ctx):
+        # Ctrl-C becomes click's Abort here, inside click's main, which would otherwise print an
+        # empty line before re-raising it: main() then prints the one line ``aborted``.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise click.exceptions.Abort() from None
+
     def format_commands(self, ctx, formatter):
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
@@ -81,7 +89,8 @@ def main(argv=None) -> None:
     warnings.formatwarning = _one_line_warning
     try:
         cli.main(args=argv, prog_name="ufm", standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # Ctrl-C: the long loops (descent, LE-SDE, solvers) stop between chunks of bounded time
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:

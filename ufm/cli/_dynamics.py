@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 import numpy as np
 
@@ -19,16 +17,16 @@ from ._common import (
     seed_option,
 )
 
-#: Runs longer than this many steps show a progress bar on stderr.
-_PROGRESS_STEPS = 100_000
-
 
 @click.command()
 @problem_options
 @click.option("--steps", type=int, required=True, help="Number of gradient steps T.")
 @click.option("--lr", type=float, required=True, help="Step size eta.")
 @seed_option("Seed of the random start.")
-@init_scale_option(1.0)
+@click.option(
+    "--init-scale", type=float, default=None,
+    help="Standard deviation of the random start's entries.  [default: 1/sqrt(d)]",
+)  # fmt: skip
 @click.option("--record-every", type=int, default=None, help="Record period (default steps/100).")
 @out_option("the final point (W, H, b)")
 @plot_option("the descent curves")
@@ -36,33 +34,32 @@ _PROGRESS_STEPS = 100_000
 def flow(problem, steps, lr, seed, init_scale, record_every, out, plot, as_json):
     """Run full-batch gradient descent on a UFM (numba) and measure collapse.
 
-    Reports the final objective, the NC metrics and, where a closed-form global minimizer applies,
-    the gap to it (relative objective gap and rotation-free Gram gaps); otherwise gap_to_closed_form
-    is null.
+    Reports the final objective, the NC metrics, where a closed-form global minimizer applies the
+    gap to it (relative objective gap and rotation-free Gram gaps; otherwise gap_to_closed_form is
+    null), and a verdict: not_converged (gradient norm above its tolerance), global_minimum (within
+    tolerance of the closed form or, where none applies, of the convex certificate's lower bound)
+    or stationary. Runs longer than 2 s show their progress on stderr.
     """
-    from ..dynamics import collapse_metrics, gap_to_closed_form, gradient_descent
+    from ..dynamics import (
+        collapse_metrics,
+        convergence_verdict,
+        default_init_scale,
+        gap_to_closed_form,
+        gradient_descent,
+    )
+    from ._progress import StepProgress
 
     check_outputs(out=out, plot=plot)
-    bar = None
-    if steps >= _PROGRESS_STEPS and sys.stderr.isatty():
-        bar = click.progressbar(length=steps, label="gradient descent", file=sys.stderr)
-        bar.__enter__()
-    done = [0]
-
-    def progress(n):
-        bar.update(n - done[0])
-        done[0] = n
-
-    try:
+    if init_scale is None:
+        init_scale = default_init_scale(problem)
+    with StepProgress(steps, "gradient descent") as progress:
         result = gradient_descent(
             problem, steps=steps, lr=lr, seed=seed, init_scale=init_scale,
-            record_every=record_every, progress=None if bar is None else progress,
+            record_every=record_every, progress=progress,
         )  # fmt: skip
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     star = gap_to_closed_form(result)
     gap = None if star is None else {"objective": star.objective_gap, **star.gram_gaps}
+    verdict = convergence_verdict(result)
     if out:
         result.configuration().save(out)
     if plot:
@@ -78,12 +75,18 @@ def flow(problem, steps, lr, seed, init_scale, record_every, out, plot, as_json)
         "steps": steps,
         "seconds": result.seconds,
         "problem": problem.to_dict(),
+        "verdict": verdict,
+        "init_scale": init_scale,
     }
     if as_json:
         emit_json(out)
         return
     rows = [("objective", out["objective"]), ("gradient_norm", out["gradient_norm"])]
     rows += [(f"gap.{k}", v) for k, v in (gap or {"closed_form": None}).items()]
+    rows += [("verdict", verdict["status"]), ("verdict.reference", verdict["reference"])]
+    rows += [("verdict.objective_gap", verdict["objective_gap"])]
+    if verdict["advice"] is not None:
+        rows += [("verdict.advice", verdict["advice"])]
     rows += list(result.metrics.items()) + [("steps", steps), ("seconds", result.seconds)]
     emit_table(rows, headers=("quantity", "value"))
 

@@ -11,6 +11,8 @@ in one
   vanishes (the descent route of the claims);
 * :func:`gap_to_closed_form`, :func:`verify_convergence` - compare the end of a descent with the
   closed-form global minimizer (rotation-free: Gram matrices), and run descent then compare;
+  :func:`convergence_verdict` (stationarity, and the gap to the closed form or the convex
+  certificate) and :func:`default_init_scale` (1/sqrt(d)), as ``ufm flow`` reports and uses them;
 * :func:`sphere_descent`, :func:`normalized_ce_descent`, :func:`supcon_descent` - Riemannian
   gradient descent on products of spheres (normalized features, SupCon);
 * :func:`margin_descent`, :func:`normalized_margin` - descent on the unregularized CE UFM
@@ -48,6 +50,8 @@ from ._verify import (
     ClosedFormGap,
     ConvergenceReport,
     collapse_metrics,
+    convergence_verdict,
+    default_init_scale,
     gap_to_closed_form,
     verify_convergence,
 )
@@ -75,6 +79,8 @@ __all__ = [
     "gap_to_closed_form",
     "ClosedFormGap",
     "collapse_metrics",
+    "convergence_verdict",
+    "default_init_scale",
     "simulate_lesde",
     "LESDEResult",
     "le_ode_mean",

@@ -4,7 +4,8 @@ Gradient descent, with step size :math:`\eta` (``lr``),
 
 .. math:: (W, H, b)_{t+1} = (W, H, b)_t - \eta\,\nabla f\big((W, H, b)_t\big),
 
-runs as one numba call per chunk of steps (:func:`ufm.dynamics._kernels.gradient_descent`); the
+runs as one numba call per chunk of steps (:func:`ufm.dynamics._kernels.gradient_descent`,
+chunks of bounded wall time so that Ctrl-C is heard, :mod:`ufm.dynamics._chunks`); the
 gradient flow :math:`\dot X = -\nabla f(X)` is integrated by the Dormand-Prince 5(4) pair with
 adaptive steps (``scipy.integrate.solve_ivp``, ``RK45``) whose right-hand side is the same numba
 gradient kernel, so that statements about the flow are checked to a stated accuracy (``rtol``,
@@ -42,12 +43,15 @@ from ..metrics import nc_metrics
 from ..models import get_model
 from ..problem import Problem
 from . import _kernels
+from ._chunks import chunks
 
 __all__ = ["initialize", "gradient_descent", "gradient_flow", "DescentResult", "FlowResult"]
 
-#: Steps per kernel call when a progress callback is given: long enough (~0.1 s on workload M) that
-#: the Python round trip is invisible, short enough for a live progress bar.
-_CHUNK_STEPS = 2000
+#: NC metrics recorded next to the kernel's :data:`~ufm.dynamics.RECORDED_METRICS`, computed by
+#: :func:`ufm.nc_metrics` at each record point (their pseudo-inverse, nearest-mean and
+#: uncentred-means definitions live there once), so that the history shows the final table's
+#: quantities.
+PYTHON_RECORDED_METRICS = ("nc1", "nc3_papyan", "nc4", "of_distance_means")
 
 
 def _check_problem(problem) -> Problem:
@@ -134,19 +138,28 @@ class _Workspace:
             self.gram, out,
         )  # fmt: skip
 
-    def descend(self, W, H, b, lr, steps, record_every, records) -> None:
+    def descend(self, W, H, b, lr, start, stop, record_every, records) -> None:
         _kernels.gradient_descent(
-            W, H, b, self.labels, self.counts, *self.scalars, lr, steps, record_every,
+            W, H, b, self.labels, self.counts, *self.scalars, lr, start, stop, record_every,
             *self.gradient_buffers(), self.Mc, self.gram, records,
         )  # fmt: skip
 
 
-def _history(records: np.ndarray) -> dict[str, np.ma.MaskedArray]:
-    """Recorded metric columns by name; undefined values (NaN from the kernel) are masked."""
-    return {
-        name: np.ma.masked_invalid(records[:, 2 + j])
-        for j, name in enumerate(_kernels.RECORDED_METRICS)
-    }
+def _python_metrics(W, H, b, labels) -> list[float]:
+    """The :data:`PYTHON_RECORDED_METRICS` of one point, NaN where undefined or diverged."""
+    if not all(np.all(np.isfinite(a)) for a in (W, H, b)):
+        return [np.nan] * len(PYTHON_RECORDED_METRICS)
+    metrics = nc_metrics(W, H, b, labels)
+    return [np.nan if metrics[k] is None else metrics[k] for k in PYTHON_RECORDED_METRICS]
+
+
+def _history(records: np.ndarray, extra: list | None) -> dict[str, np.ma.MaskedArray]:
+    """Recorded metric columns by name; undefined or unrecorded values (NaN) are masked."""
+    if extra is None:
+        extra = np.full((len(records), len(PYTHON_RECORDED_METRICS)), np.nan)
+    columns = np.column_stack((records[:, 2:], np.asarray(extra, dtype=float)))
+    names = _kernels.RECORDED_METRICS + PYTHON_RECORDED_METRICS
+    return {name: np.ma.masked_invalid(columns[:, j]) for j, name in enumerate(names)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,8 +176,9 @@ class DescentResult:
     objective, gradient_norm : ndarray, shape (R,)
         f and :math:`\\|\\nabla f\\|_F` (over W, H, b jointly) at the recorded steps.
     history : dict of masked arrays, shape (R,)
-        The NC metrics of :data:`ufm.dynamics.RECORDED_METRICS` at the recorded steps (masked where
-        undefined).
+        The NC metrics of :data:`ufm.dynamics.RECORDED_METRICS` (compiled) and of
+        :data:`PYTHON_RECORDED_METRICS` (``nc1``, ``nc3_papyan``, ``nc4``, ``of_distance_means``,
+        by :func:`ufm.nc_metrics`) at the recorded steps (masked where undefined).
     metrics : dict
         All NC metrics of the final point (:func:`ufm.nc_metrics`, default conventions).
     parameters : dict
@@ -210,6 +224,7 @@ def gradient_descent(
     record_every: int | None = None,
     init=None,
     progress: Callable[[int], None] | None = None,
+    full_history: bool = True,
 ) -> DescentResult:
     r"""Full-batch gradient descent on the regularized UFM objective, compiled with numba.
 
@@ -217,10 +232,11 @@ def gradient_descent(
 
     with f of :mod:`ufm.objectives` (b fixed at 0 for ``bias='none'``). The objective, the gradient
     norm and the NC metrics :data:`~ufm.dynamics.RECORDED_METRICS` are recorded inside the compiled
-    loop every ``record_every`` steps and at the end. The steps in between skip the objective and
-    update H by one fused BLAS call (weight decay in ``beta``), so recording rarely is the fast
-    setting: about 1.0x the cost of the three matrix products a step needs, alone, on workloads M
-    and L of ``benchmarks/bench_dynamics.py``.
+    loop every ``record_every`` steps and at the end; :data:`PYTHON_RECORDED_METRICS` are added by
+    :func:`ufm.nc_metrics` at the same points (one call per record: record rarely on large runs).
+    The steps in between skip the objective and update H by one fused BLAS call (weight decay in
+    ``beta``), so recording rarely is the fast setting: about 1.0x the cost of the three matrix
+    products a step needs, alone, on workloads M and L of ``benchmarks/bench_dynamics.py``.
 
     Parameters
     ----------
@@ -238,8 +254,13 @@ def gradient_descent(
     init : tuple (W, H, b), optional
         Explicit start (b may be None without bias).
     progress : callable, optional
-        Called with the number of steps done after each chunk of the loop (for progress bars); the
-        loop then runs in chunks of a multiple of R steps, with the same result as one call.
+        Called with the number of steps done after each chunk of the loop (for progress bars).
+        The loop always runs in chunks of about ``CHUNK_SECONDS`` of :mod:`ufm.dynamics._chunks`
+        (Ctrl-C is heard between chunks) that end at every record point, with the same result as
+        one call.
+    full_history : bool
+        False skips the :data:`PYTHON_RECORDED_METRICS` (masked throughout), for callers that need
+        only the end point and the kernel's records (:func:`descend_to_stationary`).
 
     Returns
     -------
@@ -269,18 +290,14 @@ def gradient_descent(
             f"the objective or its gradient overflows at the start ({start_by}): "
             + ("scale the start down" if init is not None else "lower init_scale")
         )
-    chunk = steps if progress is None else max(1, _CHUNK_STEPS // record_every) * record_every
     start = time.perf_counter()
-    done = 0
-    while done < steps:
-        todo = min(chunk, steps - done)
-        first = done // record_every
-        work.descend(
-            W, H, b, lr, todo, record_every, records[first : first + -(-todo // record_every)]
-        )
-        done += todo
+    extra = [_python_metrics(W, H, b, problem.labels)] if full_history else None
+    for first, stop in chunks(steps, every=record_every if full_history else None):
+        work.descend(W, H, b, lr, first, stop, record_every, records)
+        if full_history and (stop % record_every == 0 or stop == steps):
+            extra.append(_python_metrics(W, H, b, problem.labels))
         if progress is not None:
-            progress(done)
+            progress(stop)
     work.record(W, H, b, records[n_inner])
     seconds = time.perf_counter() - start
     if not np.all(np.isfinite(records[:, :2])) or not np.all(np.isfinite(W)):
@@ -304,7 +321,7 @@ def gradient_descent(
     }  # fmt: skip
     return DescentResult(
         problem=problem, W=W, H=H, b=b, steps=step_index, objective=records[:, 0].copy(),
-        gradient_norm=records[:, 1].copy(), history=_history(records),
+        gradient_norm=records[:, 1].copy(), history=_history(records, extra),
         metrics=nc_metrics(W, H, b, problem.labels), parameters=parameters, seconds=seconds,
     )  # fmt: skip
 

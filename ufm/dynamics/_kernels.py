@@ -419,15 +419,16 @@ def matrix_products(W, H, Z, gW, gH, steps):
 @njit(**_KERNEL_OPTIONS)
 def gradient_descent(
     W, H, b, labels, counts, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, lr,
-    steps, record_every, Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, records,
+    start, stop, record_every, Z, colmax, colsum, ones, gW, gH, gb, Mc, gram, records,
 ):  # fmt: skip
-    """``steps`` full-batch gradient steps X <- X - lr grad f(X), in place on W, H, b.
+    """Full-batch gradient steps t = start, ..., stop - 1 of X <- X - lr grad f(X), in place.
 
-    Before step t (t = 0, record_every, 2 record_every, ... < steps) the row records[t //
-    record_every] receives :func:`record_point`, and that step uses the gradient computed for the
-    record; the other steps take :func:`_descent_step`, which skips the objective.
+    Before step t (t a multiple of record_every) the row records[t // record_every] receives
+    :func:`record_point`, and that step uses the gradient computed for the record; the other steps
+    take :func:`_descent_step`, which skips the objective. The global step range lets the Python
+    layer run the loop in chunks with the same result as one call.
     """
-    for t in range(steps):
+    for t in range(start, stop):
         if t % record_every != 0:
             _descent_step(
                 W, H, b, labels, link, t_own, t_other, lambda_W, lambda_H, lambda_b, has_bias, lr,
@@ -449,24 +450,28 @@ def gradient_descent(
 
 @njit(**_KERNEL_OPTIONS)
 def lesde_euler_maruyama(
-    X, W0, labels, alpha, beta, dt, sigma, seed, linear, record_every, Z, V, D, snapshots
-):
+    X, W0, labels, alpha, beta, dt, sigma, seed, linear, start, stop, record_every, Z, V, D,
+    snapshots,
+):  # fmt: skip
     """Euler-Maruyama for the locally elastic SDE of :mod:`ufm.dynamics._lesde`, all paths at once.
 
-    X (P x d x N) is advanced in place by len(alpha) steps of size dt; alpha[s], beta[s] are the
+    X (P x d x N) is advanced in place by steps s = start, ..., stop - 1 (of len(alpha)) of size dt;
+    the random stream is seeded at start = 0 and continues across calls (chunks of one run give
+    the same numbers as one call, in one thread); alpha[s], beta[s] are the
     impacts at t_s = s dt (left endpoint, as the Ito integral requires). The drift of sample i is
     W0^T sum_k' E_{y_i k'} g_k' / N with g_k' the sum over class k' of e_y - softmax(W0 x_j)
     (``linear``: its linearization (e_y - 1/K) - (I - 11^T/K) W0 x_j / K). snapshots[r] receives X
     before step r * record_every, and the last row X after the last step. Z (K x N), V (K x K), D (d
     x K) are scratch.
     """
-    np.random.seed(seed)
+    if start == 0:
+        np.random.seed(seed)
     P, d, N = X.shape
     K = W0.shape[0]
     steps = alpha.shape[0]
     root_dt = math.sqrt(dt)
     inv_K = 1.0 / K
-    for s in range(steps):
+    for s in range(start, stop):
         if s % record_every == 0:
             snapshots[s // record_every] = X
         a = alpha[s]
@@ -516,7 +521,8 @@ def lesde_euler_maruyama(
                     Xp[j, i] += dt * D[j, labels[i]]
                     if sigma > 0.0:
                         Xp[j, i] += sigma * root_dt * np.random.standard_normal()
-    snapshots[snapshots.shape[0] - 1] = X
+    if stop == steps:
+        snapshots[snapshots.shape[0] - 1] = X
 
 
 #: A block of LE-SDE modes is rescaled by 2**-LESDE_RENORM_STEP once its largest entry exceeds
@@ -528,8 +534,8 @@ LESDE_RENORM_STEP = 512.0
 
 @njit(**_KERNEL_OPTIONS)
 def lesde_modal_euler_maruyama(
-    Y, Z, L2, A_alpha, A_beta, alpha, beta, mean_noise, dev_var, block, seed, dt, record_every,
-    Y_out, Z_out, L2_out, A, D, inv_scale, peak,
+    Y, Z, L2, A_alpha, A_beta, alpha, beta, mean_noise, dev_var, block, seed, dt, start, stop,
+    record_every, Y_out, Z_out, L2_out, A, D, inv_scale, peak, acc,
 ):  # fmt: skip
     """Euler-Maruyama for the linear LE-SDE in modal coordinates (:mod:`ufm.dynamics._lesde`).
 
@@ -541,23 +547,26 @@ def lesde_modal_euler_maruyama(
     Z (P x r): within-class deviation modes, pure diffusion: their increment over a record interval
     is one draw of variance sum(dev_var) (exact in law), drawn after the interval's last step.
     Y_out, Z_out, L2_out receive the state before step k * record_every and, last, after the final
-    step. A, D (q x q, P x q), inv_scale and peak (number of blocks) are scratch.
+    step. A, D (q x q, P x q), inv_scale and peak (number of blocks) are scratch. Steps s = start,
+    ..., stop - 1 run; the random stream is seeded at start = 0 and continues across calls, and
+    acc[0] carries the deviation variance of the current record interval from call to call, so
+    chunks of one run give the same numbers as one call (in one thread).
     """
-    np.random.seed(seed)
+    if start == 0:
+        np.random.seed(seed)
+        acc[0] = 0.0
     P, q = Y.shape
     r = Z.shape[1]
     B = L2.shape[1]
     steps = alpha.shape[0]
     top = 2.0**LESDE_RENORM_AT
     down = 2.0**-LESDE_RENORM_STEP
-    acc = 0.0
-    rec = 0
-    for s in range(steps):
+    for s in range(start, stop):
         if s % record_every == 0:
+            rec = s // record_every
             Y_out[rec] = Y
             Z_out[rec] = Z
             L2_out[rec] = L2
-            rec += 1
         a = alpha[s] * dt
         c = beta[s] * dt
         for i in range(q):
@@ -580,16 +589,17 @@ def lesde_modal_euler_maruyama(
                         if block[i] == b:
                             Y[p, i] *= down
                     L2[p, b] += LESDE_RENORM_STEP
-        acc += dev_var[s]
+        acc[0] += dev_var[s]
         if (s + 1) % record_every == 0 or s == steps - 1:
-            sd = math.sqrt(acc)
+            sd = math.sqrt(acc[0])
             for p in range(P):
                 for j in range(r):
                     Z[p, j] += sd * np.random.standard_normal()
-            acc = 0.0
-    Y_out[Y_out.shape[0] - 1] = Y
-    Z_out[Z_out.shape[0] - 1] = Z
-    L2_out[L2_out.shape[0] - 1] = L2
+            acc[0] = 0.0
+    if stop == steps:
+        Y_out[Y_out.shape[0] - 1] = Y
+        Z_out[Z_out.shape[0] - 1] = Z
+        L2_out[L2_out.shape[0] - 1] = L2
 
 
 @njit(**_KERNEL_OPTIONS)

@@ -64,6 +64,7 @@ from ..errors import InvalidParameter, SolverFailed
 from ..metrics import feature_metrics
 from . import _kernels
 from . import _lesde_model as mdl
+from ._chunks import chunks
 from ._lesde_ce import le_ode_mean, readout, simulate_ce
 from ._lesde_moments import LESDEMoments, lesde_moments
 
@@ -385,11 +386,14 @@ def simulate_lesde(
     L2_out = np.empty((n_snap, paths, len(blocks)))
     mean_noise = np.ascontiguousarray(np.sqrt(lr * dt / n) * sigmas)
     dev_var = np.ascontiguousarray(lr * dt * sigmas**2)
-    _kernels.lesde_modal_euler_maruyama(
-        Y, Z, L2, A_alpha, A_beta, alphas, betas, mean_noise, dev_var, block,
-        int(rng.integers(2**31 - 1)), dt, record_every, Y_out, Z_out, L2_out,
-        np.empty((q, q)), np.empty((paths, q)), np.empty(len(blocks)), np.empty(len(blocks)),
-    )  # fmt: skip
+    kernel_seed = int(rng.integers(2**31 - 1))
+    scratch = (np.empty((q, q)), np.empty((paths, q)), np.empty(len(blocks)), np.empty(len(blocks)))
+    acc = np.zeros(1)
+    for start, stop in chunks(steps):
+        _kernels.lesde_modal_euler_maruyama(
+            Y, Z, L2, A_alpha, A_beta, alphas, betas, mean_noise, dev_var, block, kernel_seed, dt,
+            start, stop, record_every, Y_out, Z_out, L2_out, *scratch, acc,
+        )  # fmt: skip
     if not (np.all(np.isfinite(Y_out)) and np.all(np.isfinite(Z_out))):
         raise InvalidParameter(
             f"the Euler-Maruyama iterates are not finite with dt={dt}: lower dt (the scheme needs "

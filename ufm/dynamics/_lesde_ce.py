@@ -68,6 +68,7 @@ from .._validation import check_int, check_matrix, check_nonneg, check_positive
 from ..errors import InvalidParameter
 from . import _kernels
 from . import _lesde_model as mdl
+from ._chunks import chunks
 
 __all__ = ["readout", "simulate_ce", "le_ode_mean"]
 
@@ -183,10 +184,13 @@ def simulate_ce(
     record_every = -(-steps // (records - 1))
     n_snap = -(-steps // record_every) + 1
     snapshots = np.empty((n_snap, paths, d, N))
-    _kernels.lesde_euler_maruyama(
-        X, W0, labels, alphas, betas, dt, noise, int(rng.integers(2**31 - 1)), bool(linear),
-        record_every, np.empty((K, N)), np.empty((K, K)), np.empty((d, K)), snapshots,
-    )  # fmt: skip
+    kernel_seed = int(rng.integers(2**31 - 1))
+    scratch = (np.empty((K, N)), np.empty((K, K)), np.empty((d, K)))
+    for start, stop in chunks(steps):
+        _kernels.lesde_euler_maruyama(
+            X, W0, labels, alphas, betas, dt, noise, kernel_seed, bool(linear), start, stop,
+            record_every, *scratch, snapshots,
+        )  # fmt: skip
     if not np.all(np.isfinite(snapshots)):
         raise InvalidParameter(
             f"the Euler-Maruyama iterates overflowed with dt={dt}: lower dt (or the impacts)"

@@ -115,7 +115,7 @@ def descend_to_stationary(
     curvature = problem.lambda_W + problem.lambda_H + spectral**2 / problem.N
     lr = 1.0 / (curvature + headroom)
     for _ in range(max_chunks):
-        result = gradient_descent(problem, steps=chunk, lr=lr, init=(W, H, b))
+        result = gradient_descent(problem, steps=chunk, lr=lr, init=(W, H, b), full_history=False)
         W, H, b = result.W, result.H, result.b
         if result.gradient_norm[-1] <= STATIONARY * (1.0 + abs(result.objective[-1])):
             return result

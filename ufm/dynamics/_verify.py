@@ -7,10 +7,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._repr import short_repr
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, SolverFailed
 from ..metrics import class_means, gram_gaps, gram_invariants
 from ..problem import Problem
-from ..tolerances import DESCENT_GRAM, DESCENT_METRIC, DESCENT_OBJECTIVE, relative_deviation
+from ..tolerances import (
+    DESCENT_GRAM,
+    DESCENT_METRIC,
+    DESCENT_OBJECTIVE,
+    DESCENT_STATIONARY,
+    relative_deviation,
+)
 from ._descent import DescentResult, gradient_descent
 
 __all__ = [
@@ -19,6 +25,8 @@ __all__ = [
     "collapse_metrics",
     "gap_to_closed_form",
     "ClosedFormGap",
+    "convergence_verdict",
+    "default_init_scale",
 ]
 
 
@@ -215,3 +223,93 @@ def verify_convergence(
         descent, gap.objective, gap.objective_gap, gap.gram_gaps, descent.metrics, checked,
         tolerances, ok,
     )  # fmt: skip
+
+
+def default_init_scale(problem: Problem) -> float:
+    r"""Standard deviation :math:`s = 1/\sqrt d` of the random start of ``ufm flow``.
+
+    Derived here: the global minimizers' row norms :math:`\|w_k\|` and feature norms
+    :math:`\|h_i\|` do not depend on d (Zhu et al. 2021, Thm 3.1; the closed forms of
+    :mod:`ufm.minimizers`), while an i.i.d. :math:`\mathcal N(0, s^2)` start has
+    :math:`\|w_k\| \approx \|h_i\| \approx s\sqrt d` and logits of standard deviation
+    :math:`s^2\sqrt d`. With :math:`s = 1/\sqrt d` the start has unit norms and logits of order
+    :math:`1/\sqrt d` at every d, so the step size that works at small d still works at large d
+    (with s = 1 the logits grow like :math:`\sqrt d` and descent stalls or diverges).
+    """
+    return 1.0 / float(np.sqrt(problem.d))
+
+
+def _reference_gap(descent: DescentResult, certify: bool):
+    """(reference name, relative objective gap): closed form, else the nuclear certificate."""
+    star = gap_to_closed_form(descent)
+    if star is not None:
+        return "closed_form", star.objective_gap
+    if not certify or descent.problem.lambda_W <= 0 or descent.problem.lambda_H <= 0:
+        return None, None
+    from ..relaxations import nuclear_relaxation
+
+    try:
+        certificate = nuclear_relaxation(descent.problem, allow_lower_bound=True)
+    except (InvalidParameter, SolverFailed):
+        # outside the program's domain or limits, or not solved: the verdict rests on the gradient
+        return None, None
+    above = max(float(descent.objective[-1]) - certificate.lower, 0.0)
+    return "certificate", above / (1.0 + abs(certificate.lower))
+
+
+def convergence_verdict(
+    descent: DescentResult,
+    *,
+    gradient_tol: float = DESCENT_STATIONARY,
+    objective_tol: float = DESCENT_OBJECTIVE,
+    certify: bool = True,
+) -> dict:
+    r"""Has a descent converged, and to the global minimum? A JSON-ready verdict.
+
+    .. math:: \|\nabla f(X_T)\|_F \le \epsilon_\nabla,\qquad
+              \frac{f(X_T) - f_{\mathrm{ref}}}{1 + |f_{\mathrm{ref}}|} \le \epsilon_f
+
+    with :math:`f_{\mathrm{ref}}` the closed-form minimum (:func:`gap_to_closed_form`; gap
+    two-sided) where one applies, else the certified lower bound of the nuclear-norm program
+    (:func:`ufm.relaxations.nuclear_relaxation`, any class sizes; one-sided, a gap below
+    :math:`\epsilon_f` certifies global optimality). The status is
+
+    * ``'global_minimum'``: stationary and within :math:`\epsilon_f` of the reference;
+    * ``'stationary'``: stationary, but the gap exceeds :math:`\epsilon_f` (a saddle, or a
+      certificate that is only a lower bound because d is below its rank) or no reference
+      applies (then ``reference`` is None);
+    * ``'not_converged'``: the gradient norm exceeds :math:`\epsilon_\nabla` (raise the steps).
+
+    Parameters
+    ----------
+    descent : DescentResult
+    gradient_tol, objective_tol : float
+        :math:`\epsilon_\nabla` and :math:`\epsilon_f`.
+    certify : bool
+        Solve the convex certificate when no closed form applies (seconds for small K).
+
+    Returns
+    -------
+    dict
+        ``status``, ``gradient_norm``, ``gradient_tol``, ``reference`` (``'closed_form'``,
+        ``'certificate'`` or None), ``objective_gap``, ``objective_tol``, ``advice``.
+    """
+    gradient_norm = float(descent.gradient_norm[-1])
+    reference, objective_gap = _reference_gap(descent, certify)
+    if gradient_norm > gradient_tol:
+        status, advice = "not_converged", "raise steps (or lr, while descent stays monotone)"
+    elif objective_gap is not None and objective_gap <= objective_tol:
+        status, advice = "global_minimum", None
+    elif objective_gap is None:
+        status, advice = "stationary", "no closed form or certificate applies"
+    else:
+        status, advice = "stationary", "above the reference: a saddle or a loose certificate"
+    return {
+        "status": status,
+        "gradient_norm": gradient_norm,
+        "gradient_tol": gradient_tol,
+        "reference": reference,
+        "objective_gap": objective_gap,
+        "objective_tol": objective_tol,
+        "advice": advice,
+    }

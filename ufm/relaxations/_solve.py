@@ -7,6 +7,7 @@ failure.
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -80,12 +81,45 @@ def _options(solver: str, tol: float, retry: dict | None = None) -> dict:
     return {"eps_abs": tol, "eps_rel": tol, "max_iters": SCS_MAX_ITERS}
 
 
+#: Seconds between two checks of the main thread for Ctrl-C while a solver runs in the worker.
+_POLL_SECONDS = 0.1
+
+
+def _in_worker(call):
+    """``call()`` in a daemon thread while the main thread waits, and so hears Ctrl-C.
+
+    A conic solver is compiled code that can run for minutes without returning to the interpreter,
+    and Python raises ``KeyboardInterrupt`` only in the main thread, between bytecodes. The main
+    thread therefore only waits (in short joins); on Ctrl-C it leaves the daemon worker behind,
+    which ends with the process. Exceptions of the call are re-raised in the caller.
+    """
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # re-raised in the caller, whatever it is
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="ufm-solver", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(_POLL_SECONDS)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def _attempt(cp, problem, name: str, opts: dict, what: str):
     # The raw solver output is kept (cvxpy's own solve() drops the dual objective) so that the
     # duality gap can be reported; the three calls below are exactly what Problem.solve does.
     try:
         data, chain, inverse = problem.get_problem_data(name, solver_opts=opts)
-        raw = chain.solve_via_data(problem, data, warm_start=False, verbose=False, solver_opts=opts)
+        raw = _in_worker(
+            lambda: chain.solve_via_data(
+                problem, data, warm_start=False, verbose=False, solver_opts=opts
+            )
+        )
         with warnings.catch_warnings():
             # cvxpy warns about inaccurate solutions; the status is checked (and raised on) below.
             warnings.simplefilter("ignore", UserWarning)
