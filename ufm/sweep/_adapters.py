@@ -314,7 +314,7 @@ MINORITY = TaskKind(
     output_docs={
         "objective": "layer-peeled optimum",
         "spread": "max ||w_k - w_l||^2/E_W over minority pairs",
-        "collapsed": "spread <= ufm.tolerances.COLLAPSE_SPREAD",
+        "collapsed": "the collapse certificate psi(R) >= 0 (ufm.relaxations.minority_threshold)",
     },  # fmt: skip
     required=("K_A", "K_B", "E_W", "E_H", "R"),
     optional=(),
