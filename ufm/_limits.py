@@ -67,44 +67,30 @@ def _unlimited(text: str) -> bool:
     return text.strip().lower() in ("inf", "none", "unlimited")
 
 
-def parse_memory(text: str, source: str = MEMORY_ENV) -> float:
-    """Bytes from ``'8GiB'``, ``'512M'``, ``'1e9'`` or ``'inf'`` (powers of 1024).
-
-    Raises
-    ------
-    InvalidParameter
-        Not a positive size.
-    """
+def _parse(text, units: dict, tail: str, rule: str, source: str) -> float:
+    """A positive number with an optional unit suffix (case-insensitive) and the optional
+    ``tail`` regex after it, times the unit; or inf."""
     text = str(text)
     if _unlimited(text):
         return math.inf
-    match = re.fullmatch(_NUMBER + r"([kmgtp]?)(?:i?b)?\s*", text.lower())
-    value = float(match.group(1)) * _UNITS[match.group(2)] if match else 0.0
+    suffixes = "".join(u for u in units if u)
+    match = re.fullmatch(_NUMBER + f"([{suffixes}]?){tail}\\s*", text.lower())
+    value = float(match.group(1)) * units[match.group(2)] if match else 0.0
     if not value > 0:
-        raise InvalidParameter(
-            f"{source} must be a positive size such as 8GiB, 512M or 1e9 (bytes), got {text!r}"
-        )
+        raise InvalidParameter(f"{source} must be a positive {rule}, got {text!r}")
     return value
+
+
+def parse_memory(text: str, source: str = MEMORY_ENV) -> float:
+    """Bytes from ``'8GiB'``, ``'512M'``, ``'1e9'`` or ``'inf'`` (powers of 1024);
+    :class:`InvalidParameter` naming ``source`` if not a positive size."""
+    return _parse(text, _UNITS, "(?:i?b)?", "size such as 8GiB, 512M or 1e9 (bytes)", source)
 
 
 def parse_time(text: str, source: str = TIME_ENV) -> float:
-    """Seconds from ``'3600'``, ``'90s'``, ``'30m'``, ``'2h'`` or ``'inf'``.
-
-    Raises
-    ------
-    InvalidParameter
-        Not a positive duration.
-    """
-    text = str(text)
-    if _unlimited(text):
-        return math.inf
-    match = re.fullmatch(_NUMBER + r"([smh]?)\s*", text.lower())
-    value = float(match.group(1)) * _SECONDS[match.group(2)] if match else 0.0
-    if not value > 0:
-        raise InvalidParameter(
-            f"{source} must be a positive duration such as 3600, 90s, 30m or 2h, got {text!r}"
-        )
-    return value
+    """Seconds from ``'3600'``, ``'90s'``, ``'30m'``, ``'2h'`` or ``'inf'``;
+    :class:`InvalidParameter` naming ``source`` if not a positive duration."""
+    return _parse(text, _SECONDS, "", "duration such as 3600, 90s, 30m or 2h", source)
 
 
 def set_limits(memory: str | None = None, time: str | None = None) -> None:
@@ -146,38 +132,29 @@ def _format_seconds(t: float) -> str:
     return f"{t:.3g} s" if t < 3600 else f"{t / 3600:.3g} h"
 
 
-def check_memory(what: str, nbytes: float, remedy: str) -> None:
-    """Refuse ``what`` if its estimated memory ``nbytes`` exceeds :func:`memory_limit`.
-
-    Raises
-    ------
-    LimitExceeded
-        With the estimate, the limit, the remedy and how to raise the limit.
-    """
-    limit = memory_limit()
-    if nbytes > limit:
+def _check(kind: str, what: str, estimate: float, remedy: str) -> None:
+    limit_of, fmt, phrase, env, option = {
+        "memory": (memory_limit, format_bytes, "needs about {} of memory", MEMORY_ENV, "--memory"),
+        "time": (time_limit, _format_seconds, "would take about {}", TIME_ENV, "--time"),
+    }[kind]
+    limit = limit_of()
+    if estimate > limit:
         raise LimitExceeded(
-            f"{what} needs about {format_bytes(nbytes)} of memory, above the limit of "
-            f"{format_bytes(limit)}; {remedy}, or raise the limit ({MEMORY_ENV} or "
-            "ufm --memory-limit)"
+            f"{what} {phrase.format(fmt(estimate))}, above the limit of {fmt(limit)}; {remedy}, "
+            f"or raise the limit ({env} or ufm {option}-limit)"
         )
+
+
+def check_memory(what: str, nbytes: float, remedy: str) -> None:
+    """Refuse ``what`` if its estimated memory ``nbytes`` exceeds :func:`memory_limit`, with a
+    :class:`LimitExceeded` stating the estimate, the limit, the remedy and how to raise it."""
+    _check("memory", what, nbytes, remedy)
 
 
 def check_time(what: str, seconds: float, remedy: str) -> None:
-    """Refuse ``what`` if its estimated running time exceeds :func:`time_limit`.
-
-    Raises
-    ------
-    LimitExceeded
-        With the estimate, the limit, the remedy and how to raise the limit.
-    """
-    limit = time_limit()
-    if seconds > limit:
-        raise LimitExceeded(
-            f"{what} would take about {_format_seconds(seconds)}, above the limit of "
-            f"{_format_seconds(limit)}; {remedy}, or raise the limit ({TIME_ENV} or "
-            "ufm --time-limit)"
-        )
+    """Refuse ``what`` if its estimated running time exceeds :func:`time_limit`, with a
+    :class:`LimitExceeded` stating the estimate, the limit, the remedy and how to raise it."""
+    _check("time", what, seconds, remedy)
 
 
 #: cvxpy's canonicalization of one PSD constraint of side m builds sparse maps with O(m^4) entries

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._limits import check_sdp
 from .._repr import short_repr
 from .._validation import check_choice, check_int, check_positive
 from ..errors import InvalidParameter
@@ -287,6 +288,9 @@ def layer_peeled_sdp(
     ------
     InvalidParameter
         K < 2, class_sizes not K positive numbers, non-positive energies, unknown symmetry.
+    LimitExceeded
+        The PSD block (side 2G, or 2K with ``symmetry='none'``) needs more memory than the limit
+        (:func:`ufm._limits.check_sdp`).
     SolverFailed
         The solver did not reach optimality.
 
@@ -305,6 +309,8 @@ def layer_peeled_sdp(
     E_H = check_positive("E_H", E_H)
     symmetry = check_choice("symmetry", symmetry, ("classes", "none"))
     solver, tol = resolve_tolerance(solver, tol)
+    side = 2 * (ClassGroups(sizes).G if symmetry == "classes" else K)
+    check_sdp(f"the layer-peeled SDP with symmetry={symmetry!r}", side, "use symmetry='classes'")
     cp = import_cvxpy()
     build = _class_program if symmetry == "classes" else _full_program
     program, recover = build(cp, sizes, K * E_W, K * E_H)
