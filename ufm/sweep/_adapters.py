@@ -319,7 +319,7 @@ MINORITY = TaskKind(
     required=("K_A", "K_B", "E_W", "E_H", "R"),
     optional=(),
     stochastic=False,
-    seconds_per_point=0.1,
+    seconds_per_point=0.5,
     run=_minority_run,
     check=_minority_check,
 )
