@@ -200,17 +200,22 @@ def _full_program(cp, sizes, trace_W: float, trace_H: float):
     return cp.Problem(cp.Minimize(cost), constraints), lambda: np.asarray(X.value, dtype=float)
 
 
-def _class_program(cp, sizes, trace_W: float, trace_H: float, collapsed: int | None = None):
+def _class_program(cp, sizes, trace_W: float, trace_H: float, collapsed=()):
     r"""The SDP restricted to class-exchange-symmetric Gram matrices (module docstring):
     (cvxpy problem, recover() -> the full 2K x 2K Gram matrix). The last two constraints are the
-    budgets tr X_WW <= trace_W, tr X_HH <= trace_H. With ``collapsed`` = i, group i's within-group
-    block is fixed to 0 as well: its classes share one classifier row and one mean."""
-    groups = ClassGroups(sizes)
+    budgets tr X_WW <= trace_W, tr X_HH <= trace_H. The classes listed in ``collapsed`` (all of
+    one size) form a group of their own whose within-group block is fixed to 0: they share one
+    classifier row and one mean."""
+    sizes = np.asarray(sizes, dtype=float)
+    # sizes are > 0, so the key -1 separates the collapsed classes from any others of their size
+    groups = ClassGroups(np.where(np.isin(np.arange(sizes.size), collapsed), -1.0, sizes))
     G, g = groups.G, groups.counts
+    group_sizes = np.array([sizes[np.argmax(groups.index == i)] for i in range(G)])
     Q = cp.Variable((2 * G, 2 * G), PSD=True)
     # The 2x2 blocks [[x, y], [y, z]] on the within-group zero-sum subspaces exist only for groups
     # of >= 2 classes; elsewhere the a-coefficients are 0 (module docstring of _symmetry).
-    multi = np.flatnonzero((g > 1) & (np.arange(G) != collapsed))
+    shared = groups.index[collapsed[0]] if len(collapsed) else -1
+    multi = np.flatnonzero((g > 1) & (np.arange(G) != shared))
     constraints = []
     if multi.size:
         lift = np.zeros((G, multi.size))
@@ -223,7 +228,7 @@ def _class_program(cp, sizes, trace_W: float, trace_H: float, collapsed: int | N
         a_W = a_WH = a_H = cp.Constant(np.zeros(G))
     inv_root = 1.0 / groups.root_counts()
     c_WH = cp.multiply(inv_root, Q[:G, G:] - cp.diag(a_WH))
-    p = g * np.asarray(groups.sizes) / float(np.dot(g, groups.sizes))
+    p = g * group_sizes / float(np.dot(g, group_sizes))
     cost = exchange_data(cp, "ce", c_WH, a_WH, groups, p)
     constraints += [
         (g - 1) @ a_W + cp.trace(Q[:G, :G]) <= trace_W,
@@ -396,7 +401,7 @@ def _minority_certificate(K_A, K_B, E_W, E_H, R, solver, tol) -> tuple[float, fl
     sizes = _minority_sizes(K_A, K_B, R)
     K = K_A + K_B
     cp = import_cvxpy()
-    minority = int(ClassGroups(sizes).index[K_A])
+    minority = tuple(range(K_A, K))
     program, recover = _class_program(cp, sizes, K * E_W, K * E_H, collapsed=minority)
     solve(program, solver, tol, "layer-peeled SDP (collapsed minority)")
     gram = recover()
