@@ -36,9 +36,11 @@ from it.
 
 **Minority Collapse** ([1]_): with K_A classes of size n_A and K_B of size n_B and ratio
 R = n_A/n_B, the minority classifier rows become identical once R exceeds a finite threshold (found
-here numerically; [1]_ proves the R -> infinity limit). Collapse is measured by the minority spread
-:math:`\max_{k,l\in B}\|w_k - w_l\|^2/E_W` (defined even when the common minority row shrinks to 0,
-which happens at still larger R), and reported also as the mean cosine between minority rows.
+here numerically; [1]_ proves the R -> infinity limit). Collapse is decided by a dual
+certificate psi(R) >= 0 (derived in :func:`minority_threshold`), whose certified sign brackets the
+threshold; it is shown by the minority spread :math:`\max_{k,l\in B}\|w_k - w_l\|^2/E_W` (defined
+even when the common minority row shrinks to 0, which happens at still larger R) and the mean
+cosine between minority rows.
 
 References
 ----------
