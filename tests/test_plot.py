@@ -321,11 +321,13 @@ def test_plot_feature_snapshots_rejects(snapshots, kwargs):
 
 def test_plot_minority_sweep_marks_threshold():
     """Property: the cosine panel skips ratios where the minority rows vanished (None), the spread
-    panel is logarithmic in both axes, and the located threshold is drawn on both."""
-    th = MinorityThreshold(1.74, 1e-3, (1.73, 1.75), 1e-4, 11)
+    panel is logarithmic in both axes, and the located threshold and its certified bracket are
+    drawn on both."""
+    th = MinorityThreshold(1.74, 1e-2, (1.73, 1.75), (-1e-6, 1e-6), 1e-9, 11)
     sweep = MinoritySweep(
         5, 5, 1.0, 1.0, (1.0, 1.5, 2.0, 10.0), (0.5, 0.6, 0.7, 0.8), (-0.1, 0.2, 1.0, None),
-        (2.0, 0.5, 1e-8, 1e-9), (False, False, True, True), th,
+        (2.0, 0.5, 1e-8, 1e-9), (-0.1, -0.01, 0.01, 0.1), (1e-9,) * 4,
+        (False, False, True, True), th,
     )  # fmt: skip
     top, bottom = plot.plot_minority_sweep(sweep).axes
     cosine = top.get_lines()[0].get_ydata()
@@ -333,6 +335,7 @@ def test_plot_minority_sweep_marks_threshold():
     assert bottom.get_xscale() == "log" and bottom.get_yscale() == "log"
     for ax in (top, bottom):
         assert _vertical_at(ax, th.threshold)
+        assert [(p.get_bbox().x0, p.get_bbox().x1) for p in ax.patches] == [th.bracket]
         assert ax.get_ylabel()
     assert bottom.get_xlabel()
 

@@ -35,6 +35,7 @@ from ufm.tolerances import (
     CONVEX_CLARABEL,
     CONVEX_SCS,
     FLOAT,
+    MINORITY_SPREAD_EXTRAPOLATION,
     relative_deviation,
 )
 
@@ -537,13 +538,15 @@ def test_lpm_class_exchange_matches_full_sdp(sizes, E_W, E_H):
 
 
 def test_minority_collapse_threshold():
-    """Property: K_A = K_B = 5, E_W = E_H = 1: the minority cosine is 1 just above the located
-    threshold and clearly below 1 well under it; the sweep shows the transition and brackets it."""
+    """Property: K_A = K_B = 5, E_W = E_H = 1: the sweep's certificate changes sign once, the
+    bracket has certified ends, the minority cosine is 1 just above it and clearly below 1 well
+    under it, and the direct bisection's bracket overlaps the sweep's (both contain R*)."""
     sweep = minority_collapse_sweep(5, 5, 1.0, 1.0, [1.0, 1.25, 1.5, 2.0, 2.5, 4.0])
     assert sweep.collapsed == (False, False, False, True, True, True)
     th = sweep.threshold
     assert th is not None and th.accuracy <= 1e-3
     assert 1.5 <= th.bracket[0] < th.threshold < th.bracket[1] <= 2.0
+    assert th.certificate[0] < -th.certificate_error < th.certificate_error < th.certificate[1]
     sizes = lambda R: (R,) * 5 + (1.0,) * 5  # noqa: E731
 
     def minority_cos(R):
@@ -555,17 +558,47 @@ def test_minority_collapse_threshold():
     assert np.all(1 - above <= CONVEX_ARGMIN)
     below = minority_cos(1 + (th.threshold - 1) / 2)
     assert np.all(below <= 0.5)
-    # The direct bisection (doubling search for R_high) agrees with the sweep's to the stated
-    # accuracy.
     direct = minority_threshold(5, 5, 1.0, 1.0, xtol=1e-3)
-    assert abs(direct.threshold - th.threshold) <= direct.accuracy + th.accuracy
+    assert max(direct.bracket[0], th.bracket[0]) < min(direct.bracket[1], th.bracket[1])
+
+
+def _threshold_from_spread(K_A, K_B, E_W, E_H, near):
+    """R* by a route independent of the certificate: the minority spread of the unrestricted
+    layer-peeled SDP at four ratios 0.4-1.6% below ``near``, extrapolated to 0 by a quadratic."""
+    ratios = near * (1 - np.array([0.004, 0.008, 0.012, 0.016]))
+    spread = []
+    for R in ratios:
+        gram = layer_peeled_sdp(K_A + K_B, (R,) * K_A + (1.0,) * K_B, E_W, E_H, tol=1e-10).gram
+        G = gram[K_A : K_A + K_B, K_A : K_A + K_B]
+        sq = np.diag(G)
+        spread.append((sq[:, None] + sq[None, :] - 2 * G).max() / E_W)
+    roots = np.roots(np.polyfit(ratios, spread, 2)).real
+    return float(roots[np.argmin(np.abs(roots - near))])
+
+
+@pytest.mark.parametrize(
+    "K_A, K_B, E_W, E_H, R_low, R_high",
+    [(5, 5, 1.0, 5.0, 1.0, None), (2, 3, 1.0, 1.0, 3.0, 5.0), (1, 2, 0.5, 1.0, 4.0, 6.0)],
+)
+def test_minority_bracket_contains_independent_threshold(K_A, K_B, E_W, E_H, R_low, R_high):
+    """Property: the certified bracket on R* contains the threshold found by the independent
+    spread route (extrapolating the unrestricted SDP's minority spread to 0), to that route's
+    accuracy; at K_A = K_B = 5, E_W = 1, E_H = 5 it contains the issue's R* = 12.1925 +/- 1e-4."""
+    th = minority_threshold(K_A, K_B, E_W, E_H, R_low=R_low, R_high=R_high, xtol=1e-5)
+    assert th.accuracy <= 1e-5
+    assert th.certificate[0] < -th.certificate_error < th.certificate_error < th.certificate[1]
+    independent = _threshold_from_spread(K_A, K_B, E_W, E_H, th.threshold)
+    slack = MINORITY_SPREAD_EXTRAPOLATION * independent
+    assert th.bracket[0] - slack <= independent <= th.bracket[1] + slack
+    if (K_A, K_B, E_W, E_H) == (5, 5, 1.0, 5.0):
+        assert th.bracket[0] <= 12.1925 + 1e-4 and 12.1925 - 1e-4 <= th.bracket[1]
 
 
 def test_minority_rejects_bad_input():
     """Property: decreasing ratios, R < 1 and an already collapsed R_low are refused."""
     with pytest.raises(InvalidParameter, match="increasing"):
         minority_collapse_sweep(2, 2, 1.0, 1.0, [2.0, 1.5])
-    with pytest.raises(InvalidParameter, match="already collapsed"):
+    with pytest.raises(InvalidParameter, match="not certified apart"):
         minority_threshold(5, 5, 1.0, 1.0, R_low=3.0)
     with pytest.raises(InvalidParameter, match="K_B"):
         minority_collapse_sweep(2, 1, 1.0, 1.0, [1.0])
@@ -761,6 +794,10 @@ def test_cli_minority_json_and_plot(tmp_path):
     data = json.loads(out.output)
     assert len(data["minority_cosine"]) == len(data["ratios"]) == 4
     assert data["threshold"] is not None and data["threshold_accuracy"] <= 0.01
+    lo, hi = data["threshold_bracket"]
+    assert lo < data["threshold"] < hi
+    assert len(data["certificate"]) == len(data["certificate_error"]) == 4
+    assert data["collapsed"] == [psi >= 0 for psi in data["certificate"]]
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 

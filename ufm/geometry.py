@@ -50,6 +50,7 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.matrices import DomainMatrix
 
+from ._limits import check_memory
 from ._repr import short_repr
 from ._validation import check_int
 from .errors import InvalidParameter
@@ -86,6 +87,9 @@ def _check_dims(K, d, minimum_d: int, what: str) -> tuple[int, int]:
     d = check_int("d", d, 1)
     if d < minimum_d(K):
         raise InvalidParameter(f"{what} needs d >= {minimum_d(K)} for K={K} classes, got d={d}")
+    # a frame and its intermediates (P = I - J/K or the Helmert basis, a d x d rotation, the
+    # K x K Gram matrix) are at most four float64 arrays of max(K, d)^2 entries
+    check_memory(f"{what} (K={K}, d={d})", 4 * 8 * max(K, d) ** 2, "lower K or d")
     return K, d
 
 

@@ -618,8 +618,8 @@ def plot_minority_sweep(sweep) -> Figure:
 
     Top: mean cosine between the minority classifier rows (1 = collapsed; undefined, not drawn,
     where the rows vanish). Bottom: the minority spread :math:`\max_{k,l\in B}\|w_k - w_l\|^2/E_W`
-    on a log axis, with the collapse criterion (``collapse_tol`` of the located threshold). The
-    threshold R* located by bisection is the dashed line.
+    on a log axis. The threshold R* is the dashed line, its certified bracket (located by the sign
+    of the dual certificate psi, :func:`ufm.relaxations.minority_threshold`) the shaded band.
 
     Parameters
     ----------
@@ -643,8 +643,8 @@ def plot_minority_sweep(sweep) -> Figure:
     _log_ticks_at(bottom, R)
     th = sweep.threshold
     if th is not None:
-        bottom.axhline(th.collapse_tol, color="0.6", lw=1, ls=":", label="collapse criterion")
         for ax in (top, bottom):
+            ax.axvspan(*th.bracket, color="0.85", lw=0)
             ax.axvline(
                 th.threshold,
                 color="k",

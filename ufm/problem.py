@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from ._limits import check_memory
 from ._validation import check_choice, check_int, check_nonneg
 from .errors import InvalidParameter
 from .losses import Loss, get_loss, loss_names
@@ -193,6 +194,10 @@ class Problem:
                 f"model_params must be a dict of the model's parameters, got {model_params!r}"
             )
         model_params = record.check_params(dict(model_params or {}), K=K, d=d)
+        check_memory(
+            f"the labels of N={sum(sizes)} samples", 8 * sum(sizes),
+            "lower K or the class sizes",
+        )  # fmt: skip
         labels = np.repeat(np.arange(K), sizes)
         labels.setflags(write=False)
         for name, value in (

@@ -259,3 +259,18 @@ LESDE_FIT_ZERO_MODE = 1e-12
 #: examples have mu >= ~1e-2 (measured), so 1e-5 bounds the value gap by ~5e-9, inside
 #: DESCENT_OBJECTIVE, while float64 rounding of the gradient (~1e-14) stays far below it.
 DESCENT_STATIONARY = 1e-5
+
+
+#: Error bound on the Minority Collapse certificate psi(R) (ufm.relaxations.minority_threshold) as
+#: a multiple of the polished point's gradient norm (plus float64 rounding): psi is smooth in the
+#: logits, so its error is first order in the distance to the stationary point, i.e. in the
+#: gradient; measured |psi - psi_ref| / gradient <= 0.14 over 15 points (5 parameter sets, R within
+#: 0.1 of R*) where the reference (Clarabel at 1e-12) is accurate to < 1e-10; 10 leaves a factor 70.
+MINORITY_CERTIFICATE_SAFETY = 10.0
+
+#: Minority Collapse threshold from the independent spread route (the unrestricted layer-peeled
+#: SDP's minority spread at four ratios 0.4-1.6% below R*, Clarabel at 1e-10, extrapolated to 0 by a
+#: quadratic), relative to R*: the spread's entries are accurate to O(sqrt(tol)) ~ 1e-5 and its
+#: slope is ~0.08 per unit R, so the root moves by ~1e-4 absolute; measured 2.5e-5 relative at worst
+#: over 5 parameter sets against the certified bracket; 1e-4 leaves a factor 4.
+MINORITY_SPREAD_EXTRAPOLATION = 1e-4

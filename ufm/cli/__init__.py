@@ -70,13 +70,30 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ufm")
-def cli():
+@click.option(
+    "--memory-limit",
+    default=None,
+    metavar="SIZE",
+    help="Refuse computations estimated to need more memory (e.g. 16GiB, inf). "
+    "Default: $UFM_MEMORY_LIMIT or 8GiB.",
+)
+@click.option(
+    "--time-limit",
+    default=None,
+    metavar="DURATION",
+    help="Refuse simulations estimated to run longer (e.g. 2h, 90m, inf). "
+    "Default: $UFM_TIME_LIMIT or 1h.",
+)
+def cli(memory_limit, time_limit):
     """ufm: Neural Collapse in the unconstrained features model.
 
     Exact geometry, closed-form global minimizers, convex certificates and collapse dynamics; every
     claim checked three ways. Conventions: W is K x d, H is d x N (columns grouped by class), b has
     length K.
     """
+    from .._limits import set_limits
+
+    set_limits(memory=memory_limit, time=time_limit)
 
 
 def _one_line_warning(message, category, *args, **kwargs) -> str:

@@ -203,8 +203,11 @@ def minority(K_A, K_B, E_W, E_H, ratios, xtol, solver, plot, as_json):
     """Minority Collapse: sweep R = n_A/n_B in the layer-peeled model and locate the threshold.
 
     For each ratio prints the mean cosine between minority classifier rows (undefined where those
-    rows vanish) and their spread max ||w_k - w_l||^2 / E_W; the threshold is bisected between the
-    last non-collapsed and the first collapsed ratio, to within ``threshold_accuracy``.
+    rows vanish), their spread max ||w_k - w_l||^2 / E_W and the collapse certificate psi (>= 0
+    iff collapsed; ``certificate_error`` bounds its error). The threshold R* is bisected on the
+    certified sign of psi between the last ratio certified apart and the first certified collapsed:
+    R* lies in ``threshold_bracket``, ``threshold`` is its midpoint and ``threshold_accuracy`` its
+    half-width.
     """
     from ..relaxations import minority_collapse_sweep
 
@@ -219,6 +222,8 @@ def minority(K_A, K_B, E_W, E_H, ratios, xtol, solver, plot, as_json):
         "ratios": sweep.ratios,
         "minority_cosine": sweep.minority_cosine,
         "minority_spread": sweep.minority_spread,
+        "certificate": sweep.certificate,
+        "certificate_error": sweep.certificate_error,
         "collapsed": sweep.collapsed,
         "objective": sweep.objective,
         "threshold": None if th is None else th.threshold,
@@ -229,10 +234,19 @@ def minority(K_A, K_B, E_W, E_H, ratios, xtol, solver, plot, as_json):
         emit_json(result)
         return
     rows = zip(
-        sweep.ratios, sweep.minority_cosine, sweep.minority_spread, sweep.collapsed, strict=True
+        sweep.ratios,
+        sweep.minority_cosine,
+        sweep.minority_spread,
+        sweep.certificate,
+        sweep.collapsed,
+        strict=True,
     )
-    emit_table(rows, headers=("R", "minority_cosine", "minority_spread", "collapsed"))
+    emit_table(rows, headers=("R", "minority_cosine", "minority_spread", "psi", "collapsed"))
     if th is None:
         click.echo("threshold: no transition within the given ratios")
     else:
-        click.echo(f"threshold: R = {th.threshold:.6g} +/- {th.accuracy:.2g}")
+        lo, hi = th.bracket
+        click.echo(
+            f"threshold: R* in [{lo:.10g}, {hi:.10g}] (R = {th.threshold:.10g} +/- "
+            f"{th.accuracy:.2g}; psi error <= {th.certificate_error:.2g})"
+        )

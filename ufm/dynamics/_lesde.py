@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._limits import check_euler_run
 from .._repr import short_repr
 from .._validation import check_choice, check_int, check_matrix, check_positive
 from ..errors import InvalidParameter, SolverFailed
@@ -327,6 +328,9 @@ def simulate_lesde(
     ------
     InvalidParameter
         Out-of-domain arguments, non-finite coefficients, ``linear`` outside ``ce``.
+    LimitExceeded
+        The run's estimated memory or time exceeds the limits (:mod:`ufm._limits`), checked
+        before anything is allocated.
 
     Examples
     --------
@@ -364,12 +368,16 @@ def simulate_lesde(
     records = check_int("records", records, 2)
     steps, dt = _grid(T, check_positive("dt", dt))
     records = min(records, steps + 1)
+    q, r = d * K, K * d * (n - 1)
+    check_euler_run(
+        f"the LE-SDE simulation ({steps} steps x {paths} paths)", steps, paths, records, q + r,
+        q * q + r,
+    )  # fmt: skip
     grid = np.arange(steps) * dt
     alphas = np.ascontiguousarray(mdl.sample("alpha", a, grid))
     betas = np.ascontiguousarray(mdl.sample("beta", b, grid))
     sigmas = mdl.sample("noise", s, grid, nonneg=True)
     N = K * n
-    q, r = d * K, K * d * (n - 1)
     blocks = mdl.mode_blocks(model, K, d)
     A_alpha, A_beta, block = mdl.assemble(blocks, q)
     rng = np.random.default_rng(seed)

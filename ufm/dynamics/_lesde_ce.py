@@ -64,6 +64,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._limits import check_euler_run
 from .._validation import check_int, check_matrix, check_nonneg, check_positive
 from ..errors import InvalidParameter
 from . import _kernels
@@ -171,10 +172,14 @@ def simulate_ce(
     steps = max(1, math.ceil(T / dt - 1e-9 * T / dt))
     records = min(records, steps + 1)
     dt = T / steps
+    N = K * n
+    check_euler_run(
+        f"the LE-SDE simulation ({steps} steps x {paths} paths)", steps, paths, records, d * N,
+        K * N * d,
+    )  # fmt: skip
     grid = np.arange(steps) * dt
     alphas = np.ascontiguousarray(mdl.sample("alpha", mdl.coefficient("alpha", alpha), grid))
     betas = np.ascontiguousarray(mdl.sample("beta", mdl.coefficient("beta", beta), grid))
-    N = K * n
     labels = np.repeat(np.arange(K), n).astype(np.int64)
     rng = np.random.default_rng(seed)
     if init is None:

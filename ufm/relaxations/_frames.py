@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._limits import check_sdp
 from .._repr import short_repr
 from .._validation import check_int
 from ._solve import import_cvxpy, resolve_tolerance, solve
@@ -82,6 +83,8 @@ def max_min_angle(K: int, *, solver: str = "clarabel", tol: float | None = None)
     ------
     InvalidParameter
         K < 2 or an unknown solver.
+    LimitExceeded
+        The program's estimated memory (:func:`ufm._limits.check_sdp`, side K) exceeds the limit.
     SolverFailed
         The solver did not reach optimality.
 
@@ -93,6 +96,9 @@ def max_min_angle(K: int, *, solver: str = "clarabel", tol: float | None = None)
     """
     K = check_int("K", K, 2)
     solver, tol = resolve_tolerance(solver, tol)
+    check_sdp(
+        "the max-min-angle SDP", K, "lower K (its value is -1/(K-1), ufm.geometry.simplex_etf)"
+    )
     cp = import_cvxpy()
     G = cp.Variable((K, K), PSD=True)
     t = cp.Variable()

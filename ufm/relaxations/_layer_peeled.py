@@ -36,9 +36,11 @@ from it.
 
 **Minority Collapse** ([1]_): with K_A classes of size n_A and K_B of size n_B and ratio
 R = n_A/n_B, the minority classifier rows become identical once R exceeds a finite threshold (found
-here numerically; [1]_ proves the R -> infinity limit). Collapse is measured by the minority spread
-:math:`\max_{k,l\in B}\|w_k - w_l\|^2/E_W` (defined even when the common minority row shrinks to 0,
-which happens at still larger R), and reported also as the mean cosine between minority rows.
+here numerically; [1]_ proves the R -> infinity limit). Collapse is decided by a dual
+certificate psi(R) >= 0 (derived in :func:`minority_threshold`), whose certified sign brackets the
+threshold; it is shown by the minority spread :math:`\max_{k,l\in B}\|w_k - w_l\|^2/E_W` (defined
+even when the common minority row shrinks to 0, which happens at still larger R) and the mean
+cosine between minority rows.
 
 References
 ----------
@@ -56,10 +58,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._limits import check_sdp
 from .._repr import short_repr
 from .._validation import check_choice, check_int, check_positive
 from ..errors import InvalidParameter
-from ..tolerances import COLLAPSE_SPREAD, CONVEX_ARGMIN, FLOAT
+from ..tolerances import (
+    CONVEX_ARGMIN,
+    FLOAT,
+    MINORITY_CERTIFICATE_SAFETY,
+)
 from ._nuclear import numerical_rank
 from ._solve import import_cvxpy, resolve_tolerance, solve
 from ._symmetry import ClassGroups, exchange_data, expand
@@ -195,15 +202,22 @@ def _full_program(cp, sizes, trace_W: float, trace_H: float):
     return cp.Problem(cp.Minimize(cost), constraints), lambda: np.asarray(X.value, dtype=float)
 
 
-def _class_program(cp, sizes, trace_W: float, trace_H: float):
+def _class_program(cp, sizes, trace_W: float, trace_H: float, collapsed=()):
     r"""The SDP restricted to class-exchange-symmetric Gram matrices (module docstring):
-    (cvxpy problem, recover() -> the full 2K x 2K Gram matrix)."""
-    groups = ClassGroups(sizes)
+    (cvxpy problem, recover() -> the full 2K x 2K Gram matrix). The last two constraints are the
+    budgets tr X_WW <= trace_W, tr X_HH <= trace_H. The classes listed in ``collapsed`` (all of
+    one size) form a group of their own whose within-group block is fixed to 0: they share one
+    classifier row and one mean."""
+    sizes = np.asarray(sizes, dtype=float)
+    # sizes are > 0, so the key -1 separates the collapsed classes from any others of their size
+    groups = ClassGroups(np.where(np.isin(np.arange(sizes.size), collapsed), -1.0, sizes))
     G, g = groups.G, groups.counts
+    group_sizes = np.array([sizes[np.argmax(groups.index == i)] for i in range(G)])
     Q = cp.Variable((2 * G, 2 * G), PSD=True)
     # The 2x2 blocks [[x, y], [y, z]] on the within-group zero-sum subspaces exist only for groups
     # of >= 2 classes; elsewhere the a-coefficients are 0 (module docstring of _symmetry).
-    multi = np.flatnonzero(g > 1)
+    shared = groups.index[collapsed[0]] if len(collapsed) else -1
+    multi = np.flatnonzero((g > 1) & (np.arange(G) != shared))
     constraints = []
     if multi.size:
         lift = np.zeros((G, multi.size))
@@ -216,7 +230,7 @@ def _class_program(cp, sizes, trace_W: float, trace_H: float):
         a_W = a_WH = a_H = cp.Constant(np.zeros(G))
     inv_root = 1.0 / groups.root_counts()
     c_WH = cp.multiply(inv_root, Q[:G, G:] - cp.diag(a_WH))
-    p = g * np.asarray(groups.sizes) / float(np.dot(g, groups.sizes))
+    p = g * group_sizes / float(np.dot(g, group_sizes))
     cost = exchange_data(cp, "ce", c_WH, a_WH, groups, p)
     constraints += [
         (g - 1) @ a_W + cp.trace(Q[:G, :G]) <= trace_W,
@@ -281,6 +295,9 @@ def layer_peeled_sdp(
     ------
     InvalidParameter
         K < 2, class_sizes not K positive numbers, non-positive energies, unknown symmetry.
+    LimitExceeded
+        The PSD block (side 2G, or 2K with ``symmetry='none'``) needs more memory than the limit
+        (:func:`ufm._limits.check_sdp`).
     SolverFailed
         The solver did not reach optimality.
 
@@ -299,6 +316,8 @@ def layer_peeled_sdp(
     E_H = check_positive("E_H", E_H)
     symmetry = check_choice("symmetry", symmetry, ("classes", "none"))
     solver, tol = resolve_tolerance(solver, tol)
+    side = 2 * (ClassGroups(sizes).G if symmetry == "classes" else K)
+    check_sdp(f"the layer-peeled SDP with symmetry={symmetry!r}", side, "use symmetry='classes'")
     cp = import_cvxpy()
     build = _class_program if symmetry == "classes" else _full_program
     program, recover = build(cp, sizes, K * E_W, K * E_H)
@@ -343,21 +362,94 @@ def _minority_sizes(K_A: int, K_B: int, R: float) -> tuple[float, ...]:
     return (R,) * K_A + (1.0,) * K_B
 
 
+def _collapsed_objective(p, expand, budgets, weights):
+    r"""The layer-peeled objective over the distinct rows (U, V) of W and M^T with the minority
+    rows shared, each scaled onto its budget sphere: W = E U a_W/||U||_c (E repeats the shared
+    row, :math:`\|U\|_c^2 = \sum_j c_j\|u_j\|^2`, c the multiplicities); returns (x -> (f,
+    gradient), x -> logits Z)."""
+    K, m = expand.shape
+
+    def blocks(x):
+        U, V = x.reshape(2, m, -1)
+        norms = [math.sqrt(float(np.sum(weights[:, None] * Y * Y))) for Y in (U, V)]
+        W, H = (a * Y / n for a, Y, n in zip(budgets, (U, V), norms, strict=True))
+        return U, V, norms, W, H, (expand @ W) @ (expand @ H).T
+
+    def value_and_gradient(x):
+        U, V, norms, W, H, Z = blocks(x)
+        top = Z.max(axis=0)
+        softmax = np.exp(Z - top)
+        total = softmax.sum(axis=0)
+        softmax /= total
+        f = float(p @ (top + np.log(total) - np.diag(Z)))
+        D = p * (softmax - np.eye(K))
+        grads = (expand.T @ D @ (expand @ H), expand.T @ D.T @ (expand @ W))
+        # chain rule through Y -> a Y / ||Y||_c: remove the radial (c-weighted) component
+        out = [
+            a / n * (g - weights[:, None] * Y * float(np.sum(Y * g)) / n**2)
+            for a, Y, n, g in zip(budgets, (U, V), norms, grads, strict=True)
+        ]
+        return f, np.concatenate([g.ravel() for g in out])
+
+    return value_and_gradient, lambda x: blocks(x)[-1]
+
+
+def _minority_certificate(K_A, K_B, E_W, E_H, R, solver, tol) -> tuple[float, float]:
+    r"""(psi(R), its error bound) of :func:`minority_threshold`: solve the SDP with the minority
+    rows and means forced equal, polish its factor by BFGS on the budget spheres, and evaluate
+    the one dual condition that forcing leaves unchecked."""
+    from scipy.optimize import minimize
+
+    sizes = _minority_sizes(K_A, K_B, R)
+    K = K_A + K_B
+    cp = import_cvxpy()
+    minority = tuple(range(K_A, K))
+    program, recover = _class_program(cp, sizes, K * E_W, K * E_H, collapsed=minority)
+    solve(program, solver, tol, "layer-peeled SDP (collapsed minority)")
+    gram = recover()
+    evals, evecs = np.linalg.eigh(0.5 * (gram + gram.T))
+    rank = numerical_rank(np.clip(evals[::-1], 0.0, None))
+    F = evecs[:, ::-1][:, :rank] * np.sqrt(np.clip(evals[::-1][:rank], 0.0, None))
+    expand = np.zeros((K, K_A + 1))
+    expand[np.arange(K_A), np.arange(K_A)] = 1.0
+    expand[K_A:, K_A] = 1.0
+    weights = expand.sum(axis=0)
+    p = np.asarray(sizes) / sum(sizes)
+    scale = K * math.sqrt(E_W * E_H)
+    value_and_gradient, logits = _collapsed_objective(
+        p, expand, (math.sqrt(K * E_W), math.sqrt(K * E_H)), weights
+    )
+    start = np.concatenate([F[: K_A + 1].ravel(), F[K : K + K_A + 1].ravel()])
+    # BFGS ends on "precision loss" once the gradient is at float64 noise: the polished point is
+    # used whatever its message, and the gradient left over sets the error bound.
+    res = minimize(value_and_gradient, start, jac=True, method="BFGS", options={"gtol": 1e-14})
+    Z = logits(res.x)
+    softmax = np.exp(Z - Z.max(axis=0))
+    softmax /= softmax.sum(axis=0)
+    psi = -float(np.sum(p * (softmax - np.eye(K)) * Z)) / scale - float(p[-1])
+    gradient = float(np.linalg.norm(value_and_gradient(res.x)[1]))
+    # float64 rounding of the K^2 terms of <D, Z>, each of size <= max|Z|
+    rounding = K * K * np.finfo(float).eps * (1.0 + float(np.abs(Z).max()))
+    return psi, float(MINORITY_CERTIFICATE_SAFETY * (gradient + rounding))
+
+
 @dataclass(frozen=True)
 class MinorityThreshold:
-    """Imbalance ratio at which the minority classifiers collapse, located by bisection.
+    """Imbalance ratio R* at which the minority classifiers collapse, in a certified bracket.
 
     Attributes
     ----------
     threshold : float
-        Midpoint of the final bracket.
+        Midpoint of ``bracket``.
     accuracy : float
-        Half-width of the final bracket: the located ratio is within ``accuracy`` of the point
-        where the minority spread first falls to ``collapse_tol``.
+        Half-width of ``bracket``: R* is within ``accuracy`` of ``threshold``.
     bracket : tuple of float
-        (R not collapsed, R collapsed).
-    collapse_tol : float
-        Spread below which the minority rows count as collapsed.
+        (lo, hi) with lo < R* <= hi: psi(lo) < -error and psi(hi) > +error
+        (:func:`minority_threshold`).
+    certificate : tuple of float
+        (psi(lo), psi(hi)).
+    certificate_error : float
+        The larger of the two error bounds on psi at the ends of the bracket.
     solves : int
         Number of SDP solves used.
     """
@@ -367,7 +459,8 @@ class MinorityThreshold:
     threshold: float
     accuracy: float
     bracket: tuple[float, float]
-    collapse_tol: float
+    certificate: tuple[float, float]
+    certificate_error: float
     solves: int
 
 
@@ -389,22 +482,39 @@ def minority_threshold(
     R_low: float = 1.0,
     R_high: float | None = None,
     xtol: float = 1e-3,
-    collapse_tol: float = COLLAPSE_SPREAD,
     solver: str = "clarabel",
     tol: float | None = None,
     max_ratio: float = 1e4,
 ) -> MinorityThreshold:
-    r"""Locate the Minority Collapse threshold R* of the layer-peeled model by bisection on R =
-    n_A/n_B.
+    r"""Bracket the Minority Collapse threshold R* of the layer-peeled model, R = n_A/n_B, by the
+    sign of a dual certificate.
 
-    Collapse at R means :math:`\max_{k,l\in B}\|w_k - w_l\|^2/E_W \le` ``collapse_tol`` at the LPM
-    optimum (:func:`layer_peeled_sdp` with K_A classes of size R and K_B of size 1). The spread
-    decreases to 0 as R increases to R* and stays 0 beyond (measured), so bisection keeps a bracket
-    (not collapsed, collapsed) and halves it until its width is <= 2 ``xtol``. Because the spread
-    vanishes linearly in R* - R (measured slope ~2 per unit R for K_A = K_B = 5, E_W = E_H = 1), the
-    criterion places the located ratio below the exact R* by about ``collapse_tol``/slope (~5e-5
-    with the defaults), well inside ``xtol``; the default ``collapse_tol`` sits 100x above the
-    solver's noise in the spread.
+    **Certificate** (derived here from the SDP's optimality conditions; consistent with the
+    collapse shown by [1]_ and with the spread of :func:`minority_collapse_sweep`). With
+    multipliers :math:`\mu_W, \mu_H \ge 0` of the two budgets and
+    :math:`D_{jk} = p_k(\mathrm{softmax}(Z_{:,k})_j - \delta_{jk})` the gradient of the objective
+    in the logits :math:`Z = X_{WH}` (:math:`p_k = n_k/N`), X is optimal iff
+    :math:`S = egin{bmatrix}\mu_W I & D/2\ D^	op/2 & \mu_H I\end{bmatrix} \succeq 0` and
+    SX = 0. Solve the SDP with the minority rows and means forced equal (the B group's
+    within-group block fixed to 0). At that solution the minority logits coincide, so on the
+    zero-sum vectors of B, D acts as :math:`-p_B`, and S is PSD there iff
+
+    .. math:: \psi(R) = 2\sqrt{\mu_W\mu_H} - p_B \ \ge\ 0, \qquad p_B = rac{1}{K_AR + K_B},
+
+    every other condition holding by construction. So :math:`\psi(R) \ge 0` iff the collapsed
+    solution is optimal, i.e. iff R >= R*; psi is smooth in R (measured slope ~1e-3 per unit R at
+    K_A = K_B = 5, E_W = 1, E_H = 5, where R* = 12.19244702). Complementary slackness with tight
+    budgets gives :math:`\mu_W KE_W = \mu_H KE_H = -\tfrac12\langle D, Z\rangle`, so
+
+    .. math:: \psi(R) = -\frac{\langle D, Z\rangle}{K\sqrt{E_WE_H}} - p_B,
+
+    a function of the collapsed optimum's logits alone. The SDP's solution is accurate only to
+    O(sqrt(tol)) in Z, so it is polished: BFGS on the distinct rows of W and M^T scaled onto the
+    budget spheres, started from the SDP's factor, until the gradient is at float64 noise. The
+    error bound on psi is ``MINORITY_CERTIFICATE_SAFETY`` times the polished gradient's norm plus
+    the rounding of <D, Z> (``ufm.tolerances``). A sign is certified when :math:`|\psi|` exceeds
+    its error; bisection keeps certified ends lo < R* <= hi and stops when the bracket is <= 2
+    ``xtol`` wide or its midpoint and both quarter points are uncertain.
 
     Parameters
     ----------
@@ -418,10 +528,8 @@ def minority_threshold(
         A ratio with collapse; default: doubled from 2 R_low until collapse, up to ``max_ratio``.
     xtol : float
         Requested half-width of the final bracket.
-    collapse_tol : float
-        Spread threshold (default ``ufm.tolerances.COLLAPSE_SPREAD``).
     solver, tol
-        As in :func:`layer_peeled_sdp`.
+        As in :func:`layer_peeled_sdp` (for the collapsed-minority SDP that starts the polish).
     max_ratio : float
         Largest R tried when searching for a collapsed R_high.
 
@@ -432,55 +540,69 @@ def minority_threshold(
     Raises
     ------
     InvalidParameter
-        Bad arguments; R_low already collapsed; R_high (or every R up to ``max_ratio``) not
-        collapsed.
+        Bad arguments; psi(R_low) not certified negative; psi(R_high) (or at every R up to
+        ``max_ratio``) not certified positive.
     SolverFailed
         A solve did not reach optimality.
+
+    Examples
+    --------
+    >>> th = minority_threshold(5, 5, 1.0, 5.0, R_low=12.0, R_high=12.5, xtol=1e-6)
+    >>> th.bracket[0] < 12.192447 < th.bracket[1], th.accuracy <= 1e-5
+    (True, True)
     """
     K_A, K_B, E_W, E_H = _check_minority(K_A, K_B, E_W, E_H)
     R_low = check_positive("R_low", R_low)
     xtol = check_positive("xtol", xtol)
-    collapse_tol = check_positive("collapse_tol", collapse_tol)
     max_ratio = check_positive("max_ratio", max_ratio)
-    solves = 0
+    solver, tol = resolve_tolerance(solver, tol)
+    psi = {}
 
-    def collapsed(R: float) -> bool:
-        nonlocal solves
-        solves += 1
-        lpm = layer_peeled_sdp(
-            K_A + K_B, _minority_sizes(K_A, K_B, R), E_W, E_H, solver=solver, tol=tol
-        )
-        return _minority_stats(lpm, K_A)[0] <= collapse_tol
+    def sign(R: float) -> int:
+        """+1 / -1 where psi(R) is certified positive / negative, 0 where it is uncertain."""
+        value, error = psi[R] = _minority_certificate(K_A, K_B, E_W, E_H, R, solver, tol)
+        return 1 if value > error else -1 if value < -error else 0
 
-    if collapsed(R_low):
+    if sign(R_low) != -1:
         raise InvalidParameter(
-            f"the minority classifiers are already collapsed at R_low={R_low}; lower R_low"
+            f"the minority classifiers are not certified apart at R_low={R_low} "
+            f"(psi = {psi[R_low][0]:.3g} +/- {psi[R_low][1]:.2g}); lower R_low"
         )
     if R_high is None:
         R_high = 2.0 * R_low
-        while not collapsed(R_high):
+        while sign(R_high) != 1:
             R_low, R_high = R_high, 2.0 * R_high
             if R_high > max_ratio:
                 raise InvalidParameter(
-                    f"no Minority Collapse up to R={R_low:g} (max_ratio={max_ratio:g}) for "
-                    f"K_A={K_A}, K_B={K_B}, E_W={E_W}, E_H={E_H}; raise max_ratio or lower the "
-                    "energies"
+                    f"no certified Minority Collapse up to R={R_low:g} (max_ratio={max_ratio:g}) "
+                    f"for K_A={K_A}, K_B={K_B}, E_W={E_W}, E_H={E_H}; raise max_ratio or lower "
+                    "the energies"
                 )
     else:
         R_high = check_positive("R_high", R_high)
-        if R_high <= R_low or not collapsed(R_high):
+        if R_high <= R_low or sign(R_high) != 1:
             raise InvalidParameter(
-                f"R_high must exceed R_low={R_low} and show collapse, got R_high={R_high}"
+                f"R_high must exceed R_low={R_low} and show certified collapse, got R_high={R_high}"
             )
     lo, hi = R_low, R_high
-    steps = max(0, math.ceil(math.log2((hi - lo) / (2 * xtol))))
-    for _ in range(steps):
-        mid = 0.5 * (lo + hi)
-        if collapsed(mid):
-            hi = mid
-        else:
-            lo = mid
-    return MinorityThreshold(0.5 * (lo + hi), 0.5 * (hi - lo), (lo, hi), collapse_tol, solves)
+    while hi - lo > 2 * xtol:
+        moved = False
+        for t in (0.5, 0.25, 0.75):
+            s = sign(lo + t * (hi - lo))
+            if s:
+                lo, hi = (lo + t * (hi - lo), hi) if s < 0 else (lo, lo + t * (hi - lo))
+                moved = True
+                break
+        if not moved:
+            break
+    return MinorityThreshold(
+        threshold=0.5 * (lo + hi),
+        accuracy=0.5 * (hi - lo),
+        bracket=(lo, hi),
+        certificate=(psi[lo][0], psi[hi][0]),
+        certificate_error=float(max(psi[lo][1], psi[hi][1])),
+        solves=len(psi),
+    )
 
 
 @dataclass(frozen=True)
@@ -499,11 +621,13 @@ class MinoritySweep:
         Mean cosine between minority classifier rows (None where those rows vanish).
     minority_spread : tuple of float
         max ||w_k - w_l||^2 / E_W over minority pairs.
+    certificate, certificate_error : tuple of float
+        psi(R) of :func:`minority_threshold` and its error bound at each ratio.
     collapsed : tuple of bool
-        spread <= ``collapse_tol``.
+        psi(R) >= 0: the minority classifiers coincide at the optimum.
     threshold : MinorityThreshold or None
-        The bisection result, located between the last non-collapsed and first collapsed ratio of
-        the sweep; None if the sweep shows no transition.
+        The certified bracket on R*, bisected between the last ratio certified apart and the first
+        certified collapsed; None if the sweep shows no certified transition.
     """
 
     __repr__ = short_repr
@@ -516,6 +640,8 @@ class MinoritySweep:
     objective: tuple[float, ...]
     minority_cosine: tuple[float | None, ...]
     minority_spread: tuple[float, ...]
+    certificate: tuple[float, ...]
+    certificate_error: tuple[float, ...]
     collapsed: tuple[bool, ...]
     threshold: MinorityThreshold | None
 
@@ -529,12 +655,11 @@ def minority_collapse_sweep(
     *,
     locate: bool = True,
     xtol: float = 1e-3,
-    collapse_tol: float = COLLAPSE_SPREAD,
     solver: str = "clarabel",
     tol: float | None = None,
 ) -> MinoritySweep:
-    """Solve the layer-peeled SDP at each imbalance ratio R = n_A/n_B and measure the minority
-    classifiers.
+    """Solve the layer-peeled SDP at each imbalance ratio R = n_A/n_B, measure the minority
+    classifiers and evaluate the collapse certificate psi(R) (:func:`minority_threshold`).
 
     Parameters
     ----------
@@ -545,10 +670,11 @@ def minority_collapse_sweep(
     ratios : sequence of float
         Ratios R >= 1, increasing.
     locate : bool
-        Also bisect for the threshold (:func:`minority_threshold`) inside the first transition of
-        the sweep.
-    xtol, collapse_tol, solver, tol
-        As in :func:`minority_threshold`.
+        Also bisect for the threshold (:func:`minority_threshold`) inside the first certified
+        transition of the sweep.
+    xtol, solver, tol
+        As in :func:`minority_threshold` (``tol`` applies to the certificate; the sweep's SDPs use
+        the solver's default unless it is given).
 
     Returns
     -------
@@ -569,35 +695,30 @@ def minority_collapse_sweep(
     ratios = tuple(check_positive(f"ratios[{i}]", r) for i, r in enumerate(ratios))
     if min(ratios) < 1 or any(b <= a for a, b in zip(ratios[:-1], ratios[1:], strict=True)):
         raise InvalidParameter(f"ratios must be increasing and >= 1, got {ratios}")
-    collapse_tol = check_positive("collapse_tol", collapse_tol)
     xtol = check_positive("xtol", xtol)
-    objective, cosine, spread = [], [], []
+    cert_solver, cert_tol = resolve_tolerance(solver, tol)
+    objective, cosine, spread, psi, psi_error = [], [], [], [], []
     for R in ratios:
         lpm = layer_peeled_sdp(
             K_A + K_B, _minority_sizes(K_A, K_B, R), E_W, E_H, solver=solver, tol=tol
         )
         s, c = _minority_stats(lpm, K_A)
+        value, error = _minority_certificate(K_A, K_B, E_W, E_H, R, cert_solver, cert_tol)
         objective.append(lpm.objective)
         spread.append(s)
         cosine.append(c)
-    collapsed = tuple(s <= collapse_tol for s in spread)
+        psi.append(value)
+        psi_error.append(error)
     threshold = None
-    if locate and any(collapsed):
-        first = collapsed.index(True)
-        low = ratios[first - 1] if first > 0 else 1.0
-        if low < ratios[first]:
-            threshold = minority_threshold(
-                K_A,
-                K_B,
-                E_W,
-                E_H,
-                R_low=low,
-                R_high=ratios[first],
-                xtol=xtol,
-                collapse_tol=collapse_tol,
-                solver=solver,
-                tol=tol,
-            )
+    apart = [i for i, (v, e) in enumerate(zip(psi, psi_error, strict=True)) if v < -e]
+    together = [i for i, (v, e) in enumerate(zip(psi, psi_error, strict=True)) if v > e]
+    if locate and apart and together and together[-1] > apart[0]:
+        first = next(i for i in together if i > apart[0])
+        last = max(i for i in apart if i < first)
+        threshold = minority_threshold(
+            K_A, K_B, E_W, E_H, R_low=ratios[last], R_high=ratios[first], xtol=xtol,
+            solver=solver, tol=tol,
+        )  # fmt: skip
     return MinoritySweep(
         K_A,
         K_B,
@@ -607,6 +728,8 @@ def minority_collapse_sweep(
         tuple(objective),
         tuple(cosine),
         tuple(spread),
-        collapsed,
+        tuple(psi),
+        tuple(psi_error),
+        tuple(v >= 0 for v in psi),
         threshold,
     )

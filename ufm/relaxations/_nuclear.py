@@ -93,6 +93,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._limits import check_sdp
 from .._repr import short_repr
 from .._validation import check_choice, check_int
 from ..errors import InvalidParameter, SolverFailed
@@ -395,6 +396,9 @@ def nuclear_relaxation(
         lambda_W or lambda_H is 0; unknown ``symmetry`` or one contradicting ``reduced=False``; or
         d < rank bound and the relaxation is not tight (the message
         gives both values), unless ``allow_lower_bound``.
+    LimitExceeded
+        ``symmetry='none'`` or ``'samples'`` whose PSD block of side K + N (or 2K) needs more
+        memory than the limit (:func:`ufm._limits.check_sdp`).
     SolverFailed
         The solver did not reach optimality, or its optimum is not matched by the recovered
         configuration.
@@ -421,6 +425,12 @@ def nuclear_relaxation(
     if symmetry == "classes":
         program, recover = _class_program(cp, problem)
     else:
+        # the nuclear norm of the K x m logits is a PSD block of side K + m
+        m = problem.N if symmetry == "none" else problem.K
+        check_sdp(
+            f"the nuclear-norm program with symmetry={symmetry!r}", problem.K + m,
+            "use symmetry='classes' (the default; the same optimum)",
+        )  # fmt: skip
         program, recover = _sample_program(cp, problem, symmetry)
     info = solve(program, solver, tol, "nuclear-norm relaxation")
     K, d = problem.K, problem.d

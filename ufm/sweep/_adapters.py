@@ -314,12 +314,12 @@ MINORITY = TaskKind(
     output_docs={
         "objective": "layer-peeled optimum",
         "spread": "max ||w_k - w_l||^2/E_W over minority pairs",
-        "collapsed": "spread <= ufm.tolerances.COLLAPSE_SPREAD",
+        "collapsed": "the collapse certificate psi(R) >= 0 (ufm.relaxations.minority_threshold)",
     },  # fmt: skip
     required=("K_A", "K_B", "E_W", "E_H", "R"),
     optional=(),
     stochastic=False,
-    seconds_per_point=0.1,
+    seconds_per_point=0.5,
     run=_minority_run,
     check=_minority_check,
 )

@@ -83,9 +83,12 @@ def _minority_convex(point):
     located = minority_threshold(*args)
     R_star = located.threshold
     sweep = minority_collapse_sweep(*args, ((1 + R_star) / 2, 2 * R_star), locate=False)
+    psi, error = sweep.certificate, sweep.certificate_error
     return {
-        # below the threshold the minority classifiers are spread out, above they coincide
-        "spread_below_positive": float(sweep.minority_spread[0] > tol.COLLAPSE_SPREAD),
+        # below the threshold the minority classifiers are certified apart, above certified
+        # collapsed, and the optimum's minority rows coincide (spread 0 to the Gram's accuracy)
+        "certified_apart_below": float(psi[0] < -error[0]),
+        "certified_collapsed_above": float(psi[1] > error[1]),
         "spread_above": sweep.minority_spread[1],
     }
 
@@ -106,15 +109,19 @@ register(
             },
             description="K_A >= 1, K_B >= 2, energy budgets in [0.5, 2]",
         ),
-        predict=lambda point: {"spread_below_positive": 1.0, "spread_above": 0.0},
+        predict=lambda point: {
+            "certified_apart_below": 1.0,
+            "certified_collapsed_above": 1.0,
+            "spread_above": 0.0,
+        },
         routes={
             "convex": Route(
                 "convex",
                 _minority_convex,
-                tol.COLLAPSE_SPREAD,
+                tol.CONVEX_ARGMIN,
                 max_points=2,
-                description="bisection for R*, then spreads of the minority rows at "
-                "(1 + R*)/2 and 2R* (layer-peeled SDP)",
+                description="certified bracket on R*, then the certificate psi and the minority "
+                "spread at (1 + R*)/2 and 2R* (layer-peeled SDP)",
             ),
         },
     )
