@@ -517,3 +517,19 @@ def test_plot_measurement_panels():
     )  # fmt: skip
     with pytest.raises(InvalidParameter, match="K=2001"):
         plot_measurement(big)
+
+
+def test_procrustes_distance_against_an_explicit_fit():
+    """Property: for X (d x K) and Y (r x K), d >= r, the nuclear-norm formula equals the residual
+    of the explicit orthogonal Procrustes fit Q = U V^T (SVD of X Y^T), after scaling both to unit
+    Frobenius norm; it is 0 for X = c Q Y and None when d < r or a matrix is zero."""
+    rng = np.random.default_rng(11)
+    X, Y = rng.normal(size=(6, 5)), rng.normal(size=(4, 5))
+    A, B = X / np.linalg.norm(X), Y / np.linalg.norm(Y)
+    u, _, vt = np.linalg.svd(A @ B.T, full_matrices=False)
+    want = np.linalg.norm(A - u @ vt @ B)
+    assert relative_deviation(ufm.measure.procrustes_distance(X, Y), want) <= FLOAT
+    Q = np.linalg.qr(rng.normal(size=(6, 4)))[0]
+    assert ufm.measure.procrustes_distance(2.5 * Q @ Y, Y) <= METRIC_ZERO
+    assert ufm.measure.procrustes_distance(Y, X) is None
+    assert ufm.measure.procrustes_distance(np.zeros((6, 5)), Y) is None
