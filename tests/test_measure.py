@@ -465,7 +465,7 @@ def test_compare_ufm_against_the_closed_form_grams():
 
 def test_compare_ufm_undefined_and_refused():
     """Property: coinciding class means give undefined (None) Gram distances; compare_ufm must be a
-    bool; the estimate grows by the K x K SVD."""
+    bool; the estimate grows by the K x K SVD, and a refusal names the option to drop."""
     X = np.ones((6, 3))
     m = measure(X, np.arange(6) % 2, compare_ufm=True).metrics
     assert m["ufm_distance_means"] is None and m["ufm_procrustes_means"] is None

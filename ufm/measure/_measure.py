@@ -340,6 +340,8 @@ def measure(
             if covariance
             else "raise memory_limit"
         )
+        if compare_ufm:
+            hint = "drop compare_ufm (CLI --compare-ufm; its K x K SVD), " + hint
         raise InvalidParameter(
             f"measuring K={K} classes in d={d} needs about {_size(need)}, above "
             f"memory_limit={_size(memory_limit)}: {hint}"
