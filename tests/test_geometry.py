@@ -27,6 +27,7 @@ from ufm.geometry import (
     orthogonal_frame,
     random_rotation,
     seli,
+    seli_class_factors,
     simplex_etf,
 )
 from ufm.tolerances import FLOAT, relative_deviation
@@ -203,3 +204,15 @@ def test_cli_etf_refusals(args, capsys):
         main(["etf", *args])
     assert exc.value.code == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+@given(st.lists(st.integers(1, 1000), min_size=2, max_size=8))
+def test_seli_class_factors(class_sizes):
+    """Property: the K x K factors are seli()'s W and M, interpolate the per-class labels
+    (W M = P) and the class means sum to zero (centred at the unweighted mean of the means)."""
+    W, M = seli_class_factors(class_sizes)
+    S = seli(class_sizes)
+    K = len(class_sizes)
+    assert relative_deviation(W, S.W) <= FLOAT and relative_deviation(M, S.M) <= FLOAT
+    assert relative_deviation(W @ M, np.eye(K) - 1.0 / K) <= FLOAT
+    assert relative_deviation(M.sum(axis=1), 0.0) <= FLOAT

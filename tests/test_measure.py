@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy.stats import ortho_group
 
 import ufm
+import ufm.geometry
 import ufm.metrics as metrics_module
 from ufm import nc_metrics
 from ufm.cli import main
@@ -379,3 +380,156 @@ def test_cli_bad_input_is_one_line_exit_2(files, capsys):
     code, out, err = run(argv, capsys)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and "X.npy" in err
+
+
+@settings(max_examples=15)
+@given(K=st.integers(2, 6), d=st.integers(1, 8), n=st.integers(2, 5), seed=st.integers(0, 1000))
+def test_compare_ufm_balanced_is_the_etf_metrics(K, d, n, seed):
+    """Property: for balanced classes the UFM prediction is the simplex ETF, and the comparison's
+    distances are the ETF metrics already measured: etf_distance_means/classifiers, nc3_zhu and
+    etf_procrustes_means/classifiers (to FLOAT; the Procrustes distances squared, since the square
+    root turns rounding near 0 into ~1e-8)."""
+    X, labels, W, _ = features(K, d, [n] * K, seed)
+    m = measure(X, labels, W, compare_ufm=True)
+    assert m.comparison.geometry == "simplex ETF" and m.to_dict()["ufm_geometry"] == "simplex ETF"
+    pairs = {
+        "ufm_distance_means": "etf_distance_means",
+        "ufm_distance_classifiers": "etf_distance_classifiers",
+        "ufm_distance_duality": "nc3_zhu",
+        "ufm_procrustes_means": "etf_procrustes_means",
+        "ufm_procrustes_classifiers": "etf_procrustes_classifiers",
+    }
+    for new, old in pairs.items():
+        got, want = m.metrics[new], m.metrics[old]
+        assert (got is None) == (want is None), (new, got, want)
+        if want is not None:
+            power = 2 if "procrustes" in new else 1
+            assert relative_deviation(got**power, want**power) <= FLOAT, (new, got, want)
+
+
+@settings(max_examples=15)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=3, max_size=6).filter(lambda s: len(set(s)) > 1),
+    extra=st.integers(0, 3),
+    seed=st.integers(0, 1000),
+)
+def test_compare_ufm_vanishes_on_seli_and_not_on_the_etf(sizes, extra, seed):
+    """Property: features at the SELI of their (imbalanced) class sizes, rotated, scaled and
+    shifted, are at distance <= METRIC_ZERO from the prediction in every key; the same sizes placed
+    on a simplex ETF are not (means and classifier distances > 1e-3: the comparison can say no;
+    K >= 3, as for K = 2 every centred pair of means is antipodal, SELI and ETF alike)."""
+    S = ufm.geometry.seli(sizes)
+    K = len(sizes)
+    W, H, _ = S.realize(K - 1 + extra, seed=seed)
+    shift = np.arange(1.0, K + extra)
+    m = measure(7.0 * (H.T + shift), S.labels, 3.0 * W, compare_ufm=True)
+    assert m.comparison.geometry == "SELI"
+    for key in ufm.measure.COMPARE_KEYS:
+        assert m.metrics[key] is not None and m.metrics[key] <= METRIC_ZERO, (key, m.metrics)
+    M = etf_columns(K, K + extra, seed)
+    etf = measure(M[:, S.labels].T, S.labels, M.T, compare_ufm=True).metrics
+    assert etf["ufm_distance_means"] > 1e-3 and etf["ufm_distance_classifiers"] > 1e-3
+
+
+def test_compare_ufm_against_the_closed_form_grams():
+    """Property: on random imbalanced data the Gram distances equal the formula written out with
+    full matrices and PSD square roots by eigh with the known zero eigenvalue set to 0 (these
+    matrices have rank K - 1; the square root of its rounding, ~1e-8, is what scipy's sqrtm loses):
+    M*^T M* = D^{-1/2}(D^{1/2} P D^{1/2})^{1/2} D^{-1/2}, W* W*^T = (P D P)^{1/2} (Thrampoulidis et
+    al. 2022), means centred at their unweighted mean."""
+
+    def sqrtm(A):
+        vals, vecs = np.linalg.eigh(A)
+        vals[0] = 0.0
+        return (vecs * np.sqrt(vals)) @ vecs.T
+
+    sizes = [9, 4, 2, 6]
+    X, labels, W, _ = features(4, 5, sizes, 3)
+    got = measure(X, labels, W, compare_ufm=True).metrics
+    K = len(sizes)
+    D, P = np.diag(np.asarray(sizes, float)), np.eye(K) - 1.0 / K
+    root = np.sqrt(D)
+    inv_root = np.linalg.inv(root)
+    M_gram = inv_root @ sqrtm(root @ P @ root) @ inv_root
+    W_gram = sqrtm(P @ D @ P)
+    M = np.stack([X[labels == k].mean(axis=0) for k in range(K)], axis=1)
+    Mc = M - M.mean(axis=1, keepdims=True)
+
+    def dist(G, T):
+        return np.linalg.norm(G / np.linalg.norm(G) - T / np.linalg.norm(T))
+
+    assert relative_deviation(got["ufm_distance_means"], dist(Mc.T @ Mc, M_gram)) <= FLOAT
+    assert relative_deviation(got["ufm_distance_classifiers"], dist(W @ W.T, W_gram)) <= FLOAT
+    assert relative_deviation(got["ufm_distance_duality"], dist(W @ Mc, P)) <= FLOAT
+
+
+def test_compare_ufm_undefined_and_refused():
+    """Property: coinciding class means give undefined (None) Gram distances; compare_ufm must be a
+    bool; the estimate grows by the K x K SVD, and a refusal names the option to drop."""
+    X = np.ones((6, 3))
+    m = measure(X, np.arange(6) % 2, compare_ufm=True).metrics
+    assert m["ufm_distance_means"] is None and m["ufm_procrustes_means"] is None
+    with pytest.raises(InvalidParameter, match="compare_ufm must be True or False"):
+        measure(X, np.arange(6) % 2, compare_ufm="yes")
+    assert (
+        ufm.measure.memory_estimate(10, 3, False, True) - ufm.measure.memory_estimate(10, 3, False)
+        == 8 * 4 * 100
+    )
+
+
+def test_cli_compare_ufm_and_plot(files, capsys):
+    """Property: ``--compare-ufm --json`` adds ufm_geometry and the ufm_* keys with the library's
+    values; ``--plot F.png`` writes a PNG; a bad plot suffix is refused (exit 2) before reading."""
+    tmp_path, X, labels, W = files
+    argv = ["measure", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "y.npy")]
+    argv += ["--weights", str(tmp_path / "W.npy")]
+    figure = tmp_path / "m.png"
+    code, out, err = run([*argv, "--compare-ufm", "--json", "--plot", str(figure)], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["ufm_geometry"] == "simplex ETF"
+    want = measure(X, labels, W, compare_ufm=True).metrics
+    assert_close(result, want, ufm.measure.COMPARE_KEYS)
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+    code, out, err = run([*argv, "--compare-ufm"], capsys)
+    assert code == 0 and "UFM prediction for these class sizes: simplex ETF" in out
+    code, out, err = run([*argv, "--plot", str(tmp_path / "m.txt")], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_plot_measurement_panels():
+    """Property: the figure has the measured and predicted cosine maps (the prediction's diagonal
+    is 1, its off-diagonal -1/(K-1) for balanced classes) and one variance bar per class; K > 2000
+    is refused."""
+    from ufm.plot import plot_measurement
+
+    X, labels, W, _ = features(3, 4, [5, 5, 5], 1)
+    fig = plot_measurement(measure(X, labels, W))
+    heat, predicted, bars = fig.axes[:3]
+    C = predicted.get_images()[0].get_array()
+    assert relative_deviation(np.diag(C), 1.0) <= FLOAT
+    assert relative_deviation(C[0, 1], -0.5) <= FLOAT
+    assert len(bars.patches) == 3
+    assert "simplex ETF" in predicted.get_title()
+    big = ufm.measure.Measurement(
+        metrics={}, counts=np.ones(2001, int), means=np.zeros((1, 2001)), variances=np.zeros(2001),
+        conventions={}, N=2001, d=1, K=2001,
+    )  # fmt: skip
+    with pytest.raises(InvalidParameter, match="K=2001"):
+        plot_measurement(big)
+
+
+def test_procrustes_distance_against_an_explicit_fit():
+    """Property: for X (d x K) and Y (r x K), d >= r, the nuclear-norm formula equals the residual
+    of the explicit orthogonal Procrustes fit Q = U V^T (SVD of X Y^T), after scaling both to unit
+    Frobenius norm; it is 0 for X = c Q Y and None when d < r or a matrix is zero."""
+    rng = np.random.default_rng(11)
+    X, Y = rng.normal(size=(6, 5)), rng.normal(size=(4, 5))
+    A, B = X / np.linalg.norm(X), Y / np.linalg.norm(Y)
+    u, _, vt = np.linalg.svd(A @ B.T, full_matrices=False)
+    want = np.linalg.norm(A - u @ vt @ B)
+    assert relative_deviation(ufm.measure.procrustes_distance(X, Y), want) <= FLOAT
+    Q = np.linalg.qr(rng.normal(size=(6, 4)))[0]
+    assert ufm.measure.procrustes_distance(2.5 * Q @ Y, Y) <= METRIC_ZERO
+    assert ufm.measure.procrustes_distance(Y, X) is None
+    assert ufm.measure.procrustes_distance(np.zeros((6, 5)), Y) is None

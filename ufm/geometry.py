@@ -75,6 +75,7 @@ __all__ = [
     "is_simplex_etf",
     "SELI",
     "seli",
+    "seli_class_factors",
 ]
 
 Frame = np.ndarray | sp.Matrix
@@ -504,34 +505,78 @@ def seli(class_sizes) -> SELI:
     InvalidParameter
         Fewer than two classes or an empty class.
     """
-    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
-        raise InvalidParameter(f"class_sizes must be a sequence of integers, got {class_sizes!r}")
-    if len(class_sizes) < 2:
-        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {len(class_sizes)}")
-    sizes = tuple(check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes))
+    sizes = _class_sizes(class_sizes)
     K = len(sizes)
     labels = np.repeat(np.arange(K), sizes)
     Y = np.zeros((K, len(labels)))
     Y[labels, np.arange(len(labels))] = 1.0
-    P = np.eye(K) - 1.0 / K
-    root_n = np.sqrt(np.asarray(sizes, dtype=float))
-    U, s, Vt_class = np.linalg.svd(P * root_n, full_matrices=False)
-    # P D^{1/2} has rank K - 1 exactly (its kernel is spanned by D^{-1/2} 1): drop the zero pair
-    U, s, Vt_class = U[:, : K - 1], s[: K - 1], Vt_class[: K - 1]
-    Vt = (Vt_class / root_n) @ Y
-    W = U * np.sqrt(s)
-    M = np.sqrt(s)[:, None] * Vt_class / root_n
-    H = M[:, labels]
+    U, s, Vt_class, W, M = _seli_parts(sizes)
+    Vt = (Vt_class / np.sqrt(np.asarray(sizes, dtype=float))) @ Y
     return SELI(
         class_sizes=sizes,
-        Z_hat=P @ Y,
-        Z_class=P,
+        Z_hat=(np.eye(K) - 1.0 / K) @ Y,
+        Z_class=np.eye(K) - 1.0 / K,
         U=U,
         singular_values=s,
         V=Vt.T,
         W=W,
-        H=H,
+        H=M[:, labels],
         M=M,
         W_gram=W @ W.T,
         M_gram=M.T @ M,
     )
+
+
+def _class_sizes(class_sizes) -> tuple[int, ...]:
+    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
+        raise InvalidParameter(f"class_sizes must be a sequence of integers, got {class_sizes!r}")
+    if len(class_sizes) < 2:
+        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {len(class_sizes)}")
+    return tuple(check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes))
+
+
+def _seli_parts(sizes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """Thin SVD (U, s, V~^T) of :math:`PD^{1/2}` (K x K) without its zero pair, then W and M."""
+    K = len(sizes)
+    root_n = np.sqrt(np.asarray(sizes, dtype=float))
+    U, s, Vt_class = np.linalg.svd((np.eye(K) - 1.0 / K) * root_n)
+    # P D^{1/2} has rank K - 1 exactly (its kernel is spanned by D^{-1/2} 1): drop the zero pair
+    U, s, Vt_class = U[:, : K - 1], s[: K - 1], Vt_class[: K - 1]
+    return U, s, Vt_class, U * np.sqrt(s), np.sqrt(s)[:, None] * Vt_class / root_n
+
+
+def seli_class_factors(class_sizes) -> tuple[np.ndarray, np.ndarray]:
+    r"""The SELI classifier and class means from K x K algebra alone (no N-column label matrix).
+
+    .. math:: PD^{1/2} = U\Lambda\tilde V^\top,\qquad W = U\Lambda^{1/2},\qquad
+              M = \Lambda^{1/2}\tilde V^\top D^{-1/2}
+
+    (D = diag(n_k), P = I - J/K), the factors of :func:`seli` at the cost of one K x K SVD, so the
+    SELI of N = 10^6 samples costs no more than that of K. The class means sum to zero,
+    :math:`M\mathbf 1 = \Lambda^{1/2}\tilde V^\top D^{-1/2}\mathbf 1 = 0`, because
+    :math:`D^{-1/2}\mathbf 1` spans the kernel of :math:`PD^{1/2}` (derived here): SELI is centred
+    at the *unweighted* mean of its class means. :math:`WM = U\Lambda\tilde V^\top D^{-1/2} = P`.
+
+    Parameters
+    ----------
+    class_sizes : sequence of int
+        n_1..n_K, K >= 2, each >= 1.
+
+    Returns
+    -------
+    W : ndarray, shape (K, K-1)
+    M : ndarray, shape (K-1, K)
+
+    Raises
+    ------
+    InvalidParameter
+        Fewer than two classes or an empty class.
+
+    Examples
+    --------
+    >>> W, M = seli_class_factors([5, 5, 1])
+    >>> bool(np.allclose(W @ M, np.eye(3) - 1 / 3)) and bool(np.allclose(M.sum(axis=1), 0))
+    True
+    """
+    W, M = _seli_parts(_class_sizes(class_sizes))[3:]
+    return W, M

@@ -17,6 +17,8 @@ r"""Figures of Neural Collapse: each function takes library results and returns 
   :math:`\alpha/\beta` (the LE-SDE phase transition);
 * :func:`plot_lesde_fit` - elasticities fitted to snapshots (:func:`ufm.dynamics.fit_lesde`) and
   the fit's residual;
+* :func:`plot_measurement` - a measured network's class means against the UFM's prediction
+  (:func:`ufm.measure.measure` with ``compare_ufm``) and its per-class variances;
 * :func:`save` - write a figure as PNG, PDF or SVG atomically (:func:`ufm.io.atomic_write`)
   and close it.
 
@@ -836,3 +838,71 @@ def plot_lesde_fit(fit) -> Figure:
     )
     fig.tight_layout()
     return fig
+
+
+def plot_measurement(measurement) -> Figure:
+    r"""A measured network's class means against the UFM's prediction, and its class variances.
+
+    Left: the cosines :math:`\cos(\tilde\mu_k, \tilde\mu_l)` of the measured class means, centred at
+    the mean of the class means. Middle: the same for the UFM's prediction for the measured class
+    sizes, the simplex ETF (off-diagonal :math:`-1/(K-1)`) for balanced classes and SELI otherwise
+    (:mod:`ufm.measure._compare`). Right: the per-class variances
+    :math:`\frac{1}{n_k-\delta}\sum_{y_i=k}\|h_i-\mu_k\|^2` as bars (their spread is what NC1
+    removes).
+
+    Parameters
+    ----------
+    measurement : ufm.measure.Measurement
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InvalidParameter
+        K > 2000 (the K x K heat maps would be unreadable and large).
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    from .geometry import seli_class_factors
+
+    K = measurement.K
+    if K > 2000:
+        raise InvalidParameter(f"plot_measurement draws K x K heat maps up to K=2000, got K={K}")
+    comparison = measurement.comparison
+    if comparison is None:
+        geometry = "simplex ETF" if np.all(measurement.counts == measurement.counts[0]) else "SELI"
+        M_star = seli_class_factors(measurement.counts.tolist())[1]
+    else:
+        geometry, M_star = comparison.geometry, comparison.M
+    Mc = measurement.means - measurement.means.mean(axis=1, keepdims=True)
+    panels = {
+        "measured class means": _cosines("measured", Mc.T @ Mc),
+        f"UFM prediction ({geometry})": _cosines("predicted", M_star.T @ M_star),
+    }
+    plt = _pyplot()
+    fig, axes = plt.subplots(
+        1, 3, figsize=(13, 4), gridspec_kw={"width_ratios": [1, 1, 1.3]}, layout="constrained"
+    )
+    for ax, (name, C) in zip(axes[:2], panels.items(), strict=True):
+        image = ax.imshow(C, cmap="RdBu_r", vmin=-1.0, vmax=1.0, interpolation="nearest")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("class")
+        ax.set_ylabel("class")
+    fig.colorbar(image, ax=axes[:2].tolist(), shrink=0.8, label="cosine")
+    bars = axes[2]
+    bars.bar(np.arange(K), measurement.variances, color=_class_colors(K) if K <= 20 else "C0")
+    bars.set_xlabel("class")
+    bars.set_ylabel("within-class variance")
+    bars.set_title(f"per-class variance ({measurement.conventions['variance']})", fontsize=10)
+    bars.grid(alpha=0.3, axis="y")
+    for ax in axes:  # class indices: integer ticks
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in axes[:2]:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(f"Measured geometry: K={K}, d={measurement.d}, N={measurement.N}")
+    return fig
+
+
+__all__.append("plot_measurement")

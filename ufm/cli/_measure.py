@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._common import emit_json, emit_table, json_option
+from ._common import check_outputs, emit_json, emit_table, json_option, plot_option
 
 
 def _progress_printer(enabled: bool):
@@ -78,10 +78,17 @@ def _progress_printer(enabled: bool):
     show_default=True,
 )
 @click.option(
+    "--compare-ufm",
+    is_flag=True,
+    help="Also print the distances to the UFM's predicted geometry for the measured class sizes "
+    "(simplex ETF if balanced, else SELI).",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress on stderr (default: when stderr is a terminal).",
 )
+@plot_option("the class-mean cosines against the ETF/SELI target and the per-class variances")
 @json_option
 def measure(
     features,
@@ -101,7 +108,9 @@ def measure(
     global_mean,
     nc4_as,
     gnc2_reduction,
+    compare_ufm,
     progress,
+    plot,
     as_json,
 ):
     """NC metrics of a trained network's FEATURES, streamed from disk.
@@ -110,10 +119,12 @@ def measure(
     (PATH:KEY names one array of a file holding several). Prints the keys of ``ufm metrics`` that
     apply (the classifier ones need --weights) plus GNC2, UNC3, NC5, effective ranks and the
     nearest-ETF distance; see ``ufm.measure`` for formulas and sources. Undefined metrics print as
-    ``undefined`` / JSON null.
+    ``undefined`` / JSON null. --compare-ufm adds ufm_distance_* and ufm_procrustes_* (0 when the
+    measured geometry is the UFM's up to scale and rotation) and the JSON key ufm_geometry.
     """
     from ..measure import measure as run
 
+    check_outputs(plot=plot)
     if scheduler is not None:
         import dask.array as da
 
@@ -142,9 +153,16 @@ def measure(
         variance=variance,
         global_mean=global_mean,
         nc4_as=nc4_as,
+        compare_ufm=compare_ufm,
     )
+    if plot is not None:
+        from ..plot import plot_measurement, save
+
+        save(plot_measurement(result), plot)
     if as_json:
         emit_json(result.to_dict())
     else:
         click.echo(f"K = {result.K}, d = {result.d}, N = {result.N}")
+        if result.comparison is not None:
+            click.echo(f"UFM prediction for these class sizes: {result.comparison.geometry}")
         emit_table(result.metrics.items(), headers=("metric", "value"))

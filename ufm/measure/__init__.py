@@ -10,11 +10,13 @@ import sys
 import types
 
 from ._accumulate import Accumulator
+from ._compare import COMPARE_KEYS, Comparison, compare_ufm
 from ._extra import (
     effective_rank,
     etf_procrustes_distance,
     hyperspherical_uniformity,
     ood_orthogonality,
+    procrustes_distance,
     unc3_cosine_cov,
     unc3_dot_variance,
 )
@@ -33,6 +35,10 @@ __all__ = [
     "unc3_cosine_cov",
     "ood_orthogonality",
     "etf_procrustes_distance",
+    "procrustes_distance",
+    "compare_ufm",
+    "Comparison",
+    "COMPARE_KEYS",
 ]
 
 

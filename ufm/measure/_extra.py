@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry import helmert_basis
 from ..metrics import RANK_RTOL, pair_sq_distances, upper_products
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "unc3_cosine_cov",
     "ood_orthogonality",
     "etf_procrustes_distance",
+    "procrustes_distance",
     "GNC2_KERNELS",
     "GNC2_REDUCTIONS",
 ]
@@ -207,20 +209,51 @@ def ood_orthogonality(M: np.ndarray, mean_ood: np.ndarray) -> float | None:
     return float(np.mean(np.abs(U.T @ (mean_ood / norm))))
 
 
-def etf_procrustes_distance(X: np.ndarray) -> float | None:
-    r"""Distance from X/\|X\|_F to the nearest simplex ETF of unit Frobenius norm (derived here).
+def procrustes_distance(X: np.ndarray, Y: np.ndarray) -> float | None:
+    r"""Distance from X to Y up to scale and an orthogonal embedding (orthogonal Procrustes).
 
     .. math::
-       \min_{Q^\top Q = I_{K-1}} \Big\|\frac{X}{\|X\|_F} - QB\Big\|_F
+       \min_{Q^\top Q = I_r}\Big\|\frac{X}{\|X\|_F} - Q\frac{Y}{\|Y\|_F}\Big\|_F
+       = \sqrt{2 - 2\,\frac{\|XY^\top\|_*}{\|X\|_F\,\|Y\|_F}}
+
+    over the d x r matrices Q with orthonormal columns (d >= r): expanding the square leaves
+    :math:`\max_Q\operatorname{tr}(Q^\top XY^\top) = \|XY^\top\|_*`, attained at
+    :math:`Q = UV^\top` from the SVD :math:`XY^\top = U\Sigma V^\top` (Schoenemann 1966; derived
+    here for the rectangular case). Between 0 (same vectors up to scale and rotation) and
+    :math:`\sqrt 2`. Near zero the square root amplifies rounding to ~1e-8.
+
+    Parameters
+    ----------
+    X : ndarray, shape (d, K)
+        Measured vectors as columns.
+    Y : ndarray, shape (r, K)
+        Reference vectors as columns, in their own r-dimensional coordinates.
+
+    Returns
+    -------
+    float or None
+        None if d < r or either matrix is zero.
+    """
+    d, r = X.shape[0], Y.shape[0]
+    nX, nY = np.linalg.norm(X), np.linalg.norm(Y)
+    if d < r or nX == 0 or nY == 0:
+        return None
+    nuclear = float(np.linalg.svd((X / nX) @ (Y / nY).T, compute_uv=False).sum())
+    return float(np.sqrt(max(0.0, 2.0 - 2.0 * nuclear)))
+
+
+def etf_procrustes_distance(X: np.ndarray) -> float | None:
+    r"""Distance from X to the nearest simplex ETF, up to scale and rotation (derived here).
+
+    .. math::
+       \min_{Q^\top Q = I_{K-1}} \Big\|\frac{X}{\|X\|_F} - QE\Big\|_F
        = \sqrt{2 - \frac{2}{\sqrt{K-1}}\,\|X P\|_*\,/\,\|X\|_F},\qquad P = I - \tfrac1K\mathbf 1
        \mathbf 1^\top,
 
-    over the ETFs :math:`QB` in :math:`\mathbb R^d` (B is (K-1) x K with
-    :math:`B^\top B = P/(K-1)`, Q has orthonormal columns): orthogonal Procrustes gives
-    :math:`\max_Q \operatorname{tr}(Q^\top X B^\top) = \|XB^\top\|_*` and
-    :math:`XB^\top B X^\top = XPX^\top/(K-1)`. Needs d >= K - 1. Unlike ``etf_distance_*`` (which
-    compares Gram matrices) this compares the vectors themselves, up to a rotation. Near zero the
-    square root amplifies rounding to ~1e-8.
+    :func:`procrustes_distance` to the unit-Frobenius ETF :math:`E/\sqrt{K-1}` with E the Helmert
+    basis (:func:`ufm.geometry.helmert_basis`, :math:`E^\top E = P`), since
+    :math:`XE^\top EX^\top = XPX^\top`. Needs d >= K - 1. Unlike ``etf_distance_*`` (which
+    compares Gram matrices) this compares the vectors themselves, up to a rotation.
 
     Parameters
     ----------
@@ -233,10 +266,4 @@ def etf_procrustes_distance(X: np.ndarray) -> float | None:
     float or None
         None if d < K - 1 or X = 0.
     """
-    d, K = X.shape
-    norm = np.linalg.norm(X)
-    if d < K - 1 or norm == 0:
-        return None
-    Xc = (X - X.mean(axis=1, keepdims=True)) / norm
-    nuclear = float(np.linalg.svd(Xc, compute_uv=False).sum())
-    return float(np.sqrt(max(0.0, 2.0 - 2.0 * nuclear / np.sqrt(K - 1))))
+    return procrustes_distance(X, helmert_basis(X.shape[1]))

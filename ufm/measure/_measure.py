@@ -31,6 +31,8 @@ from ..metrics import (
     nearest_class_mean,
 )
 from ._accumulate import Accumulator
+from ._compare import Comparison
+from ._compare import compare_ufm as _compare_ufm
 from ._extra import (
     GNC2_REDUCTIONS,
     effective_rank,
@@ -75,6 +77,9 @@ class Measurement:
     conventions : dict
         The :class:`ufm.metrics.Conventions` used, and ``gnc2_reduction``.
     N, d, K : int
+    comparison : Comparison or None
+        The UFM's predicted geometry for the measured class sizes (``compare_ufm=True``); its
+        distances are also in ``metrics``.
     """
 
     metrics: dict
@@ -86,19 +91,23 @@ class Measurement:
     d: int
     K: int
     sources: dict = field(default_factory=dict)
+    comparison: Comparison | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready summary: the metrics (flat, as ``ufm metrics --json``), then K, d, N,
-        class sizes and conventions."""
+        class sizes, ``ufm_geometry`` (with a comparison) and conventions."""
         out = dict(self.metrics)
         out.update(K=self.K, d=self.d, N=self.N, class_sizes=self.counts.tolist())
+        if self.comparison is not None:
+            out["ufm_geometry"] = self.comparison.geometry
         out["conventions"] = dict(self.conventions)
         return out
 
 
-def memory_estimate(K: int, d: int, covariance: bool) -> int:
-    """Bytes :func:`measure` plans to hold besides one chunk (see :data:`MEMORY_LIMIT`)."""
-    return 8 * (3 * d * d * covariance + 4 * K * d)
+def memory_estimate(K: int, d: int, covariance: bool, compare: bool = False) -> int:
+    """Bytes :func:`measure` plans to hold besides one chunk (see :data:`MEMORY_LIMIT`); the UFM
+    comparison adds the K x K SVD behind the predicted geometry (4 K^2 floats)."""
+    return 8 * (3 * d * d * covariance + 4 * K * d + 4 * K * K * compare)
 
 
 def _compute(graph, scheduler):
@@ -213,6 +222,7 @@ def measure(
     scheduler=None,
     progress: Progress | None = None,
     gnc2_reduction: str = "variance",
+    compare_ufm: bool = False,
     **conventions,
 ) -> Measurement:
     r"""Neural Collapse metrics of a trained network's features, streamed chunk by chunk.
@@ -235,7 +245,10 @@ def measure(
     * with test features: ``ncc_accuracy_test`` (nearest training class mean vs label, when the test
       labels are training classes; generalization) and ``cdnv_test`` (CDNV of the test features'
       own classes; on held-out classes this is the transfer measure of [5]_);
-    * with OOD features: ``nc5`` [3]_.
+    * with OOD features: ``nc5`` [3]_;
+    * with ``compare_ufm``: the distances of the measured geometry to the UFM's prediction for the
+      measured class sizes, the simplex ETF or SELI (:func:`~ufm.measure._compare.compare_ufm`,
+      keys :data:`~ufm.measure._compare.COMPARE_KEYS`).
 
     Parameters
     ----------
@@ -270,6 +283,8 @@ def measure(
     progress : callable, optional
         ``progress(stage, rows_done, rows_total)``, called after each chunk.
     gnc2_reduction : {'variance', 'mean'}
+    compare_ufm : bool
+        Compare with the UFM's predicted geometry (K x K matrices: memory O(K^2)).
     **conventions
         Fields of :class:`ufm.metrics.Conventions`.
 
@@ -301,6 +316,8 @@ def measure(
     conv = Conventions.from_dict(conventions)
     check_choice("gnc2_reduction", gnc2_reduction, GNC2_REDUCTIONS)
     check_positive("memory_limit", memory_limit)
+    if not isinstance(compare_ufm, bool):
+        raise InvalidParameter(f"compare_ufm must be True or False, got {compare_ufm!r}")
     labels, labels_name = read_labels(labels)
     W = _load_small(W, "W", (None, None))
     inferred = K is None and W is None
@@ -315,7 +332,7 @@ def measure(
         raise InvalidParameter(f"W has {W.shape[1]} columns but {src.name} has d={d} features")
     b = _load_small(b, "b", (K,))
     _check_labels(labels, K, labels_name, inferred=inferred)
-    need = memory_estimate(K, d, covariance)
+    need = memory_estimate(K, d, covariance, compare_ufm)
     if need > memory_limit:
         hint = (
             "pass covariance=False (CLI --trace-only) for the trace-based metrics (all but nc1 "
@@ -323,6 +340,8 @@ def measure(
             if covariance
             else "raise memory_limit"
         )
+        if compare_ufm:
+            hint = "drop compare_ufm (CLI --compare-ufm; its K x K SVD), " + hint
         raise InvalidParameter(
             f"measuring K={K} classes in d={d} needs about {_size(need)}, above "
             f"memory_limit={_size(memory_limit)}: {hint}"
@@ -389,6 +408,9 @@ def measure(
             **stream,
         )
         metrics["nc5"] = ood_orthogonality(M, ood_acc.means[0])
+    comparison = _compare_ufm(M, acc.counts, W) if compare_ufm else None
+    if comparison is not None:
+        metrics.update(comparison.distances)
     dof = acc.counts - (1 if conv.variance == "unbiased" else 0)
     return Measurement(
         metrics=metrics,
@@ -400,6 +422,7 @@ def measure(
         d=d,
         K=K,
         sources=sources,
+        comparison=comparison,
     )
 
 
