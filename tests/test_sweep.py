@@ -327,3 +327,28 @@ def test_cli_errors_are_one_line(argv, match, tmp_path, capsys):
     code, _, err = _cli(argv, capsys)
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and match in err
+
+
+def test_lesde_task_is_the_exact_law_of_the_i_model():
+    """Property: a ``lesde`` point is P(separable) of paths drawn from the exact Gaussian law of the
+    authors' linear I model (``lesde_moments`` + ``separability_exact`` at the point's seed), and
+    at a long horizon it is 0 below the boundary alpha/beta = 1 and 1 above it (claim
+    ``lesde.separability-transition``); the built-in study sweeps (alpha/beta, time) with 1 on
+    the grid, in the I model."""
+    from ufm.dynamics import lesde_moments, separability_exact
+
+    spec = parse_spec({
+        "task": "lesde",
+        "fixed": {"K": 3, "n": 10, "d": 2, "beta": 1.0, "noise": 0.1, "time": 128.0, "paths": 20},
+        "params": {"alpha_over_beta": [0.5, 2.0]},
+    })  # fmt: skip
+    run = {position[0]: TASKS["lesde"].run(point, seed, spec.outputs)
+           for position, point, seed in spec.points((slice(0, 2), slice(0, 1)))}  # fmt: skip
+    assert run[0]["probability"] == 0.0 and run[1]["probability"] == 1.0
+    _, point, seed = next(spec.points((slice(1, 2), slice(0, 1))))
+    law = lesde_moments(3, 10, 2, 2.0, 1.0, 0.1, 128.0, model="I", init_scale=0.1)
+    direct = separability_exact(law, paths=20, seed=seed)
+    assert (run[1]["ci_low"], run[1]["ci_high"]) == (direct.ci_low, direct.ci_high)
+    quick = builtin_spec("lesde", quick=True)
+    assert quick.fixed["model"] == "I" and 1.0 in quick.params["alpha_over_beta"].round(12)
+    assert quick.dims == ("time", "alpha_over_beta", "seed")

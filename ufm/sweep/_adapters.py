@@ -4,8 +4,8 @@ Each task kind is one small adapter: it names its parameters, checks a point (bu
 object, which validates it), and runs one point, returning its outputs as Python scalars. Only
 public APIs are used (``ufm.Problem``, ``ufm.minimizers.global_minimizer``,
 ``ufm.relaxations.nuclear_relaxation`` / ``gap`` / ``minority_collapse_sweep``,
-``ufm.dynamics.gradient_descent`` / ``simulate_lesde``), imported inside the functions so that the
-registry itself is cheap to import.
+``ufm.dynamics.gradient_descent`` / ``lesde_moments`` / ``separability_exact``), imported inside
+the functions so that the registry itself is cheap to import.
 
 Parametrization by :math:`\kappa`. ``minimizer`` and ``descent`` accept ``kappa`` in place of
 ``lambda_W``, ``lambda_H``: with the ratio :math:`r = \lambda_H/\lambda_W` (``lambda_ratio``,
@@ -241,42 +241,48 @@ def _alpha(point):
     return point["alpha"] if "alpha" in point else point["alpha_over_beta"] * point["beta"]
 
 
-def _lesde_run(point, seed, outputs):
-    from ..dynamics import simulate_lesde
+def _lesde_law(point):
+    from ..dynamics import lesde_moments
 
-    result = simulate_lesde(
+    return lesde_moments(
         point["K"], point["n"], point["d"], _alpha(point), point["beta"], point["noise"],
-        point["time"], dt=point.get("dt", 1e-2), paths=point.get("paths", 100), seed=seed,
-        records=2,
+        point["time"], model=point.get("model", "I"), lr=point.get("lr", 1.0),
+        init_scale=point.get("init_scale", 0.1),
     )  # fmt: skip
-    estimate = result.separability(point.get("criterion", "readout"))
+
+
+def _lesde_run(point, seed, outputs):
+    from ..dynamics import separability_exact
+
+    estimate = separability_exact(_lesde_law(point), paths=point.get("paths", 100), seed=seed)
     values = {"probability": estimate.probability, "ci_low": estimate.ci_low,
               "ci_high": estimate.ci_high}  # fmt: skip
     return {k: values[k] for k in outputs}
 
 
 def _lesde_check(point, outputs):
-    _alpha(point)
-    for name in ("dt", "time", "noise"):
-        value = point.get(name, 1.0)
-        if not (isinstance(value, int | float) and value >= 0 and math.isfinite(value)):
-            raise InvalidParameter(f"{name} must be finite and >= 0, got {value!r}")
+    from .._validation import check_int
+
+    _lesde_law(point)
+    check_int("paths", point.get("paths", 100), 1)
 
 
 LESDE = TaskKind(
     name="lesde",
-    description="Monte-Carlo separability probability of the locally elastic SDE at time T "
-    "(ufm.dynamics.simulate_lesde), Clopper-Pearson 95% interval",
+    description="P(linearly separable) of the locally elastic SDE at time T, linear model of the "
+    "authors' code (model I by default, or L): paths drawn from the exact Gaussian law of the "
+    "modes (ufm.dynamics.lesde_moments, separability_exact: no time stepping), decided by LP, "
+    "Clopper-Pearson 95% interval",
     outputs={"probability": "f8", "ci_low": "f8", "ci_high": "f8"},
     output_docs={
-        "probability": "fraction of separable paths at time T",
+        "probability": "fraction of linearly separable paths at time T",
         "ci_low": "Clopper-Pearson 95% lower end",
         "ci_high": "upper end",
     },  # fmt: skip
     required=("K", "n", "d", "beta", "noise", "time"),
-    optional=("alpha", "alpha_over_beta", "dt", "paths", "criterion"),
+    optional=("alpha", "alpha_over_beta", "model", "lr", "init_scale", "paths"),
     stochastic=True,
-    seconds_per_point=0.05,
+    seconds_per_point=0.4,
     run=_lesde_run,
     check=_lesde_check,
 )
