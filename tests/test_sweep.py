@@ -405,3 +405,33 @@ def test_lesde_task_is_the_exact_law_of_the_i_model():
     quick = builtin_spec("lesde", quick=True)
     assert quick.fixed["model"] == "I" and 1.0 in quick.params["alpha_over_beta"].round(12)
     assert quick.dims == ("time", "alpha_over_beta", "seed")
+
+
+def test_claim_task_is_the_claims_route_at_the_sweeps_seed():
+    """Property: a ``claim`` point stores what ``Claim.run`` gives for that route at the point, with
+    the domain's seed set to the sweep's seed of the grid position and the derived parameters
+    added; a point outside the claim's hypotheses, an unknown route or a missing parameter is
+    refused before anything runs."""
+    from ufm.claims import get_claim
+
+    raw = {"task": "claim", "seeds": 2, "params": {"K": [2, 3]},
+           "fixed": {"claim": "etf.identities", "route": "symbolic", "extra_d": 1}}  # fmt: skip
+    spec = parse_spec(raw)
+    assert spec.dims == ("K", "seed")
+    claim = get_claim("etf.identities")
+    for position, point, seed in spec.points((slice(0, 2), slice(0, 2))):
+        stored = TASKS["claim"].run(point, seed, spec.outputs)
+        full = {"K": point["K"], "extra_d": 1, "seed": seed}
+        full.update(claim.domain.derive(full))
+        direct = claim.run("symbolic", full)
+        assert stored == {"deviation": direct.deviation, "tolerance": direct.tolerance,
+                          "ok": direct.ok}, position  # fmt: skip
+        assert stored["ok"]
+    base = {"claim": "etf.identities", "route": "symbolic"}
+    for fixed, K, match in (
+        ({**base, "extra_d": 1}, [2, 99], "outside its hypotheses"),
+        ({**base, "extra_d": 1, "route": "x"}, [2], "has routes"),
+        (base, [2], r"takes the parameters \['K', 'extra_d'\]"),
+    ):
+        with pytest.raises(InvalidParameter, match=match):
+            parse_spec({**raw, "fixed": fixed, "params": {"K": K}})

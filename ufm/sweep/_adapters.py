@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, UFMError
 
 __all__ = ["TaskKind", "TASKS"]
 
@@ -49,6 +49,9 @@ class TaskKind:
         One point's outputs (Python floats/bools).
     check : callable (point, outputs) -> None
         Raises :class:`InvalidParameter` for a point the kind refuses (for these outputs).
+    open_parameters : bool
+        The parameters beyond ``required`` depend on the point (a claim's domain): ``check``, not
+        the spec parser, names the ones it takes.
     """
 
     name: str
@@ -61,6 +64,7 @@ class TaskKind:
     run: Callable
     check: Callable
     output_docs: dict = field(default_factory=dict)
+    open_parameters: bool = False
 
 
 def _lambdas(point: dict) -> dict:
@@ -330,8 +334,90 @@ MINORITY = TaskKind(
     check=_minority_check,
 )
 
+# -- claim: one route of a catalogue claim, at the swept points ----------------------------------
+
+
+def _inside(rule, value) -> bool:
+    """Whether ``value`` lies in a domain rule (``Choice``, ``IntRange``, ``LogRange``)."""
+    from ..claims import Choice, IntRange
+
+    if isinstance(rule, Choice):
+        return value in rule.values
+    number = isinstance(value, int if isinstance(rule, IntRange) else int | float)
+    return number and not isinstance(value, bool) and rule.lo <= value <= rule.hi
+
+
+def _claim_point(point: dict, seed: int) -> tuple:
+    """The claim, its route, and the full point of its domain (derived parameters added)."""
+    from ..claims import get_claim
+
+    claim = get_claim(point["claim"])
+    route = point["route"]
+    if route not in claim.routes:
+        raise InvalidParameter(f"claim {claim.id!r} has routes {sorted(claim.routes)}, got route "
+                               f"{route!r}")  # fmt: skip
+    domain = claim.domain
+    given = {k: v for k, v in point.items() if k not in ("claim", "route")}
+    # the sweep's seed rule (ufm.sweep._spec) supplies the domain's seed
+    expected = set(domain.params) - {"seed"}
+    if set(given) != expected:
+        raise InvalidParameter(
+            f"claim {claim.id!r} takes the parameters {sorted(expected)} (seed comes from the "
+            f"sweep), got {sorted(given)}"
+        )
+    for name, rule in domain.params.items():
+        if name != "seed" and not _inside(rule, given[name]):
+            raise InvalidParameter(
+                f"claim {claim.id!r}: {name}={given[name]!r} is outside its hypotheses ({rule})"
+            )
+    full = dict(given)
+    if "seed" in domain.params:
+        full["seed"] = seed
+    if domain.derive is not None:
+        full.update(domain.derive(full))
+    if domain.where is not None and not domain.where(full):
+        raise InvalidParameter(
+            f"claim {claim.id!r}: the point {given} violates its hypotheses: {domain.description}"
+        )
+    return claim, route, full
+
+
+def _claim_run(point, seed, outputs):
+    claim, route, full = _claim_point(point, seed)
+    result = claim.run(route, full)
+    if result.error is not None:
+        raise UFMError(f"claim {claim.id!r}, route {route!r} crashed at {full}: {result.error}")
+    values = {"deviation": float(result.deviation), "tolerance": float(result.tolerance),
+              "ok": bool(result.ok)}  # fmt: skip
+    return {k: values[k] for k in outputs}
+
+
+def _claim_check(point, outputs):
+    _claim_point(point, 0)
+
+
+CLAIM = TaskKind(
+    name="claim",
+    description="one route of a catalogue claim (ufm.claims.get_claim(claim).run(route, point)): "
+    "deviation |measured - predicted|/(1 + |predicted|) and the route's tolerance; the point's "
+    "seed parameter, if the claim's domain has one, is the sweep's seed of the grid position",
+    outputs={"deviation": "f8", "tolerance": "f8", "ok": "bool"},
+    output_docs={
+        "deviation": "|measured - predicted| / (1 + |predicted|) (one-sided for a bound)",
+        "tolerance": "the route's tolerance (ufm.tolerances)",
+        "ok": "deviation <= tolerance",
+    },  # fmt: skip
+    required=("claim", "route"),
+    optional=(),
+    stochastic=True,
+    seconds_per_point=0.5,
+    run=_claim_run,
+    check=_claim_check,
+    open_parameters=True,
+)
+
 #: The registry of task kinds, by name.
-TASKS = {kind.name: kind for kind in (MINIMIZER, DESCENT, LESDE, MINORITY)}
+TASKS = {kind.name: kind for kind in (MINIMIZER, DESCENT, LESDE, MINORITY, CLAIM)}
 
 
 def minority_threshold_curve(K_A: int, K_B: int, E_W: float, E_H_values) -> list:
