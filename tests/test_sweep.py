@@ -435,3 +435,33 @@ def test_claim_task_is_the_claims_route_at_the_sweeps_seed():
     ):
         with pytest.raises(InvalidParameter, match=match):
             parse_spec({**raw, "fixed": fixed, "params": {"K": K}})
+
+
+def test_relax_and_flow_tasks_match_the_library_point_by_point():
+    """Property: a ``relax`` point stores the nuclear-norm certificate's values of its problem and
+    agrees with the closed-form optimum to the solver's value accuracy (CONVEX_CLARABEL), on both
+    sides of kappa = 1; a ``flow`` point stores the final objective of ``gradient_flow`` from the
+    point's seed, exactly."""
+    from ufm import Problem
+    from ufm.dynamics import gradient_flow
+    from ufm.relaxations import nuclear_relaxation
+    from ufm.tolerances import CONVEX_CLARABEL
+
+    fixed = {"loss": "ce", "bias": "free", "K": 3, "n": 2}
+    relax = parse_spec({"task": "relax", "fixed": fixed, "params": {"kappa": [0.5, 2.0]}})
+    for _, point, seed in relax.points((slice(0, 2),)):
+        stored = TASKS["relax"].run(point, seed, relax.outputs)
+        lam = point["kappa"] / (3 * math.sqrt(2))
+        cert = nuclear_relaxation(Problem(loss="ce", bias="free", K=3, d=3, n=2, lambda_W=lam,
+                                          lambda_H=lam))  # fmt: skip
+        assert (stored["objective"], stored["lower"]) == (cert.objective, cert.lower)
+        assert stored["exact"] and abs(stored["gap_closed_form"]) <= CONVEX_CLARABEL
+    flow = parse_spec({"task": "flow", "seeds": 2, "fixed": {**fixed, "kappa": 0.5, "time": 20.0},
+                       "outputs": ["objective"]})  # fmt: skip
+    for _, point, seed in flow.points((slice(0, 2),)):
+        lam = 0.5 / (3 * math.sqrt(2))
+        p = Problem(loss="ce", bias="free", K=3, d=3, n=2, lambda_W=lam, lambda_H=lam)
+        direct = gradient_flow(p, time_horizon=20.0, seed=seed, records=2)
+        assert TASKS["flow"].run(point, seed, flow.outputs) == {
+            "objective": float(direct.objective[-1])
+        }

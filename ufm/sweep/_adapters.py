@@ -4,12 +4,14 @@ Each task kind is one small adapter: it names its parameters, checks a point (bu
 object, which validates it), and runs one point, returning its outputs as Python scalars. Only
 public APIs are used (``ufm.Problem``, ``ufm.minimizers.global_minimizer``,
 ``ufm.relaxations.nuclear_relaxation`` / ``gap`` / ``minority_collapse_sweep``,
-``ufm.dynamics.gradient_descent`` / ``lesde_moments`` / ``separability_exact``), imported inside
-the functions so that the registry itself is cheap to import.
+``ufm.dynamics.gradient_descent`` / ``gradient_flow`` / ``lesde_moments`` /
+``separability_exact``, ``ufm.claims.get_claim``), imported inside the functions so that the
+registry itself is cheap to import.
 
-Parametrization by :math:`\kappa`. ``minimizer`` and ``descent`` accept ``kappa`` in place of
-``lambda_W``, ``lambda_H``: with the ratio :math:`r = \lambda_H/\lambda_W` (``lambda_ratio``,
-default 1) and the README's :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}` (balanced classes),
+Parametrization by :math:`\kappa`. ``minimizer``, ``relax``, ``descent`` and ``flow`` accept
+``kappa`` in place of ``lambda_W``, ``lambda_H``: with the ratio :math:`r = \lambda_H/\lambda_W`
+(``lambda_ratio``, default 1) and the README's :math:`\kappa = K\sqrt{n\lambda_W\lambda_H}`
+(balanced classes),
 
 .. math:: \lambda_W = \frac{\kappa}{K\sqrt{n r}}, \qquad \lambda_H = r\lambda_W .
 
@@ -174,16 +176,10 @@ def _key(problem):
                         for k, v in problem.to_dict().items()))  # fmt: skip
 
 
-def _descent_run(point, seed, outputs):
-    from ..dynamics import gradient_descent
+def _final_values(p, run, outputs) -> dict:
+    """Objective, gradient norm and the requested gaps at the end of a descent or flow run."""
     from ..relaxations import gap
 
-    p = _problem(point)
-    steps = point["steps"]
-    run = gradient_descent(
-        p, steps=steps, lr=point["lr"], seed=seed, init_scale=point.get("init_scale", 1.0),
-        record_every=max(1, steps),
-    )  # fmt: skip
     f = float(run.objective[-1])
     out = {"objective": f, "gradient_norm": float(run.gradient_norm[-1])}
     if "gap_certificate" in outputs:
@@ -196,6 +192,25 @@ def _descent_run(point, seed, outputs):
     return {k: out[k] for k in outputs}
 
 
+def _check_closed_form(p, outputs) -> None:
+    if "gap_closed_form" in outputs:
+        from ..minimizers import global_minimizer
+
+        global_minimizer(p)
+
+
+def _descent_run(point, seed, outputs):
+    from ..dynamics import gradient_descent
+
+    p = _problem(point)
+    steps = point["steps"]
+    run = gradient_descent(
+        p, steps=steps, lr=point["lr"], seed=seed, init_scale=point.get("init_scale", 1.0),
+        record_every=max(1, steps),
+    )  # fmt: skip
+    return _final_values(p, run, outputs)
+
+
 def _descent_check(point, outputs):
     p = _problem(point)
     for name in ("steps", "lr"):
@@ -206,10 +221,7 @@ def _descent_check(point, outputs):
     if point["steps"] < 1 or not point["lr"] > 0:
         raise InvalidParameter(f"steps must be >= 1 and lr > 0, got {point['steps']}, "
                                f"{point['lr']}")  # fmt: skip
-    if "gap_closed_form" in outputs:
-        from ..minimizers import global_minimizer
-
-        global_minimizer(p)
+    _check_closed_form(p, outputs)
 
 
 DESCENT = TaskKind(
@@ -234,6 +246,90 @@ DESCENT = TaskKind(
     seconds_per_point=0.03,
     run=_descent_run,
     check=_descent_check,
+)
+
+# -- flow: gradient flow to a time horizon --------------------------------------------------------
+
+
+def _flow_run(point, seed, outputs):
+    from ..dynamics import gradient_flow
+
+    p = _problem(point)
+    run = gradient_flow(
+        p, time_horizon=point["time"], seed=seed, init_scale=point.get("init_scale", 1.0),
+        records=2,
+    )  # fmt: skip
+    return _final_values(p, run, outputs)
+
+
+def _flow_check(point, outputs):
+    from .._validation import check_positive
+
+    p = _problem(point)
+    check_positive("time", point["time"])
+    _check_closed_form(p, outputs)
+
+
+FLOW = TaskKind(
+    name="flow",
+    description="gradient flow dX/dt = -grad f(X) to time T from a random start "
+    "(ufm.dynamics.gradient_flow, adaptive Dormand-Prince); gaps as for descent",
+    outputs=DESCENT.outputs,
+    output_docs={
+        **DESCENT.output_docs,
+        "objective": "objective at time T",
+        "gradient_norm": "gradient norm at time T",
+    },
+    required=("loss", "bias", "K", "n", "time"),
+    optional=_UFM_PARAMS + ("init_scale",),
+    stochastic=True,
+    seconds_per_point=0.2,
+    run=_flow_run,
+    check=_flow_check,
+)
+
+# -- relax: the nuclear-norm convex program ------------------------------------------------------
+
+
+def _relax_run(point, seed, outputs):
+    p = _problem(point)
+    cert = _certificate(_key(p))
+    out = {"objective": float(cert.objective), "lower": float(cert.lower),
+           "upper": float(cert.upper), "exact": bool(cert.exact)}  # fmt: skip
+    if "gap_closed_form" in outputs:
+        star = _closed_form_value(_key(p))
+        out["gap_closed_form"] = (out["objective"] - star) / (1 + abs(star))
+    return {k: out[k] for k in outputs}
+
+
+def _relax_check(point, outputs):
+    _check_closed_form(_problem(point), outputs)
+
+
+RELAX = TaskKind(
+    name="relax",
+    description="certified global optimum of the UFM by its nuclear-norm convex program "
+    "(ufm.relaxations.nuclear_relaxation, Clarabel)",
+    outputs={
+        "objective": "f8",
+        "lower": "f8",
+        "upper": "f8",
+        "exact": "bool",
+        "gap_closed_form": "f8",
+    },
+    output_docs={
+        "objective": "primal value of the convex program",
+        "lower": "certified lower bound (the dual value)",
+        "upper": "UFM objective of the recovered (W, H, b)",
+        "exact": "the relaxation is tight at this d",
+        "gap_closed_form": "(objective - f*)/(1 + |f*|), f* the closed-form minimal value",
+    },
+    required=("loss", "bias", "K", "n"),
+    optional=_UFM_PARAMS,
+    stochastic=False,
+    seconds_per_point=0.05,
+    run=_relax_run,
+    check=_relax_check,
 )
 
 # -- lesde: separability of the locally elastic SDE -------------------------------------------
@@ -417,7 +513,7 @@ CLAIM = TaskKind(
 )
 
 #: The registry of task kinds, by name.
-TASKS = {kind.name: kind for kind in (MINIMIZER, DESCENT, LESDE, MINORITY, CLAIM)}
+TASKS = {kind.name: kind for kind in (MINIMIZER, RELAX, DESCENT, FLOW, LESDE, MINORITY, CLAIM)}
 
 
 def minority_threshold_curve(K_A: int, K_B: int, E_W: float, E_H_values) -> list:
