@@ -456,12 +456,42 @@ def test_relax_and_flow_tasks_match_the_library_point_by_point():
                                           lambda_H=lam))  # fmt: skip
         assert (stored["objective"], stored["lower"]) == (cert.objective, cert.lower)
         assert stored["exact"] and abs(stored["gap_closed_form"]) <= CONVEX_CLARABEL
-    flow = parse_spec({"task": "flow", "seeds": 2, "fixed": {**fixed, "kappa": 0.5, "time": 20.0},
+    flow = parse_spec({"task": "flow", "seeds": 2, "fixed": {**fixed, "kappa": 0.5, "time": 5.0},
                        "outputs": ["objective"]})  # fmt: skip
     for _, point, seed in flow.points((slice(0, 2),)):
         lam = 0.5 / (3 * math.sqrt(2))
         p = Problem(loss="ce", bias="free", K=3, d=3, n=2, lambda_W=lam, lambda_H=lam)
-        direct = gradient_flow(p, time_horizon=20.0, seed=seed, records=2)
+        direct = gradient_flow(p, time_horizon=5.0, seed=seed, records=2)
         assert TASKS["flow"].run(point, seed, flow.outputs) == {
             "objective": float(direct.objective[-1])
         }
+
+
+def test_measure_task_reads_one_file_per_point(tmp_path):
+    """Property: a ``measure`` sweep over a list of configuration files stores, per file, the
+    metrics ``ufm.measure`` gives for its H, labels and W; a file lacking W is refused up front
+    when classifier metrics are kept. A collapsed minimizer has NC1 ~ 0 and NC4 = 0, a noisy one
+    does not."""
+    from ufm import Problem
+    from ufm.measure import measure
+    from ufm.minimizers import global_minimizer
+
+    p = Problem(loss="ce", K=3, d=3, n=4, lambda_W=1e-2, lambda_H=1e-2, bias="free")
+    cf = global_minimizer(p)
+    H = cf.H + 0.3 * np.random.default_rng(0).standard_normal(cf.H.shape)
+    files = [str(tmp_path / "collapsed.npz"), str(tmp_path / "noisy.npz")]
+    np.savez(files[0], H=cf.H, labels=cf.labels, W=cf.W)
+    np.savez(files[1], H=H, labels=cf.labels, W=cf.W)
+    spec = parse_spec({"task": "measure", "params": {"file": files},
+                       "outputs": ["nc1_trace_ratio", "nc4"]})  # fmt: skip
+    out = tmp_path / "m.zarr"
+    run_sweep(spec, out, backend="serial")
+    ds = open_result(out)
+    for i, f in enumerate(files):
+        direct = measure(f"{f}:H", f"{f}:labels", W=f"{f}:W", layout="d,N").metrics
+        assert ds["nc1_trace_ratio"].values[i] == direct["nc1_trace_ratio"]
+        assert ds["nc4"].values[i] == direct["nc4"]
+    assert ds["nc1_trace_ratio"].values[0] < 1e-20 < ds["nc1_trace_ratio"].values[1]
+    np.savez(tmp_path / "bare.npz", H=H, labels=cf.labels)
+    with pytest.raises(InvalidParameter, match=r"no entries \['W'\]"):
+        parse_spec({"task": "measure", "params": {"file": [str(tmp_path / "bare.npz")]}})

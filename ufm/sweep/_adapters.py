@@ -25,6 +25,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import InvalidParameter, UFMError
 
@@ -430,6 +431,68 @@ MINORITY = TaskKind(
     check=_minority_check,
 )
 
+# -- measure: NC metrics of stored features, one file per point -----------------------------------
+
+#: Metrics of ``ufm.measure`` a ``measure`` sweep can keep; the classifier ones need W in the file.
+_MEASURE_METRICS = {
+    "nc1": "tr(Sigma_W Sigma_B^+)/K (Papyan et al. 2020)",
+    "nc1_trace_ratio": "tr(Sigma_W)/tr(Sigma_B)",
+    "cdnv": "class-distance normalized variance, mean over pairs",
+    "etf_distance_means": "Gram distance of the centred means to the simplex ETF",
+    "equinorm_means": "std/mean of the centred means' norms",
+    "effective_rank_means": "effective rank of the centred means",
+    "etf_distance_classifiers": "Gram distance of W W^T to the simplex ETF",
+    "nc3_zhu": "||W^T/||W|| - M~/||M~||||_F",
+    "nc4": "fraction of samples where classifier and nearest class mean disagree",
+}
+_CLASSIFIER_METRICS = ("etf_distance_classifiers", "nc3_zhu", "nc4")
+
+
+def _measure_sources(point, outputs) -> dict:
+    """The arrays of ``point['file']`` to read (``PATH:KEY``), checked to exist in the file."""
+    import numpy as np
+
+    path = Path(point["file"])
+    keys = {"features": point.get("features", "H"), "labels": point.get("labels", "labels")}
+    if any(name in outputs for name in _CLASSIFIER_METRICS):
+        keys["W"] = point.get("W", "W")
+        if "b" in point:
+            keys["b"] = point["b"]
+    if path.suffix != ".npz" or not path.is_file():
+        raise InvalidParameter(f"file must be an existing .npz archive, got {str(path)!r}")
+    with np.load(path, allow_pickle=False) as archive:
+        missing = sorted(set(keys.values()) - set(archive.files))
+    if missing:
+        raise InvalidParameter(
+            f"{str(path)!r} has no entries {missing} (it holds {sorted(archive.files)}); the "
+            "classifier metrics need W"
+        )
+    return {name: f"{path}:{key}" for name, key in keys.items()}
+
+
+def _measure_run(point, seed, outputs):
+    from ..measure import measure
+
+    sources = _measure_sources(point, outputs)
+    features, labels = sources.pop("features"), sources.pop("labels")
+    result = measure(features, labels, layout=point.get("layout", "d,N"), **sources)
+    return {k: result.metrics.get(k) for k in outputs}
+
+
+MEASURE = TaskKind(
+    name="measure",
+    description="NC metrics of stored features (ufm.measure, streamed): one .npz file per point, "
+    "by default a ufm configuration file (H d x N, labels, W)",
+    outputs=dict.fromkeys(_MEASURE_METRICS, "f8"),
+    output_docs=_MEASURE_METRICS,
+    required=("file",),
+    optional=("features", "labels", "W", "b", "layout"),
+    stochastic=False,
+    seconds_per_point=0.05,
+    run=_measure_run,
+    check=lambda point, outputs: _measure_sources(point, outputs),
+)
+
 # -- claim: one route of a catalogue claim, at the swept points ----------------------------------
 
 
@@ -513,7 +576,9 @@ CLAIM = TaskKind(
 )
 
 #: The registry of task kinds, by name.
-TASKS = {kind.name: kind for kind in (MINIMIZER, RELAX, DESCENT, FLOW, LESDE, MINORITY, CLAIM)}
+TASKS = {
+    kind.name: kind for kind in (MINIMIZER, RELAX, DESCENT, FLOW, LESDE, MINORITY, MEASURE, CLAIM)
+}
 
 
 def minority_threshold_curve(K_A: int, K_B: int, E_W: float, E_H_values) -> list:
