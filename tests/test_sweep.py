@@ -138,6 +138,59 @@ def test_interrupt_then_resume_gives_the_same_bytes(scheduler, small, tmp_path):
     assert (again.skipped, again.run) == (small.n_tasks, 0)
 
 
+#: A spec of 24 tasks of about 0.1 s each (24 seeds x 2 points x 12000 steps, batch 2): long enough
+#: to interrupt between tasks, short enough to rerun serially as the reference.
+INTERRUPTIBLE = {
+    **SMALL, "seeds": 24, "batch": 2, "fixed": {**SMALL["fixed"], "steps": 12000, "kappa": 0.5},
+    "params": {"init_scale": [1.0, 0.1]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["distributed", "processes"])
+def test_ctrl_c_stops_cleanly_and_resumes_to_the_same_bytes(backend, tmp_path):
+    """Property: SIGINT sent to the whole process group of ``ufm sweep`` (what Ctrl-C does in a
+    terminal) while 2 local workers run stops it with status 130, one stderr line and no worker
+    traceback (workers ignore SIGINT); the store keeps the finished tasks, and resuming it gives
+    the same bytes as an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if backend == "distributed":
+        pytest.importorskip("distributed")
+    spec_file = tmp_path / "s.json"
+    spec_file.write_text(json.dumps(INTERRUPTIBLE))
+    out = tmp_path / "i.zarr"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ufm", "sweep", str(spec_file), "--out", str(out), "--workers", "2",
+         "--backend", backend],
+        cwd=Path(__file__).parents[1], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+
+    def finished_tasks() -> int:
+        # zarr writes no chunk equal to the fill value (False): one file per finished task
+        folder = out / "task_done"
+        return sum(1 for f in folder.iterdir() if f.name.isdigit()) if folder.is_dir() else 0
+
+    deadline = time.monotonic() + 240
+    while finished_tasks() < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().startswith("interrupted:"), err
+    spec = parse_spec(INTERRUPTIBLE)
+    kept = int(open_result(out, allow_incomplete=True)["task_done"].sum())
+    assert 2 <= kept < spec.n_tasks
+    report = run_sweep(spec, out, backend="serial")
+    assert (report.skipped, report.run) == (kept, spec.n_tasks - kept)
+    run_sweep(spec, tmp_path / "u.zarr", backend="serial")
+    assert _chunk_bytes(out) == _chunk_bytes(tmp_path / "u.zarr")
+
+
 def test_store_of_another_spec_is_refused(small, tmp_path):
     """Property: a store answers only to its own spec (spec_sha256); a plain folder is refused."""
     out = tmp_path / "r.zarr"
@@ -327,3 +380,118 @@ def test_cli_errors_are_one_line(argv, match, tmp_path, capsys):
     code, _, err = _cli(argv, capsys)
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and match in err
+
+
+def test_lesde_task_is_the_exact_law_of_the_i_model():
+    """Property: a ``lesde`` point is P(separable) of paths drawn from the exact Gaussian law of the
+    authors' linear I model (``lesde_moments`` + ``separability_exact`` at the point's seed), and
+    at a long horizon it is 0 below the boundary alpha/beta = 1 and 1 above it (claim
+    ``lesde.separability-transition``); the built-in study sweeps (alpha/beta, time) with 1 on
+    the grid, in the I model."""
+    from ufm.dynamics import lesde_moments, separability_exact
+
+    spec = parse_spec({
+        "task": "lesde",
+        "fixed": {"K": 3, "n": 10, "d": 2, "beta": 1.0, "noise": 0.1, "time": 128.0, "paths": 20},
+        "params": {"alpha_over_beta": [0.5, 2.0]},
+    })  # fmt: skip
+    run = {position[0]: TASKS["lesde"].run(point, seed, spec.outputs)
+           for position, point, seed in spec.points((slice(0, 2), slice(0, 1)))}  # fmt: skip
+    assert run[0]["probability"] == 0.0 and run[1]["probability"] == 1.0
+    _, point, seed = next(spec.points((slice(1, 2), slice(0, 1))))
+    law = lesde_moments(3, 10, 2, 2.0, 1.0, 0.1, 128.0, model="I", init_scale=0.1)
+    direct = separability_exact(law, paths=20, seed=seed)
+    assert (run[1]["ci_low"], run[1]["ci_high"]) == (direct.ci_low, direct.ci_high)
+    quick = builtin_spec("lesde", quick=True)
+    assert quick.fixed["model"] == "I" and 1.0 in quick.params["alpha_over_beta"].round(12)
+    assert quick.dims == ("time", "alpha_over_beta", "seed")
+
+
+def test_claim_task_is_the_claims_route_at_the_sweeps_seed():
+    """Property: a ``claim`` point stores what ``Claim.run`` gives for that route at the point, with
+    the domain's seed set to the sweep's seed of the grid position and the derived parameters
+    added; a point outside the claim's hypotheses, an unknown route or a missing parameter is
+    refused before anything runs."""
+    from ufm.claims import get_claim
+
+    raw = {"task": "claim", "seeds": 2, "params": {"K": [2, 3]},
+           "fixed": {"claim": "etf.identities", "route": "symbolic", "extra_d": 1}}  # fmt: skip
+    spec = parse_spec(raw)
+    assert spec.dims == ("K", "seed")
+    claim = get_claim("etf.identities")
+    for position, point, seed in spec.points((slice(0, 2), slice(0, 2))):
+        stored = TASKS["claim"].run(point, seed, spec.outputs)
+        full = {"K": point["K"], "extra_d": 1, "seed": seed}
+        full.update(claim.domain.derive(full))
+        direct = claim.run("symbolic", full)
+        assert stored == {"deviation": direct.deviation, "tolerance": direct.tolerance,
+                          "ok": direct.ok}, position  # fmt: skip
+        assert stored["ok"]
+    base = {"claim": "etf.identities", "route": "symbolic"}
+    for fixed, K, match in (
+        ({**base, "extra_d": 1}, [2, 99], "outside its hypotheses"),
+        ({**base, "extra_d": 1, "route": "x"}, [2], "has routes"),
+        (base, [2], r"takes the parameters \['K', 'extra_d'\]"),
+    ):
+        with pytest.raises(InvalidParameter, match=match):
+            parse_spec({**raw, "fixed": fixed, "params": {"K": K}})
+
+
+def test_relax_and_flow_tasks_match_the_library_point_by_point():
+    """Property: a ``relax`` point stores the nuclear-norm certificate's values of its problem and
+    agrees with the closed-form optimum to the solver's value accuracy (CONVEX_CLARABEL), on both
+    sides of kappa = 1; a ``flow`` point stores the final objective of ``gradient_flow`` from the
+    point's seed, exactly."""
+    from ufm import Problem
+    from ufm.dynamics import gradient_flow
+    from ufm.relaxations import nuclear_relaxation
+    from ufm.tolerances import CONVEX_CLARABEL
+
+    fixed = {"loss": "ce", "bias": "free", "K": 3, "n": 2}
+    relax = parse_spec({"task": "relax", "fixed": fixed, "params": {"kappa": [0.5, 2.0]}})
+    for _, point, seed in relax.points((slice(0, 2),)):
+        stored = TASKS["relax"].run(point, seed, relax.outputs)
+        lam = point["kappa"] / (3 * math.sqrt(2))
+        cert = nuclear_relaxation(Problem(loss="ce", bias="free", K=3, d=3, n=2, lambda_W=lam,
+                                          lambda_H=lam))  # fmt: skip
+        assert (stored["objective"], stored["lower"]) == (cert.objective, cert.lower)
+        assert stored["exact"] and abs(stored["gap_closed_form"]) <= CONVEX_CLARABEL
+    flow = parse_spec({"task": "flow", "seeds": 2, "fixed": {**fixed, "kappa": 0.5, "time": 5.0},
+                       "outputs": ["objective"]})  # fmt: skip
+    for _, point, seed in flow.points((slice(0, 2),)):
+        lam = 0.5 / (3 * math.sqrt(2))
+        p = Problem(loss="ce", bias="free", K=3, d=3, n=2, lambda_W=lam, lambda_H=lam)
+        direct = gradient_flow(p, time_horizon=5.0, seed=seed, records=2)
+        assert TASKS["flow"].run(point, seed, flow.outputs) == {
+            "objective": float(direct.objective[-1])
+        }
+
+
+def test_measure_task_reads_one_file_per_point(tmp_path):
+    """Property: a ``measure`` sweep over a list of configuration files stores, per file, the
+    metrics ``ufm.measure`` gives for its H, labels and W; a file lacking W is refused up front
+    when classifier metrics are kept. A collapsed minimizer has NC1 ~ 0 and NC4 = 0, a noisy one
+    does not."""
+    from ufm import Problem
+    from ufm.measure import measure
+    from ufm.minimizers import global_minimizer
+
+    p = Problem(loss="ce", K=3, d=3, n=4, lambda_W=1e-2, lambda_H=1e-2, bias="free")
+    cf = global_minimizer(p)
+    H = cf.H + 0.3 * np.random.default_rng(0).standard_normal(cf.H.shape)
+    files = [str(tmp_path / "collapsed.npz"), str(tmp_path / "noisy.npz")]
+    np.savez(files[0], H=cf.H, labels=cf.labels, W=cf.W)
+    np.savez(files[1], H=H, labels=cf.labels, W=cf.W)
+    spec = parse_spec({"task": "measure", "params": {"file": files},
+                       "outputs": ["nc1_trace_ratio", "nc4"]})  # fmt: skip
+    out = tmp_path / "m.zarr"
+    run_sweep(spec, out, backend="serial")
+    ds = open_result(out)
+    for i, f in enumerate(files):
+        direct = measure(f"{f}:H", f"{f}:labels", W=f"{f}:W", layout="d,N").metrics
+        assert ds["nc1_trace_ratio"].values[i] == direct["nc1_trace_ratio"]
+        assert ds["nc4"].values[i] == direct["nc4"]
+    assert ds["nc1_trace_ratio"].values[0] < 1e-20 < ds["nc1_trace_ratio"].values[1]
+    np.savez(tmp_path / "bare.npz", H=H, labels=cf.labels)
+    with pytest.raises(InvalidParameter, match=r"no entries \['W'\]"):
+        parse_spec({"task": "measure", "params": {"file": [str(tmp_path / "bare.npz")]}})

@@ -14,9 +14,16 @@ r"""Built-in studies: specs (as dicts) for ``ufm sweep --builtin NAME [--quick]`
 * ``minority`` - Minority Collapse of the layer-peeled model (Fang et al. 2021) over the imbalance
   ratio R and the feature budget E_H (K_A = K_B = 2, E_W = 1); predicted boundary: the threshold
   R*(E_H) located by bisection (``ufm.relaxations.minority_threshold``).
-* ``lesde`` - separability probability of the LE-SDE (Zhang, Wang & Su 2021) over
-  :math:`(\alpha/\beta, T)` (K = 3, n = 10, d = 2, beta = 1, sigma = 0.1); predicted boundary
-  :math:`\alpha/\beta = 1`.
+* ``lesde`` - probability that the features of the LE-SDE (Zhang, Wang & Su 2021) are linearly
+  separable, in the linear I model of the authors' code (:mod:`ufm.dynamics._lesde_model`), over
+  :math:`(\alpha/\beta, T)` (K = 3, n = 10, d = 2, beta = 1, sigma = 0.1, initial scale 0.1):
+  paths drawn from the exact Gaussian law at time T (``ufm.dynamics.lesde_moments``, no time
+  stepping). The centred class means grow at the rate :math:`(\alpha - \beta)/K` while the
+  within-class spread grows like :math:`\sigma\sqrt T`, so P(separable) tends to 1 for
+  :math:`\alpha > \beta` and to 0 for :math:`\alpha < \beta` (claim
+  ``lesde.separability-transition``, derived here): predicted boundary :math:`\alpha/\beta = 1`,
+  approached as T grows (measured, quick: 0 at every point below :math:`\alpha/\beta = 4` at
+  T = 2; at T = 128, 0 up to :math:`\alpha/\beta = 1` and 1 from 1.41 on).
 
 ``--quick`` shrinks each to well under a minute on 2 cores.
 """
@@ -73,11 +80,12 @@ def _lesde(quick: bool) -> dict:
     return {
         "task": "lesde",
         "name": "lesde",
-        "fixed": {"K": 3, "n": 10, "d": 2, "beta": 1.0, "noise": 0.1,
-                  "paths": 20 if quick else 100},
+        "fixed": {"model": "I", "K": 3, "n": 10, "d": 2, "beta": 1.0, "noise": 0.1,
+                  "init_scale": 0.1, "paths": 40 if quick else 200},
         "params": {
-            "time": [1.0, 2.0, 4.0] if quick else [0.5, 1.0, 2.0, 4.0, 8.0],
-            "alpha_over_beta": {"range": [0.25, 4.0], "num": 5 if quick else 13, "scale": "log"},
+            "time": {"range": [2.0, 128.0], "num": 4 if quick else 7, "scale": "log"},
+            # odd num: alpha/beta = 1, the boundary, is a grid point
+            "alpha_over_beta": {"range": [0.25, 4.0], "num": 9 if quick else 25, "scale": "log"},
         },
         "plot": {"variable": "probability", "x": "alpha_over_beta", "y": "time",
                  "boundary": {"alpha_over_beta": 1.0}},

@@ -11,7 +11,14 @@ Backends:
 
 Local worker processes start with BLAS, OpenMP and numba threads pinned to 1 (one core per worker,
 no oversubscription) and are warmed once: each runs the sweep's first point before taking tasks, so
-numba kernels load from their cache and sympy derivations are done outside the timed tasks.
+numba kernels load from their cache and sympy derivations are done outside the timed tasks. They
+are spawned with SIGINT ignored (an ignored signal stays ignored across exec, and Python then
+installs no KeyboardInterrupt handler): Ctrl-C, which the terminal sends to the whole process
+group, reaches only the calling process, which cancels the pending tasks and closes the workers in
+order, so no worker dies mid-task with a traceback and the store stays resumable. A Ctrl-C while
+the workers are being spawned (a few seconds) is therefore ignored. The local cluster logs only
+critical events (a failed point comes back as its exception, not as a log line); the dashboard
+listens on a free port.
 Only the calling process writes to the store (workers return blocks), so workers need no access to
 it; results are identical whatever the backend, since every point's seed derives from its grid
 position.
@@ -23,6 +30,7 @@ import contextlib
 import math
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,21 +117,20 @@ def _warm(spec) -> None:
     TASKS[spec.task].run(point, seed, spec.outputs)
 
 
-def _process_init(spec) -> None:
-    # Ctrl-C reaches the whole process group; the parent alone stops the sweep, so that workers
-    # finish (or are cancelled) quietly.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _warm(spec)
-
-
 @contextlib.contextmanager
-def _pinned_environment():
-    """Pin thread counts in os.environ while local workers are spawned (they inherit it)."""
+def _spawning_workers():
+    """While local workers are spawned: thread counts pinned in os.environ and SIGINT ignored,
+    both inherited by the children (module docstring); restored afterwards."""
     saved = {k: os.environ.get(k) for k in PINNED_THREADS}
     os.environ.update(PINNED_THREADS)
+    # signal handlers can only be set from the main thread; elsewhere Ctrl-C is not ours to handle
+    main = threading.current_thread() is threading.main_thread()
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         yield
     finally:
+        if main:
+            signal.signal(signal.SIGINT, handler)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -155,17 +162,16 @@ def _distributed(spec, pending, workers, scheduler):
 
     from distributed import Client, LocalCluster, as_completed
 
-    cluster = None
     with contextlib.ExitStack() as stack:
         if scheduler is None:
-            stack.enter_context(_pinned_environment())
-            # ":0": a free port for the scheduler's HTTP server, which starts even without bokeh
-            cluster = stack.enter_context(
-                LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True,
-                    dashboard_address=":0", silence_logs=logging.ERROR,
-                )
-            )  # fmt: skip
+            with _spawning_workers():
+                # ":0": a free port for the scheduler's HTTP server, which starts even without bokeh
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=workers, threads_per_worker=1, processes=True,
+                        dashboard_address=":0", silence_logs=logging.CRITICAL,
+                    )
+                )  # fmt: skip
             client = stack.enter_context(Client(cluster))
         else:
             client = stack.enter_context(Client(scheduler))
@@ -184,11 +190,11 @@ def _processes(spec, pending, workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # spawned processes start at submission time, so submit inside the pinned environment
-    with _pinned_environment():
+    # spawned processes start at submission time, so submit while spawning
+    with _spawning_workers():
         executor = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_process_init, initargs=(spec,),
+            initializer=_warm, initargs=(spec,),
         )  # fmt: skip
         futures = [executor.submit(run_task, spec, t) for t in pending]
     try:

@@ -58,6 +58,15 @@ def _reduce(da, keep, how):
     return da.max(other) if how == "max" else da.mean(other)
 
 
+def _edges(values, log: bool) -> np.ndarray:
+    """Cell edges around grid values: midpoints (geometric on a log axis), the end cells mirrored,
+    so that every cell is centred on its value in the axis' own scale."""
+    v = np.log(values) if log else np.asarray(values, dtype=float)
+    step = np.diff(v) if v.size > 1 else np.ones(1)
+    edges = np.concatenate([[v[0] - step[0] / 2], (v[1:] + v[:-1]) / 2, [v[-1] + step[-1] / 2]])
+    return np.exp(edges) if log else edges
+
+
 def _heatmaps(fig, ds, hints, spec, variable):
     from matplotlib.ticker import NullFormatter
 
@@ -81,10 +90,11 @@ def _heatmaps(fig, ds, hints, spec, variable):
     for ax, value in zip(axes, panels, strict=True):
         da = ds[variable] if value is None else ds[variable].sel({facet_dim: value})
         grid = _reduce(da, (y, x), how).transpose(y, x)
-        mesh = ax.pcolormesh(ds[x].values, ds[y].values, grid.values, shading="nearest",
+        mesh = ax.pcolormesh(_edges(ds[x].values, _is_log(spec, x)),
+                             _edges(ds[y].values, _is_log(spec, y)), grid.values, shading="flat",
                              cmap="viridis")  # fmt: skip
-        fig.colorbar(mesh, ax=ax, label=f"{how} of {variable}" if "seed" in da.dims or facet[1:]
-                     else variable)  # fmt: skip
+        reduced = da.size > grid.size
+        fig.colorbar(mesh, ax=ax, label=f"{how} of {variable}" if reduced else variable)
         for name, axis, set_scale in ((x, ax.xaxis, ax.set_xscale), (y, ax.yaxis, ax.set_yscale)):
             if _is_log(spec, name):
                 set_scale("log")

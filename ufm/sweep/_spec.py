@@ -304,7 +304,7 @@ def parse_spec(raw: dict, *, source: str = "spec") -> Spec:
         raise InvalidParameter(f"{source}: parameter names {sorted(reserved)} are reserved")
     names = set(fixed) | set(params_raw)
     allowed = set(kind.required) | set(kind.optional)
-    if names - allowed:
+    if names - allowed and not kind.open_parameters:
         raise InvalidParameter(
             f"{source}: task {task!r} takes no parameter {sorted(names - allowed)}; it takes "
             f"{sorted(allowed)}"
