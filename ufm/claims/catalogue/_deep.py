@@ -164,8 +164,8 @@ def sample_point(point: dict) -> dict:
     else:
         sizes = tuple(int(x) for x in rng.integers(1, _N_MAX + 1, K))
     _, sigma, _ = spectrum(sizes, point["bias"])
-    lo, hi = (0.1, _window(q)[0]) if point["regime"] == "collapsed" else (_window(q)[1], 0)
-    hi = hi or 2 * lo
+    a_star_lo, a_e_hi = _window(q)
+    lo, hi = (0.1, a_star_lo) if point["regime"] == "collapsed" else (a_e_hi, 2 * a_e_hi)
     x = point["position"] / 100
     a1 = lo ** (1 - x) * hi**x
     return {

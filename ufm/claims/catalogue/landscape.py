@@ -297,7 +297,7 @@ def _origin_symbolic(point):
     """
     import sympy as sp
 
-    q, K, n = point["depth"] + 1, point["K"], point["n"]
+    q, K = point["depth"] + 1, point["K"]
     free = point["bias"] == "free"
     t = sp.Symbol("t")
     P = sp.symbols(f"p0:{K}", real=True)
@@ -310,7 +310,7 @@ def _origin_symbolic(point):
             term = sum((z[j] - int(j == k)) ** 2 for j in range(K)) / 2
         else:
             term = sp.log(sum(sp.exp(zj) for zj in z)) - z[k]
-        data += sp.Rational(n, K * n) * term  # n samples of class k, weight 1/N each
+        data += term / K  # n samples of class k, each of weight 1/N: n/N = 1/K
     c1 = sp.expand(sp.diff(data, t).subs(t, 0))  # = grad f(0) . v
     c2 = sp.expand(sp.diff(data, t, 2).subs(t, 0))  # = v^T (data Hessian at 0) v
     variables = [*P, *(db if free else ())]
