@@ -1,8 +1,8 @@
 r"""Pieces shared by the deep linear claims (``mse.deep-linear``, ``mse.deep-linear-jump``).
 
 Depth. The deep linear UFM (:mod:`ufm.models.deep_linear`) has L = ``depth`` weight layers
-:math:`W_L, \dots, W_1` on the features H: q = L + 1 factors. ``../shared`` notes and Ziyin, Li &
-Meng (2022) count *factors* ("depth >= 3 factors" = ufm depth >= 2).
+:math:`W_L, \dots, W_1` on the features H: q = L + 1 factors. Statements that count *factors*
+(weight layers and H, as in Ziyin, Li & Meng 2022) say "depth >= 3 factors" for ufm depth >= 2.
 
 The scalar law (derived here, ``proofs/deep_linear.py``; consistent with Tirer & Bruna 2022 and
 Dang et al. 2023). Each singular value :math:`\sigma` of the target :math:`\hat Y` (``yhat``) is
@@ -104,11 +104,12 @@ def decays(point: dict, a1: float, sigma1: float) -> dict:
     return {"lambdas": tuple(float(x) for x in lam[:-1]), "lambda_H": float(lam[-1]), "mu": mu}
 
 
-def deep_problem(point: dict) -> Problem:
-    """The deep linear MSE problem of a point (hidden widths all d)."""
+def deep_problem(point: dict, loss: str = "mse") -> Problem:
+    """The deep linear problem of a point (``class_sizes``, ``d``, decays, bias; hidden widths all
+    d)."""
     L = point["depth"]
     return Problem(
-        loss="mse",
+        loss=loss,
         K=len(point["class_sizes"]),
         d=point["d"],
         class_sizes=point["class_sizes"],
@@ -121,6 +122,16 @@ def deep_problem(point: dict) -> Problem:
             "widths": [point["d"]] * (L - 1),
         },
     )
+
+
+def origin_blocks(problem: Problem) -> dict:
+    """Zero factors; a free bias at its optimum n/N there (MSE: the mean label)."""
+    from ...models import get_model
+
+    blocks = {k: np.zeros(v) for k, v in get_model(problem.model).blocks(problem).items()}
+    if problem.has_bias:
+        blocks["b"] = np.asarray(problem.class_sizes, dtype=float) / problem.N
+    return blocks
 
 
 def end_to_end_s(problem: Problem, blocks: dict) -> np.ndarray:
@@ -203,6 +214,14 @@ def large_start(problem: Problem, seed: int) -> dict:
         frame = np.eye(problem.d, problem.K)[:, problem.labels] if name == "H" else np.eye(*shape)
         out[name] = c * (frame + START_NOISE * rng.standard_normal(shape))
     return out
+
+
+def descend(point: dict):
+    """(problem, chain descent from :func:`large_start` to a stationary point) of a point."""
+    from ...dynamics import chain_descend_to_stationary
+
+    p = deep_problem(point)
+    return p, chain_descend_to_stationary(p, init=large_start(p, point["seed"]))
 
 
 def a_values(point: dict) -> np.ndarray:
@@ -342,11 +361,7 @@ def jump_predict(point: dict) -> dict:
 
 
 def origin_value(problem: Problem) -> float:
-    """f at the zero factors, with a free bias at its optimum n/N (the mean label)."""
-    from ...models import get_model
+    """f at :func:`origin_blocks`."""
     from ...objectives import objective
 
-    blocks = {k: np.zeros(v) for k, v in get_model(problem.model).blocks(problem).items()}
-    if problem.has_bias:
-        blocks["b"] = np.asarray(problem.class_sizes, dtype=float) / problem.N
-    return objective(problem, blocks)
+    return objective(problem, origin_blocks(problem))

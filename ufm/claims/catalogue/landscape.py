@@ -13,7 +13,7 @@ from ... import tolerances as tol
 from ...problem import Problem
 from .._core import Choice, Claim, Domain, IntRange, LogRange, Route
 from .._registry import register
-from . import ce, mse
+from . import _deep, ce, mse
 from ._common import lambdas, ufm_problem
 from ._minimizer import away_from_thresholds, ufm_domain
 
@@ -233,38 +233,11 @@ def _origin_sample(point) -> dict:
     lam = np.exp(rng.uniform(np.log(1e-3), 0.0, L + 1))
     return {
         "d": point["K"] + point["extra_d"],
+        "class_sizes": (point["n"],) * point["K"],
         "bias": point["bias"] if point["loss"] == "mse" else "none",
         "lambdas": tuple(float(x) for x in lam[:-1]),
         "lambda_H": float(lam[-1]),
     }
-
-
-def _origin_problem(point) -> Problem:
-    L = point["depth"]
-    return Problem(
-        loss=point["loss"],
-        K=point["K"],
-        d=point["d"],
-        n=point["n"],
-        lambda_H=point["lambda_H"],
-        bias=point["bias"],
-        model="deep-linear",
-        model_params={
-            "depth": L,
-            "lambdas": list(point["lambdas"]),
-            "widths": [point["d"]] * (L - 1),
-        },
-    )
-
-
-def _origin_blocks(p: Problem) -> dict:
-    """Zero factors; a free bias at its optimum n/N there (MSE: the mean label)."""
-    from ...models import get_model
-
-    blocks = {k: np.zeros(v) for k, v in get_model(p.model).blocks(p).items()}
-    if p.has_bias:
-        blocks["b"] = np.asarray(p.class_sizes, dtype=float) / p.N
-    return blocks
 
 
 def _origin_predict(point):
@@ -376,8 +349,8 @@ def _origin_dynamic(point):
     from ...models import get_model
     from ...objectives import objective
 
-    p = _origin_problem(point)
-    origin = _origin_blocks(p)
+    p = _deep.deep_problem(point, point["loss"])
+    origin = _deep.origin_blocks(p)
     g0 = get_model(p.model).gradient(p, origin)
     eigs = np.linalg.eigvalsh(_fd_hessian(p, origin))
     lam_min, lam_max = float(eigs[0]), float(eigs[-1])

@@ -319,10 +319,7 @@ def _deep_symbolic(point):
 
 
 def _deep_dynamic(point):
-    from ...dynamics import chain_descend_to_stationary
-
-    p = _deep.deep_problem(point)
-    r = chain_descend_to_stationary(p, init=_deep.large_start(p, point["seed"]))
+    p, r = _deep.descend(point)
     return _deep.measure(p, r.blocks)
 
 
@@ -398,10 +395,7 @@ def _jump_symbolic(point):
 
 def _jump_dynamic(point):
     """Descent from a large start: where it lands (s_local), and whether the origin beats it."""
-    from ...dynamics import chain_descend_to_stationary
-
-    p = _deep.deep_problem(point)
-    r = chain_descend_to_stationary(p, init=_deep.large_start(p, point["seed"]))
+    p, r = _deep.descend(point)
     f_end, f_zero = float(r.objective[-1]), _deep.origin_value(p)
     return {
         "s_local": _deep.end_to_end_s(p, r.blocks),
