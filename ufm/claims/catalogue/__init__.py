@@ -11,8 +11,11 @@ etf        ``etf.identities``: the simplex ETF (Gram, column sum, rank, cosines)
 ce         ``ce.global-minimizer`` (Zhu et al. 2021, Thm 3.1), ``.label-smoothing``,
            ``.implicit-max-margin``
 mse        the MSE minimizers: ``mse.no-bias-orthogonal-frame``, ``.free-bias-etf``,
-           ``.regularized-bias`` (balanced), ``.imbalanced-svt`` (any class sizes)
-landscape  ``landscape.benign``, ``landscape.strict-saddle``: no spurious minima, strict saddles
+           ``.regularized-bias`` (balanced), ``.imbalanced-svt`` (any class sizes),
+           ``.deep-linear`` (L weight layers: one scalar law per singular value),
+           ``.deep-linear-jump`` (q >= 3 factors: the jump to zero, the metastable window)
+landscape  ``landscape.benign``, ``landscape.strict-saddle``: no spurious minima, strict saddles;
+           ``landscape.deep-origin-minimum``: at q >= 3 factors the origin is a strict minimizer
 lpm        ``lpm.balanced-etf``, ``lpm.minority-collapse``: the layer-peeled model
 seli       ``seli.max-margin``: the SELI geometry of the max-margin UFM
 nc         ``nc.nc4-from-nc1-nc3``: NC1-NC3 imply NC4

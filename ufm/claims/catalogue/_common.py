@@ -82,3 +82,10 @@ def sphere_routes(symbolic, convex, dynamic, *, describe: dict[str, str]) -> dic
             description=describe["dynamic"],
         ),
     }
+
+def yhat(sizes, bias: str) -> np.ndarray:
+    """(I - n 1^T/N) D^(1/2) with a free bias, D^(1/2) without (K x K)."""
+    n = np.asarray(sizes, dtype=float)
+    K, N = n.size, n.sum()
+    centre = np.eye(K) - np.outer(n, np.ones(K)) / N if bias == "free" else np.eye(K)
+    return centre @ np.diag(np.sqrt(n))

@@ -3,7 +3,10 @@
 * ``mse.no-bias-orthogonal-frame``, ``mse.free-bias-etf``, ``mse.regularized-bias``: balanced
   classes, one claim per bias mode;
 * ``mse.imbalanced-svt``: any class sizes, free or no bias: the class-collapsed logits are a
-  singular-value soft threshold (``proofs/mse_imbalanced_svt.py``).
+  singular-value soft threshold (``proofs/mse_imbalanced_svt.py``);
+* ``mse.deep-linear``, ``mse.deep-linear-jump``: the deep linear UFM, one scalar problem per
+  singular value, and its discontinuous jump to zero with a metastable window
+  (``proofs/deep_linear.py``; shared pieces in ``_deep.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from ...metrics import class_means, gram_invariants
 from ...problem import Problem
 from .._core import Choice, Claim, Domain, IntRange, LogRange, Route
 from .._registry import register
-from ._common import centring
+from . import _deep
+from ._common import centring, yhat
 from ._minimizer import register_minimizer
 
 
@@ -103,14 +107,6 @@ register_minimizer(
 # mse.imbalanced-svt
 
 
-def _yhat(sizes, bias: str) -> np.ndarray:
-    """(I - n 1^T/N) D^(1/2) with a free bias, D^(1/2) without."""
-    n = np.asarray(sizes, dtype=float)
-    K, N = n.size, n.sum()
-    centre = np.eye(K) - np.outer(n, np.ones(K)) / N if bias == "free" else np.eye(K)
-    return centre @ np.diag(np.sqrt(n))
-
-
 def _svt_sizes(point) -> dict:
     """Class sizes from the seed, then lambda_W, lambda_H placing t = N sqrt(lambda_W lambda_H).
 
@@ -125,7 +121,7 @@ def _svt_sizes(point) -> dict:
     for offset in range(50):
         rng = np.random.default_rng(point["seed"] + offset)
         sizes = tuple(int(x) for x in rng.integers(1, point["n_max"] + 1, point["K"]))
-        sigma = np.linalg.svd(_yhat(sizes, point["bias"]), compute_uv=False)
+        sigma = np.linalg.svd(yhat(sizes, point["bias"]), compute_uv=False)
         sigma = sigma[sigma > 1e-9]
         if point["regime"] == "none zeroed":
             t = sigma.min() * 0.05 ** (1 - q) * 0.8**q
@@ -176,7 +172,7 @@ def _svt_predict(point):
     n = np.asarray(sizes, dtype=float)
     N = n.sum()
     lW, lH = point["lambda_W"], point["lambda_H"]
-    U, sigma, Vt = np.linalg.svd(_yhat(sizes, point["bias"]))
+    U, sigma, Vt = np.linalg.svd(yhat(sizes, point["bias"]))
     t = N * math.sqrt(lW * lH)
     S = np.diag(np.maximum(sigma - t, 0.0))
     Dmh = np.diag(1 / np.sqrt(n))
@@ -299,5 +295,160 @@ register(
             ),
         },
         proof="proofs/mse_imbalanced_svt.py",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# mse.deep-linear and mse.deep-linear-jump (q = depth + 1 factors; "depth >= 3 factors" in the
+# literature's count is ufm depth >= 2)
+
+
+def _deep_symbolic(point):
+    """ufm.minimizers_deep.deep_linear_minimizer (exact roots), measured through the model."""
+    from ...minimizers_deep import deep_linear_minimizer
+    from ...models import get_model
+
+    p = _deep.deep_problem(point)
+    cf = deep_linear_minimizer(p, seed=point["seed"])
+    g = get_model(p.model).gradient(p, cf.blocks)
+    return {
+        **_deep.measure(p, cf.blocks),
+        "gradient_norm": math.sqrt(sum(float(np.sum(x * x)) for x in g.values())),
+    }
+
+
+def _deep_dynamic(point):
+    p, r = _deep.descend(point)
+    return _deep.measure(p, r.blocks)
+
+
+register(
+    Claim(
+        id="mse.deep-linear",
+        citation="derived here (proofs/deep_linear.py); consistent with Tirer & Bruna 2022 (ICML), "
+        "Dang et al. 2023 (ICML), Liu 2024 (arXiv 2411.17278)",
+        statement="For the deep linear MSE UFM with L = depth weight layers (q = L + 1 factors), "
+        "per-layer decays, any class sizes and free or no bias, every layer's features collapse "
+        "and the class logits X = Zbar D^(1/2) share the singular vectors of Yhat; each singular "
+        "value is s_i = sigma_i z_i, z_i the global minimizer of (z - 1)^2 + a_i z^(2/q) over "
+        "z >= 0, a_i = q N mu sigma_i^(2/q - 2), mu = (lambda_L...lambda_1 lambda_H)^(1/q); the "
+        "factors are balanced.",
+        domain=Domain(
+            {
+                "depth": IntRange(2, 3, fast_hi=2),
+                "K": IntRange(2, 4, fast_hi=3),
+                "extra_d": IntRange(0, 1),
+                "bias": Choice(("none", "free")),
+                "sizes": Choice(("balanced", "imbalanced")),
+                "regime": Choice(("collapsed", "zero")),
+                "position": IntRange(0, 100),
+                "seed": IntRange(0, 10**6),
+            },
+            derive=_deep.sample_point,
+            where=_deep.outside_window,
+            description="depth 2..3 weight layers, K 2..4, d = rank + 0..1, bias none/free, "
+            "balanced or imbalanced sizes; decays mu r_x (seeded ratios, geometric mean 1) with "
+            "a_1 in [0.1, 0.8 a*] ('collapsed') or [1.2 a_e, 2.4 a_e] ('zero'), every a_i outside "
+            "[0.8 a*, 1.2 a_e]",
+            regimes=("collapsed", "zero"),
+            regime_of=lambda p: p["regime"],
+        ),
+        predict=_deep.predict,
+        routes={
+            "symbolic": Route(
+                "symbolic",
+                _deep_symbolic,
+                tol.FLOAT,
+                description="ufm.minimizers_deep.deep_linear_minimizer (exact real roots of the "
+                "stationarity polynomial vs 0) through the model: value, s, Grams, bias, gradient",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _deep_dynamic,
+                tol.DEEP_DESCENT,
+                max_points=3,
+                description="numba chain descent from a seeded large start until stationary",
+            ),
+        },
+        proof="proofs/deep_linear.py",
+    )
+)
+
+
+def _jump_symbolic(point):
+    """ufm.minimizers_deep.jump_thresholds (sympy solve) and deep_linear_minimizer's global and
+    metastable singular values."""
+    from ...minimizers_deep import deep_linear_minimizer, jump_thresholds
+
+    q = point["depth"] + 1
+    exact = jump_thresholds(q)
+    cf = deep_linear_minimizer(_deep.deep_problem(point))
+    local = np.where(cf.s > 0, cf.s, np.nan_to_num(cf.metastable, nan=0.0))
+    return {
+        **{k: float(exact[k]) for k in ("z_star", "a_star", "a_e")},
+        "s": np.sort(cf.s)[::-1],
+        "s_local": np.sort(local)[::-1],
+        "zero_global": float(cf.zero_solution),
+    }
+
+
+def _jump_dynamic(point):
+    """Descent from a large start: where it lands (s_local), and whether the origin beats it."""
+    p, r = _deep.descend(point)
+    f_end, f_zero = float(r.objective[-1]), _deep.origin_value(p)
+    return {
+        "s_local": _deep.end_to_end_s(p, r.blocks),
+        "zero_global": float(f_zero <= f_end + tol.FLOAT * (1 + abs(f_end))),
+    }
+
+
+register(
+    Claim(
+        id="mse.deep-linear-jump",
+        citation="derived here (proofs/deep_linear.py); consistent with Ziyin, Li & Meng 2022 "
+        "(bad minima at zero with weight decay)",
+        statement="For q = depth + 1 >= 3 factors and balanced classes the zero solution takes "
+        "over discontinuously: with a = q N mu n^(1/q - 1), the logits jump from "
+        "z* sqrt(n), z* = (q-2)/(q-1), to 0 at a* = q(1 - z*) z*^(1-2/q), and a positive local "
+        "minimizer survives up to a_e = q(1 - z_e) z_e^(1-2/q), z_e = (q-2)/(2(q-1)): in "
+        "(a*, a_e) descent from a large start is caught in it.",
+        domain=Domain(
+            {
+                "depth": IntRange(2, 3, fast_hi=2),
+                "K": IntRange(2, 4, fast_hi=3),
+                "n": IntRange(1, 3),
+                "extra_d": IntRange(0, 1),
+                "bias": Choice(("none", "free")),
+                "regime": Choice(_deep.JUMP_REGIMES),
+                "position": IntRange(0, 100),
+                "seed": IntRange(0, 10**6),
+            },
+            derive=_deep.jump_sample,
+            description="balanced (sigma = sqrt(n)), depth 2..3, K 2..4, bias none/free; a in "
+            "[0.85, 0.97] a* ('below'), a* + [0.15, 0.85](a_e - a*) ('window'), "
+            "[1.03, 1.2] a_e ('above')",
+            regimes=_deep.JUMP_REGIMES,
+            regime_of=lambda p: p["regime"],
+        ),
+        predict=_deep.jump_predict,
+        routes={
+            "symbolic": Route(
+                "symbolic",
+                _jump_symbolic,
+                tol.FLOAT,
+                description="jump_thresholds (sympy) and deep_linear_minimizer's global and "
+                "metastable singular values",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _jump_dynamic,
+                tol.DEEP_DESCENT,
+                max_points=3,
+                description="descent from a large start (caught in the metastable minimizer "
+                "inside the window); f(origin) vs f(end) within FLOAT (1 + |f|)",
+            ),
+        },
+        proof="proofs/deep_linear.py",
     )
 )
