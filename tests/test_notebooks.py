@@ -81,3 +81,28 @@ def test_notebook_executes(path, monkeypatch):
     except CellExecutionError as exc:
         pytest.fail(f"{path.name} failed:\n{exc}", pytrace=False)
     print(f"{path.name}: {time.perf_counter() - start:.1f} s")
+
+
+#: Issue 12 adds notebook 8, "Beyond the basic UFM" (CPU time ~25 s, within the 40 s budget).
+BEYOND = "08_beyond_ufm.ipynb"
+EXPECTED = tuple(sorted((*EXPECTED, BEYOND)))
+
+
+def test_beyond_notebook_has_its_four_parts():
+    """Property: notebook 8 has four numbered parts (label smoothing, depth, normalized features,
+    softmax codes), each with a displayed formula, a figure and its own questions."""
+    book = nbformat.read(NOTEBOOKS / BEYOND, as_version=4)
+    parts, current = {}, None
+    for cell in book.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            current = cell.source.splitlines()[0]
+            parts[current] = []
+        if current is not None:
+            parts[current].append(cell)
+    assert len(parts) == 4, list(parts)
+    for title, cells in parts.items():
+        text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        source = "\n".join(c.source for c in cells if c.cell_type == "code")
+        assert "$$" in text, f"{title}: no displayed formula"
+        assert "fig" in source, f"{title}: no figure"
+        assert "Questions to think about" in text, f"{title}: no question"
