@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
+from test_cli_output import one_error_line, run
 
 import ufm
-from ufm.cli import main
 from ufm.minimizers_deep import jump_thresholds
 from ufm.tolerances import FLOAT, relative_deviation
 
@@ -18,19 +18,6 @@ SHALLOW_KEYS = {"objective", "w_norm", "h_norm", "b", "zero_solution", "threshol
 
 K, N_PER = 3, 2
 BASE = ["minimizer", "--loss", "mse", "--K", str(K), "--d", "4", "--n", str(N_PER), "--json"]
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0]
 
 
 def lam_for(a: float, depth: int) -> float:

@@ -70,9 +70,27 @@ def minimizer(problem, depth, width, out, seed, latex, as_json):
     emit_table(rows, headers=("quantity", "value"))
 
 
+def _contract(objective, config, zero_solution, threshold) -> dict:
+    """The keys of every depth: objective, w_norm (row norms of the classifier W), h_norm (column
+    norms of the features H it reads), b, zero_solution, threshold, W and the class means M (d x K)
+    of the saved configuration (rotated by --seed as the file is)."""
+    from ..metrics import class_means
+
+    return {
+        "objective": objective,
+        "w_norm": np.linalg.norm(config.W, axis=1),
+        "h_norm": np.linalg.norm(config.H, axis=0),
+        "b": config.b,
+        "zero_solution": zero_solution,
+        "threshold": threshold,
+        "W": config.W,
+        "M": class_means(config.H, config.labels, config.K)[0],
+    }
+
+
 def _shallow(problem, out, seed, latex):
     """The UFM's closed form (``ufm.minimizers.global_minimizer``): the JSON object and table."""
-    from ..metrics import Conventions, class_means
+    from ..metrics import Conventions
     from ..minimizers import global_minimizer
 
     cf = global_minimizer(problem)
@@ -93,14 +111,7 @@ def _shallow(problem, out, seed, latex):
             "h_norm": "list: norm of each feature column h_i of H (all equal at the minimizer)",
             "metrics": Conventions().to_dict(),
         },
-        "objective": cf.objective,
-        "w_norm": np.linalg.norm(cf.W, axis=1),
-        "h_norm": np.linalg.norm(cf.H, axis=0),
-        "b": cf.b,
-        "zero_solution": cf.zero_solution,
-        "threshold": cf.threshold,
-        "W": config.W,
-        "M": class_means(config.H, config.labels, problem.K)[0],
+        **_contract(cf.objective, config, cf.zero_solution, cf.threshold),
         "expressions": {name: str(expr) for name, expr in cf.expressions.items()},
         "hypotheses": cf.hypotheses,
         "citation": cf.citation,
@@ -123,7 +134,7 @@ def _deep(problem, depth, width, out, seed, latex):
     """The deep linear MSE UFM's exact minimizer (``ufm.minimizers_deep``): JSON and table."""
     from ..errors import InvalidParameter
     from ..io import Configuration
-    from ..metrics import Conventions, class_means
+    from ..metrics import Conventions
     from ..minimizers_deep import deep_linear_minimizer, jump_thresholds
     from ..models.deep_linear import DeepLinear
 
@@ -150,7 +161,6 @@ def _deep(problem, depth, width, out, seed, latex):
     q = depth + 1
     jumps = jump_thresholds(q)
     a_star, a_e = float(jumps["a_star"]), float(jumps["a_e"])
-    threshold = float(cf.a[0])
     metastable = {
         "present": bool(np.isfinite(cf.metastable_objective)),
         "window": [a_star, a_e],
@@ -177,14 +187,7 @@ def _deep(problem, depth, width, out, seed, latex):
             "(null where none); objective of the local minimizer keeping them (null if none)",
             "metrics": Conventions().to_dict(),
         },
-        "objective": cf.objective,
-        "w_norm": np.linalg.norm(config.W, axis=1),
-        "h_norm": np.linalg.norm(config.H, axis=0),
-        "b": config.b,
-        "zero_solution": cf.zero_solution,
-        "threshold": threshold,
-        "W": config.W,
-        "M": class_means(config.H, config.labels, problem.K)[0],
+        **_contract(cf.objective, config, cf.zero_solution, float(cf.a[0])),
         "layer_norms": cf.layer_norms(),
         "metastable": metastable,
         "expressions": {
