@@ -42,12 +42,15 @@ def minimizer(problem, depth, width, out, seed, latex, as_json):
     conventions), W (K x d), M (d x K; both rotated by --seed exactly as the saved file),
     expressions, hypotheses, citation.
 
-    With --depth L >= 2 (q = L + 1 factors W_L, ..., W_1, H; --lambda-w is the decay lambda_l of
-    every layer): W is the classifier W_L, H the features W_{L-1}...W_1 H it reads, threshold
-    is a = 2 N C sigma_1^(2/q - 2), C = (q/2)(lambda_W^L lambda_H)^(1/q), sigma_1 the largest
-    singular value of the target, and the zero solution wins iff a >= a* (exact jump threshold);
-    the JSON adds layer_norms (Frobenius norm of W{L}..W1 and H) and metastable (the window
-    (a*, a_e) where a positive local minimizer survives, its singular values and objective).
+    With --depth L >= 2 (q = L + 1 factors W_L, ..., W_1, H), --lambda-w is the decay lambda_l of
+    every layer: the objective and threshold depend on the decays only through their geometric
+    mean, so one number loses nothing but the split of the norms across layers (unequal decays:
+    model_params['lambdas'] in Python, ufm.minimizers_deep). W is the classifier W_L, H the
+    features W_{L-1}...W_1 H it reads, threshold is a = 2 N C sigma_1^(2/q - 2) with
+    C = (q/2)(lambda_W^L lambda_H)^(1/q) and sigma_1 the largest singular value of the target,
+    and the zero solution wins iff a >= a* (exact jump threshold). The JSON adds layer_norms
+    (Frobenius norm of W{L}..W1 and H) and metastable (the window (a*, a_e) where a positive
+    local minimizer survives, its singular values and objective).
     """
     from ..errors import InvalidParameter
 
