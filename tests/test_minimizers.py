@@ -511,3 +511,34 @@ def test_latex_compiles_or_parses(tmp_path):
         checked.append(engine)
     if not checked:
         pytest.skip("no LaTeX engine and no parse_latex backend (antlr4 4.11) installed")
+
+
+def test_deep_metastable_objective_is_where_descent_stops():
+    """Property: inside the metastable window (a*, a_e) of the deep linear MSE UFM (depth 2) the
+    closed form's ``metastable_objective`` is the objective at which chain descent from the
+    collapsed minimizer of a smaller decay stops, above the global value f(0) = ||Y||^2/(2N) of the
+    zero solution; below a* there is no metastable point."""
+    from ufm.dynamics import chain_descend_to_stationary
+    from ufm.minimizers_deep import deep_linear_minimizer, jump_thresholds
+    from ufm.tolerances import DESCENT_OBJECTIVE
+
+    K, n, q = 3, 2, 3
+    jumps = jump_thresholds(q)
+    a_star, a_e = float(jumps["a_star"]), float(jumps["a_e"])
+
+    def problem(a):  # sigma = sqrt(n), C = (q/2) lambda: a = 2 N C sigma^(2/q - 2)
+        lam = a * n ** (1 - 1 / q) / (K * n * q)
+        return Problem(
+            loss="mse", K=K, d=K, n=n, lambda_H=lam, bias="none", model="deep-linear",
+            model_params={"depth": q - 1, "lambdas": lam},
+        )  # fmt: skip
+
+    below = deep_linear_minimizer(problem(0.9 * a_star))
+    assert math.isnan(below.metastable_objective) and not below.zero_solution
+    inside_problem = problem((a_star + a_e) / 2)
+    inside = deep_linear_minimizer(inside_problem)
+    assert inside.zero_solution and inside.objective == pytest.approx(0.5, abs=FLOAT)
+    assert inside.metastable_objective > inside.objective
+    run = chain_descend_to_stationary(inside_problem, init=below.blocks)
+    stopped = objective(inside_problem, run.blocks)
+    assert relative_deviation(stopped, inside.metastable_objective) <= DESCENT_OBJECTIVE

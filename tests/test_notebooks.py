@@ -17,7 +17,10 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
-#: The six notebooks of issue 7, in teaching order.
+#: The notebooks in teaching order: the six of issue 7, issue 13's network trained on
+#: scikit-learn's digits and measured with ufm.measure (< 40 s on 2 cores, measured 36 s with the
+#: kernel's start), and issue 12's "Beyond the basic UFM" (CPU time ~25 s).
+BEYOND = "08_beyond_ufm.ipynb"
 EXPECTED = (
     "01_simplex_etf.ipynb",
     "02_ce_ufm.ipynb",
@@ -25,6 +28,8 @@ EXPECTED = (
     "04_gradient_descent.ipynb",
     "05_convex_relaxations.ipynb",
     "06_lesde.ipynb",
+    "07_measure_digits.ipynb",
+    BEYOND,
 )
 
 #: Seconds a single cell may run before the notebook fails. Every notebook takes < 20 s in total on
@@ -34,7 +39,7 @@ CELL_TIMEOUT_SECONDS = 120
 
 
 def test_the_issue_notebooks_exist():
-    """Property: notebooks/ holds exactly the six seminar notebooks of issue 7."""
+    """Property: notebooks/ holds exactly the seminar notebooks listed in EXPECTED."""
     assert tuple(p.name for p in PATHS) == EXPECTED
 
 
@@ -83,6 +88,21 @@ def test_notebook_executes(path, monkeypatch):
     print(f"{path.name}: {time.perf_counter() - start:.1f} s")
 
 
-#: Issue 13's notebook: a network trained on scikit-learn's digits, measured with ufm.measure
-#: (< 40 s on 2 cores, measured 36 s including the kernel's start).
-EXPECTED += ("07_measure_digits.ipynb",)
+def test_beyond_notebook_has_its_four_parts():
+    """Property: notebook 8 has four numbered parts (label smoothing, depth, normalized features,
+    softmax codes), each with a displayed formula, a figure and its own questions."""
+    book = nbformat.read(NOTEBOOKS / BEYOND, as_version=4)
+    parts, current = {}, None
+    for cell in book.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            current = cell.source.splitlines()[0]
+            parts[current] = []
+        if current is not None:
+            parts[current].append(cell)
+    assert len(parts) == 4, list(parts)
+    for title, cells in parts.items():
+        text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        source = "\n".join(c.source for c in cells if c.cell_type == "code")
+        assert "$$" in text, f"{title}: no displayed formula"
+        assert "fig" in source, f"{title}: no figure"
+        assert "Questions to think about" in text, f"{title}: no question"

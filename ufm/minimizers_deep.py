@@ -79,11 +79,14 @@ class ScalarSolution:
     local_minimizers : tuple of float
         Every positive local minimizer (exact roots of the stationarity polynomial with
         :math:`g'' > 0`), ascending; a positive one above the global minimizer 0 is metastable.
+    local_values : tuple of float
+        :math:`g_i` at each of ``local_minimizers``, in the same order.
     """
 
     s: float
     value: float
     local_minimizers: tuple[float, ...]
+    local_values: tuple[float, ...] = ()
 
 
 def singular_value_problem(sigma: float, C: float, q: int, N: int) -> ScalarSolution:
@@ -125,13 +128,18 @@ def singular_value_problem(sigma: float, C: float, q: int, N: int) -> ScalarSolu
     for root in poly.real_roots():
         r = sp.N(root, _DIGITS)
         if r > 0 and sp.N(G2.subs(t, r), _DIGITS) > 0:
-            local.append(r**q)
+            local.append((r**q, sp.N(g.subs(s_sym, r**q), _DIGITS)))
+    local.sort()
     best_s, best = sp.Integer(0), sp.N(g.subs(s_sym, 0), _DIGITS)
-    for s in local:
-        value = sp.N(g.subs(s_sym, s), _DIGITS)
+    for s, value in local:
         if value < best:
             best_s, best = s, value
-    return ScalarSolution(float(best_s), float(best), tuple(sorted(float(s) for s in local)))
+    return ScalarSolution(
+        float(best_s),
+        float(best),
+        tuple(float(s) for s, _ in local),
+        tuple(float(value) for _, value in local),
+    )
 
 
 @cache
@@ -190,6 +198,9 @@ class DeepClosedForm:
         :math:`a_i = 2NC\sigma_i^{2/q - 2}` (inf for :math:`\sigma_i = 0`).
     zero_solution : bool
         All :math:`s_i = 0`: the weights and features vanish.
+    metastable_objective : float
+        The objective at the local minimizer that keeps every metastable singular value (the
+        others at their global :math:`s_i`): :math:`\sum_i g_i`; NaN when none is metastable.
     """
 
     objective: float
@@ -200,6 +211,7 @@ class DeepClosedForm:
     C: float
     a: np.ndarray
     zero_solution: bool
+    metastable_objective: float = np.nan
 
     def layer_norms(self) -> dict[str, float]:
         """Frobenius norm of each weight layer and of H."""
@@ -263,10 +275,13 @@ def deep_linear_minimizer(problem: Problem, seed: int | None = None) -> DeepClos
         )
     solutions = [singular_value_problem(float(sg), C, q, N) for sg in sigma]
     s = np.array([sol.s for sol in solutions])
+    stuck = [sol.s == 0 and bool(sol.local_minimizers) for sol in solutions]
     meta = np.array(
-        [sol.local_minimizers[-1] if sol.s == 0 and sol.local_minimizers else np.nan
-         for sol in solutions]
-    )  # fmt: skip
+        [sol.local_minimizers[-1] if m else np.nan for sol, m in zip(solutions, stuck, strict=True)]
+    )
+    meta_value = sum(
+        sol.local_values[-1] if m else sol.value for sol, m in zip(solutions, stuck, strict=True)
+    )
     with np.errstate(divide="ignore"):
         a = np.where(sigma > 0, 2 * N * C * sigma ** (2.0 / q - 2), np.inf)
     n = np.asarray(problem.class_sizes, dtype=float)
@@ -302,4 +317,5 @@ def deep_linear_minimizer(problem: Problem, seed: int | None = None) -> DeepClos
         C=C,
         a=a,
         zero_solution=bool(np.all(s == 0)),
+        metastable_objective=float(meta_value) if any(stuck) else np.nan,
     )

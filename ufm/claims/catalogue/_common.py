@@ -83,6 +83,7 @@ def sphere_routes(symbolic, convex, dynamic, *, describe: dict[str, str]) -> dic
         ),
     }
 
+
 def yhat(sizes, bias: str) -> np.ndarray:
     """(I - n 1^T/N) D^(1/2) with a free bias, D^(1/2) without (K x K)."""
     n = np.asarray(sizes, dtype=float)
