@@ -208,3 +208,20 @@ def test_tiled_cdnv_matches_all_pairs(K, d, tile, monkeypatch):
     want = _cdnv_all_pairs(Mc, var)
     assert abs(got - want) <= CDNV_TWIN * abs(want)
     assert abs(got - want) / (1 + abs(want)) <= max(CDNV_TWIN, FLOAT)
+
+
+def test_cdnv_memory_is_tiles_not_all_pairs():
+    """Property: at K = d = 600 the CDNV allocates at most a few tiles (TILE_ENTRIES float64 each),
+    far below the 862 MB of the d x K(K-1)/2 differences that `ufm metrics` used to form (and
+    the 29.8 GiB at K = d = 2000 of the issue)."""
+    K = d = 600
+    rng = np.random.default_rng(1)
+    Mc, var = rng.standard_normal((d, K)), rng.uniform(0.5, 1.0, K)
+    tracemalloc.start()
+    try:
+        metrics._cdnv(Mc, var, zero=0.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # a tile's Gram block, its distances and masks: ~6 arrays of TILE_ENTRIES entries
+    assert peak <= 6 * 8 * metrics.TILE_ENTRIES < 8 * d * K * (K - 1) // 2

@@ -362,12 +362,22 @@ def _minority_sizes(K_A: int, K_B: int, R: float) -> tuple[float, ...]:
     return (R,) * K_A + (1.0,) * K_B
 
 
+def _logit_loss(Z, p) -> tuple[float, np.ndarray]:
+    r"""The objective :math:`\sum_k p_k(\log\sum_j e^{Z_{jk}} - Z_{kk})` and its gradient
+    :math:`D_{jk} = p_k(\mathrm{softmax}(Z_{:,k})_j - \delta_{jk})` in the logits."""
+    top = Z.max(axis=0)
+    softmax = np.exp(Z - top)
+    total = softmax.sum(axis=0)
+    softmax /= total
+    return float(p @ (top + np.log(total) - np.diag(Z))), p * (softmax - np.eye(Z.shape[0]))
+
+
 def _collapsed_objective(p, expand, budgets, weights):
     r"""The layer-peeled objective over the distinct rows (U, V) of W and M^T with the minority
     rows shared, each scaled onto its budget sphere: W = E U a_W/||U||_c (E repeats the shared
     row, :math:`\|U\|_c^2 = \sum_j c_j\|u_j\|^2`, c the multiplicities); returns (x -> (f,
     gradient), x -> logits Z)."""
-    K, m = expand.shape
+    m = expand.shape[1]
 
     def blocks(x):
         U, V = x.reshape(2, m, -1)
@@ -377,12 +387,7 @@ def _collapsed_objective(p, expand, budgets, weights):
 
     def value_and_gradient(x):
         U, V, norms, W, H, Z = blocks(x)
-        top = Z.max(axis=0)
-        softmax = np.exp(Z - top)
-        total = softmax.sum(axis=0)
-        softmax /= total
-        f = float(p @ (top + np.log(total) - np.diag(Z)))
-        D = p * (softmax - np.eye(K))
+        f, D = _logit_loss(Z, p)
         grads = (expand.T @ D @ (expand @ H), expand.T @ D.T @ (expand @ W))
         # chain rule through Y -> a Y / ||Y||_c: remove the radial (c-weighted) component
         out = [
@@ -424,9 +429,7 @@ def _minority_certificate(K_A, K_B, E_W, E_H, R, solver, tol) -> tuple[float, fl
     # used whatever its message, and the gradient left over sets the error bound.
     res = minimize(value_and_gradient, start, jac=True, method="BFGS", options={"gtol": 1e-14})
     Z = logits(res.x)
-    softmax = np.exp(Z - Z.max(axis=0))
-    softmax /= softmax.sum(axis=0)
-    psi = -float(np.sum(p * (softmax - np.eye(K)) * Z)) / scale - float(p[-1])
+    psi = -float(np.sum(_logit_loss(Z, p)[1] * Z)) / scale - float(p[-1])
     gradient = float(np.linalg.norm(value_and_gradient(res.x)[1]))
     # float64 rounding of the K^2 terms of <D, Z>, each of size <= max|Z|
     rounding = K * K * np.finfo(float).eps * (1.0 + float(np.abs(Z).max()))
