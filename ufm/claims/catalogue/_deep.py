@@ -39,14 +39,13 @@ def phi(z: float, a: float, q: int) -> float:
 def local_minimizer(a: float, q: int) -> float:
     r"""The positive local minimizer of :math:`\phi_a` (0 if there is none).
 
-    q = 2: :math:`z = (1 - a/2)_+` (soft threshold). q >= 3: :math:`\phi_a'' = 2 + ap(p-1)z^{p-2}`
-    vanishes at the inflection :math:`z_m = (ap(1-p)/2)^{1/(2-p)}`; :math:`\phi_a` is concave on
-    :math:`(0, z_m)` and convex after it, and :math:`\phi_a'(1) = ap > 0`, so a positive local
-    minimizer exists iff :math:`z_m < 1` and :math:`\phi_a'(z_m) < 0`; it is then the root of
-    :math:`\phi_a'` in :math:`(z_m, 1)` (brentq).
+    :math:`\phi_a'' = 2 + ap(p-1)z^{p-2}` vanishes at the inflection
+    :math:`z_m = (ap(1-p)/2)^{1/(2-p)}`; :math:`\phi_a` is concave on :math:`(0, z_m)` and convex
+    after it, and :math:`\phi_a'(1) = ap > 0`, so a positive local minimizer exists iff
+    :math:`z_m < 1` and :math:`\phi_a'(z_m) < 0`; it is then the root of :math:`\phi_a'` in
+    :math:`(z_m, 1)` (brentq). For q = 2 (p = 1), :math:`z_m = 0` and this is the soft threshold
+    :math:`z = (1 - a/2)_+`.
     """
-    if q == 2:
-        return max(1.0 - a / 2.0, 0.0)
     p = 2.0 / q
 
     def dphi(z):
@@ -66,12 +65,10 @@ def scalar_law(a: float, q: int) -> tuple[float, float]:
 
 
 def thresholds(q: int) -> dict[str, float]:
-    r"""Closed forms of the jump (derived in ``proofs/deep_linear.py``), q >= 3 factors:
+    r"""Closed forms of the jump (derived in ``proofs/deep_linear.py``):
     :math:`z^* = \frac{q-2}{q-1}`, :math:`a^* = q(1-z^*)z^{*\,1-p}` (zero wins for a >= a*),
     :math:`z_e = \frac{q-2}{2(q-1)}`, :math:`a_e = q(1-z_e)z_e^{1-p}` (a positive local minimizer
-    exists iff a < a_e). q = 2: the soft threshold, :math:`a^* = a_e = 2`, no window."""
-    if q == 2:
-        return {"z_star": 0.0, "a_star": 2.0, "z_e": 0.0, "a_e": 2.0}
+    exists iff a < a_e). At q = 2: the soft threshold, :math:`a^* = a_e = 2`, no window."""
     p = 2.0 / q
     z_star = (q - 2) / (q - 1)
     z_e = (q - 2) / (2 * (q - 1))
