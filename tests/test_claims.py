@@ -53,6 +53,9 @@ REQUIRED = {
     "sphere.normalized-ce": {"symbolic", "convex", "dynamic"},
     "supcon.simplex": {"symbolic", "convex", "dynamic"},
     "gnc.softmax-code": {"symbolic", "convex", "dynamic"},
+    "mse.deep-linear": {"symbolic", "dynamic"},
+    "mse.deep-linear-jump": {"symbolic", "dynamic"},
+    "landscape.deep-origin-minimum": {"symbolic", "dynamic"},
 }
 
 

@@ -19,17 +19,16 @@ __all__ = [
     "GRADIENT_FD",
     "METRIC_ZERO",
     "STREAMING",
+    "STATIONARY",
+    "SPHERE_STATIONARY",
+    "NEGATIVE_CURVATURE",
+    "FEASIBILITY",
+    "UNIT_NORM",
     "CLARABEL_EPS",
     "SCS_EPS",
     "CONVEX_CLARABEL",
     "CONVEX_SCS",
     "CONVEX_ARGMIN",
-    "COLLAPSE_SPREAD",
-    "FEASIBILITY",
-    "UNIT_NORM",
-    "STATIONARY",
-    "SPHERE_STATIONARY",
-    "NEGATIVE_CURVATURE",
     "KERNEL_TWIN",
     "KERNEL_EXP",
     "DESCENT_OBJECTIVE",
@@ -38,11 +37,17 @@ __all__ = [
     "FLOW_ORDER",
     "MONTE_CARLO_SIGMAS",
     "LESDE_PROBABILITY",
-    "LESDE_EULER_RATE",
-    "LESDE_MOMENTS",
-    "LESDE_NC_RATIO",
     "MAX_MARGIN_DESCENT",
     "SOFTMAX_CODE_ASCENT",
+    "LESDE_EULER_RATE",
+    "LESDE_NC_RATIO",
+    "LESDE_MOMENTS",
+    "LESDE_FIT_SIGMAS",
+    "LESDE_FIT_ZERO_MODE",
+    "DESCENT_STATIONARY",
+    "MINORITY_CERTIFICATE_SAFETY",
+    "MINORITY_SPREAD_EXTRAPOLATION",
+    "DEEP_DESCENT",
     "relative_deviation",
 ]
 
@@ -129,13 +134,6 @@ CONVEX_SCS = 1e-3
 #: SDP (optimal Gram matrix of rank < size, no strict complementarity) is accurate only to
 #: O(sqrt(gap)) = sqrt(1e-8) = 1e-4 in its entries; 1e-3 allows for the O(K) constant.
 CONVEX_ARGMIN = 1e-3
-
-#: Minority Collapse criterion max ||w_k - w_l||^2 / E_W over minority classifier rows of a
-#: layer-peeled SDP solved by Clarabel: at collapse the solver leaves a spread of ~1e-6 (measured;
-#: O(sqrt(gap)) noise in a degenerate Gram matrix), so 1e-4 is 100x above the noise; the spread
-#: vanishes linearly in the ratio (slope ~2), so the criterion shifts the located threshold by only
-#: ~5e-5.
-COLLAPSE_SPREAD = 1e-4
 
 
 #: The numba kernels against their plain-numpy twins (same operations, different summation order and
