@@ -6,7 +6,10 @@
   singular-value soft threshold (``proofs/mse_imbalanced_svt.py``);
 * ``mse.deep-linear``, ``mse.deep-linear-jump``: the deep linear UFM, one scalar problem per
   singular value, and its discontinuous jump to zero with a metastable window
-  (``proofs/deep_linear.py``; shared pieces in ``_deep.py``).
+  (``proofs/deep_linear.py``; shared pieces in ``_deep.py``);
+* ``mse.central-path``: the loss at the least-squares classifier of any features in closed form,
+  and renormalized descent of the features on that central path (``proofs/central_path.py``;
+  pieces in ``_central.py``).
 """
 
 from __future__ import annotations
