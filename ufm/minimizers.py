@@ -895,7 +895,8 @@ def least_squares_classifier(H, class_sizes, lambda_W, *, exact: bool = False):
     :math:`\tilde W = [W\ b]` (K x (d+1)) on :math:`X = [H; \mathbf 1^\top]`: the normal equations
     :math:`\tilde W(XX^\top/N + \lambda\,\mathrm{diag}(I_d, 0)) = YX^\top/N`, minimum-norm solution
     when singular (lambda = 0 and rank-deficient features; every solution has the same value).
-    Han, Papyan & Donoho (2022) call the set of features with this classifier the *central path*;
+    This is the least-squares (Webb & Lowe 1990) classifier; Han, Papyan & Donoho (2022) call the
+    path of features along which the classifier stays at it the *central path*;
     the closed form of its value is :func:`central_path_loss`.
 
     Parameters

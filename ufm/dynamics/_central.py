@@ -11,8 +11,10 @@ the optimal classifier,
 
 and :math:`R\mathbf 1 = 0` (optimality of b), so the global mean of H never moves. Only
 :math:`\lambda_W` regularizes; without a scale on H the features would grow without bound when
-lambda > 0 (the loss decreases as :math:`\|H\|\to\infty`), so the flow is *renormalized* (as in the
-paper, abstract read): the total variance :math:`\tau = \mathrm{tr}\,\Sigma_T = \|\tilde H\|_F^2/N`
+lambda > 0 (the loss decreases as :math:`\|H\|\to\infty`), so the flow is *renormalized* (the
+paper's flow is "continually renormalized", abstract read; its exact renormalization was not read,
+and this one is chosen here): the total variance
+:math:`\tau = \mathrm{tr}\,\Sigma_T = \|\tilde H\|_F^2/N`
 of the centred features is held at its starting value. Each step is a Riemannian gradient step on
 that sphere: the gradient projected on the tangent space,
 :math:`G - \langle G,\tilde H\rangle\tilde H/\|\tilde H\|_F^2`, then a rescaling back to
