@@ -98,9 +98,10 @@ def central_path_descent(
 ) -> CentralPath:
     r"""Renormalized gradient descent of the features on the central path (module docstring).
 
-    The step is :math:`\eta = \text{lr}\cdot N/\|W^*\|_2^2`: the loss is a quadratic in each
-    column :math:`h_i` with curvature :math:`\|W^*\|_2^2/N` at most (W fixed), so lr < 1 is a
-    stable step for that quadratic whatever the scale of the features.
+    The step is :math:`\eta = \text{lr}\cdot N/\|W^*\|_2^2`: with W fixed the loss is a quadratic
+    in each column :math:`h_i` with curvature at most :math:`\|W^*\|_2^2/N`, so lr < 2 is a stable
+    step for it whatever the scale of the features (lr = 1: the exact step along its stiffest
+    direction).
 
     Parameters
     ----------
