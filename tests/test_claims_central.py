@@ -17,7 +17,7 @@ from ufm.claims import check, get_claim
 from ufm.claims._check import sampling_plan
 from ufm.claims.catalogue import _central
 from ufm.dynamics import central_path_descent, central_path_trace
-from ufm.errors import InvalidParameter
+from ufm.errors import AccuracyWarning, InvalidParameter
 from ufm.metrics import feature_metrics
 from ufm.minimizers import central_path_loss, least_squares_classifier
 from ufm.relaxations import least_squares_program
@@ -112,3 +112,12 @@ def test_bad_input_is_refused():
         least_squares_classifier(H, (2, 2), -0.1)
     with pytest.raises(InvalidParameter, match="all columns equal"):
         central_path_descent(H, (2, 2), 0.1)
+
+
+def test_descent_warns_when_steps_run_out():
+    """Property: stopping on the step budget, before the gradient is small, warns and names the
+    remedy; the objective then has one entry per step taken plus the start."""
+    H0 = np.random.default_rng(2).standard_normal((3, 6))
+    with pytest.warns(AccuracyWarning, match="raise steps"):
+        run = central_path_descent(H0, (2, 2, 2), 0.5, steps=3)
+    assert run.steps == 3 and run.objective.shape == (4,)

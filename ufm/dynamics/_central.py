@@ -29,13 +29,14 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._repr import short_repr
 from .._validation import check_int, check_positive
-from ..errors import InvalidParameter
+from ..errors import AccuracyWarning, InvalidParameter
 from ..metrics import feature_metrics
 from ..minimizers import _check_features, _ridge_statistics, least_squares_classifier
 
@@ -63,7 +64,7 @@ class CentralPath:
     W, b : ndarray
         The least-squares classifier of the final features.
     objective : ndarray
-        :math:`\\mathcal L(H_t)` at every step; ``objective[0]`` (the start) and ``objective[-1]``
+        :math:`\\mathcal L(H_t)`, t = 0..steps; ``objective[0]`` (the start) and ``objective[-1]``
         (the end) by :func:`ufm.minimizers.least_squares_classifier`'s direct solve.
     trace : float
         :func:`central_path_trace` of the final features.
@@ -72,7 +73,7 @@ class CentralPath:
     tau : float
         The conserved total variance tr Sigma_T.
     steps : int
-        Steps taken (fewer than asked when ``nc1`` fell below ``nc1_tol``).
+        Steps taken (fewer than asked when the Riemannian gradient fell below ``grad_tol``).
     """
 
     __repr__ = short_repr
@@ -127,6 +128,11 @@ def central_path_descent(
     ------
     InvalidParameter
         Bad sizes or shapes, negative lambda_W, non-positive lr or steps, constant features.
+
+    Warns
+    -----
+    AccuracyWarning
+        ``steps`` ran out before the gradient fell below ``grad_tol`` (raise ``steps``).
     """
     sizes, lam = _check_features(H0, class_sizes, lambda_W)
     lr = check_positive("lr", lr)
@@ -141,20 +147,31 @@ def central_path_descent(
     # centred labels: with b = pi - W mu_G the residual W H + b 1^T - Y is W Hc - Yc
     Yc = np.repeat(np.eye(len(sizes)), sizes, axis=1) - np.asarray(sizes)[:, None] / N
     objective = [least_squares_classifier(H, sizes, lam)[2]]
-    for _ in range(steps):
+    taken, gradient = 0, np.inf
+    while True:
         A = np.linalg.pinv(Hc @ Hc.T / N + lam * np.eye(d), hermitian=True)
         W = Yc @ Hc.T / N @ A
         R = W @ Hc - Yc
-        objective.append(float(np.sum(R * R) / (2 * N) + lam / 2 * np.sum(W * W)))
+        if taken:
+            objective.append(float(np.sum(R * R) / (2 * N) + lam / 2 * np.sum(W * W)))
         G = W.T @ R / N
         G -= np.sum(G * Hc) / norm2 * Hc
-        if np.linalg.norm(G) * np.sqrt(norm2) <= grad_tol:
+        gradient = float(np.linalg.norm(G)) * np.sqrt(norm2)
+        if gradient <= grad_tol or taken == steps:
             break
         Hc = Hc - lr * N / max(np.linalg.norm(W, 2) ** 2, np.finfo(float).tiny) * G
         Hc *= np.sqrt(norm2 / np.sum(Hc * Hc))
+        taken += 1
+    if gradient > grad_tol:
+        warnings.warn(
+            f"central_path_descent stopped after steps={steps} with a Riemannian gradient "
+            f"{gradient:.1e} > grad_tol={grad_tol:.0e}; raise steps",
+            AccuracyWarning,
+            stacklevel=2,
+        )
     H = Hc + mean
     W, b, value = least_squares_classifier(H, sizes, lam)
-    objective.append(value)
+    objective[-1] = value
     labels = np.repeat(np.arange(len(sizes)), sizes)
     nc1 = feature_metrics(Hc, labels)["nc1"]
     return CentralPath(
@@ -165,5 +182,5 @@ def central_path_descent(
         trace=central_path_trace(H, sizes, lam),
         nc1=0.0 if nc1 is None else float(nc1),
         tau=norm2 / N,
-        steps=len(objective) - 2,
+        steps=taken,
     )
