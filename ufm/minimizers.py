@@ -61,7 +61,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
 from ._repr import short_repr
-from ._validation import check_int, check_positive
+from ._validation import check_int, check_nonneg, check_positive
 from .errors import InvalidParameter
 from .geometry import helmert_basis, random_rotation
 from .losses import loss_class
@@ -860,3 +860,146 @@ def max_margin_value(class_sizes):
     P = sp.eye(K) - sp.ones(K, K) / K
     roots = [complex(r) for r in (P * sp.diag(*sizes)).charpoly(sp.Symbol("mu")).nroots(n=30)]
     return float(sum(np.sqrt(max(r.real, 0.0)) for r in roots))
+
+
+def _one_hot(class_sizes) -> np.ndarray:
+    """Y (K x N): column i is e_k for the n_k columns of class k (grouped by class)."""
+    return np.repeat(np.eye(len(class_sizes)), class_sizes, axis=1)
+
+
+def _check_features(H, class_sizes, lambda_W) -> tuple[list[int], float]:
+    """Validated class sizes (K >= 2, each >= 1, summing to H's column count) and lambda_W."""
+    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
+        raise InvalidParameter(
+            f"class_sizes must be a sequence of K >= 2 integers, got {class_sizes!r}"
+        )
+    sizes = [check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes)]
+    if len(sizes) < 2:
+        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {len(sizes)}")
+    shape = getattr(H, "shape", None)
+    if shape is None or len(shape) != 2 or shape[1] != sum(sizes):
+        raise InvalidParameter(
+            f"H must be a d x N matrix with N = sum(class_sizes) = {sum(sizes)} columns, "
+            f"got shape {shape}"
+        )
+    return sizes, check_nonneg("lambda_W", lambda_W)
+
+
+def least_squares_classifier(H, class_sizes, lambda_W, *, exact: bool = False):
+    r"""The MSE-optimal classifier of fixed features (W, b free) and the loss there.
+
+    .. math:: \mathcal L(H) = \min_{W,b}\ \frac1{2N}\|WH + b\mathbf 1^\top - Y\|_F^2
+              + \frac{\lambda}2\|W\|_F^2,
+
+    Y (K x N) one-hot, columns grouped by class. Solved directly as one least-squares problem in
+    :math:`\tilde W = [W\ b]` (K x (d+1)) on :math:`X = [H; \mathbf 1^\top]`: the normal equations
+    :math:`\tilde W(XX^\top/N + \lambda\,\mathrm{diag}(I_d, 0)) = YX^\top/N`, minimum-norm solution
+    when singular (lambda = 0 and rank-deficient features; every solution has the same value).
+    This is the least-squares (Webb & Lowe 1990) classifier; Han, Papyan & Donoho (2022) call the
+    path of features along which the classifier stays at it the *central path*;
+    the closed form of its value is :func:`central_path_loss`.
+
+    Parameters
+    ----------
+    H : array_like or sympy.Matrix, shape (d, N)
+        Features, columns grouped by class.
+    class_sizes : sequence of int
+        n_1..n_K (K >= 2).
+    lambda_W : float or sympy.Rational
+        Weight decay on W (>= 0).
+    exact : bool
+        Solve in exact rational arithmetic (sympy; H and lambda_W converted with
+        ``sympy.Rational``, exact for binary floats) instead of float64 (``numpy.linalg.lstsq`` on
+        the stacked system :math:`[X^\top; \sqrt{N\lambda}[I_d\ 0]]`).
+
+    Returns
+    -------
+    (W, b, value)
+        numpy arrays and a float, or sympy matrices and an exact value when ``exact``.
+
+    Raises
+    ------
+    InvalidParameter
+        Bad class sizes, H not d x N, lambda_W negative or not finite.
+    """
+    sizes, lam = _check_features(H, class_sizes, float(lambda_W))
+    d, N = H.shape
+    if exact:
+        Xs = sp.Matrix(H).applyfunc(sp.Rational).col_join(sp.ones(1, N))
+        Ys = sp.Matrix(_one_hot(sizes).astype(int))
+        lam_s = sp.Rational(lambda_W)
+        reg = sp.diag(*([lam_s] * d + [0]))
+        Wt = Ys * Xs.T / N * (Xs * Xs.T / N + reg).pinv()
+        R = Wt * Xs - Ys
+        W = Wt[:, :d]
+        value = sp.nsimplify((R * R.T).trace() / (2 * N) + lam_s / 2 * (W * W.T).trace())
+        return W, Wt[:, d], value
+    H = np.asarray(H, dtype=float)
+    X = np.vstack([H, np.ones((1, N))])
+    A = np.vstack([X.T, math.sqrt(N * lam) * np.eye(d, d + 1)])
+    B = np.vstack([_one_hot(sizes).T, np.zeros((d, len(sizes)))])
+    Wt = np.linalg.lstsq(A, B, rcond=None)[0].T
+    W, b = Wt[:, :d], Wt[:, d]
+    R = Wt @ X - _one_hot(sizes)
+    return W, b, float(np.sum(R * R) / (2 * N) + lam / 2 * np.sum(W * W))
+
+
+def central_path_loss(H, class_sizes, lambda_W) -> float:
+    r"""Closed form of :func:`least_squares_classifier`'s value in the class statistics.
+
+    With :math:`\pi_k = n_k/N`, :math:`\Pi = \mathrm{diag}(\pi)`, global mean
+    :math:`\mu_G = H\mathbf 1/N`, centred class means :math:`\tilde M = [\mu_k - \mu_G]` (d x K)
+    and the covariances normalized by 1/N about the global mean,
+    :math:`\Sigma_T = \frac1N\sum_i(h_i - \mu_G)(h_i - \mu_G)^\top = \Sigma_W + \Sigma_B`,
+    :math:`\Sigma_B = \tilde M\Pi\tilde M^\top`:
+
+    .. math:: \mathcal L(H) = \frac12\Big[\sum_k\pi_k(1 - \pi_k)
+              - \mathrm{tr}\big((\Sigma_T + \lambda I)^{+}\tilde M\Pi^2\tilde M^\top\big)\Big],
+
+    which for balanced classes (:math:`\Pi^2 = \Pi/K`) is Han, Papyan & Donoho (2022)'s
+
+    .. math:: \mathcal L(H) = \frac1{2K}\Big[K - 1
+              - \mathrm{tr}\big((\Sigma_T + \lambda I)^{+}\Sigma_B\big)\Big]
+
+    (lambda = 0: the pseudo-inverse). Derived here (``proofs/central_path.py``): the optimal bias
+    is :math:`b = \pi - W\mu_G`, leaving a ridge regression of the centred labels on the centred
+    features, :math:`W = \tilde Y\tilde H^\top(\tilde H\tilde H^\top + N\lambda I)^{+}`, whose
+    cross-covariance is :math:`\tilde Y\tilde H^\top/N = \Pi\tilde M^\top`; consistent with
+    the paper's decomposition of the MSE loss (abstract read).
+
+    Parameters
+    ----------
+    H : array_like, shape (d, N)
+    class_sizes : sequence of int
+    lambda_W : float
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameter
+        As :func:`least_squares_classifier`.
+
+    Examples
+    --------
+    >>> H = np.array([[1.0, 1.0, -1.0, -1.0]])
+    >>> central_path_loss(H, (2, 2), 0.0)
+    0.0
+    """
+    sizes, lam = _check_features(H, class_sizes, lambda_W)
+    A, Mc, pi = _ridge_statistics(np.asarray(H, dtype=float), sizes, lam)
+    return float(0.5 * (np.sum(pi * (1 - pi)) - np.trace(A @ Mc @ np.diag(pi**2) @ Mc.T)))
+
+
+def _ridge_statistics(H: np.ndarray, sizes, lam: float):
+    r"""(:math:`(\Sigma_T + \lambda I)^+`, centred class means :math:`\tilde M` (d x K),
+    :math:`\pi = n/N`) of features H (d x N), covariances normalized by 1/N about the global
+    mean."""
+    d, N = H.shape
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    Hc = H - H.mean(axis=1, keepdims=True)
+    Mc = np.stack([Hc[:, labels == k].mean(axis=1) for k in range(len(sizes))], axis=1)
+    A = np.linalg.pinv(Hc @ Hc.T / N + lam * np.eye(d), hermitian=True)
+    return A, Mc, np.asarray(sizes, dtype=float) / N

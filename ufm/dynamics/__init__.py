@@ -7,6 +7,8 @@ in one
   compiled call) and the flow (adaptive Dormand-Prince) on the regularized UFM objective;
 * :func:`chain_gradient_descent`, :func:`chain_descend_to_stationary` - descent on the deep
   linear UFM (``model='deep-linear'``, the numba chain kernel);
+* :func:`central_path_descent`, :func:`central_path_trace` - renormalized descent of the
+  features with the least-squares classifier re-solved at each step (Han, Papyan & Donoho 2022);
 * :func:`descend_to_stationary` - descent with a step rule of its own, run until the gradient
   vanishes (the descent route of the claims);
 * :func:`gap_to_closed_form`, :func:`verify_convergence` - compare the end of a descent with the
@@ -27,6 +29,7 @@ in one
 Kernels compile on first call (cached to disk), never at import.
 """
 
+from ._central import CentralPath, central_path_descent, central_path_trace
 from ._chain import ChainResult, chain_descend_to_stationary, chain_gradient_descent
 from ._descent import DescentResult, FlowResult, gradient_descent, gradient_flow, initialize
 from ._kernels import RECORDED_METRICS
@@ -57,6 +60,9 @@ from ._verify import (
 )
 
 __all__ = [
+    "central_path_descent",
+    "central_path_trace",
+    "CentralPath",
     "gradient_descent",
     "chain_gradient_descent",
     "chain_descend_to_stationary",

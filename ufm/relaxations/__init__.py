@@ -6,6 +6,7 @@ SCS).
 * :func:`layer_peeled_sdp` - the layer-peeled model of Fang et al. (2021) as an SDP;
 * :func:`minority_collapse_sweep`, :func:`minority_threshold` - Minority Collapse;
 * :func:`max_min_angle` - the max-min-angle frame SDP (its optimum is the simplex ETF);
+* :func:`least_squares_program` - the MSE-optimal classifier of fixed features (the central path);
 * :func:`normalized_ce_sdp`, :func:`supcon_sdp` - certified lower bounds for normalized-feature CE
   and full-batch SupCon (Gram programs with a fixed diagonal).
 
@@ -27,6 +28,7 @@ from ._layer_peeled import (
     minority_collapse_sweep,
     minority_threshold,
 )
+from ._least_squares import least_squares_program
 from ._nuclear import (
     SYMMETRIES,
     MaxMargin,
@@ -39,6 +41,7 @@ from ._solve import SOLVERS
 from ._sphere import SphereBound, normalized_ce_sdp, supcon_sdp
 
 __all__ = [
+    "least_squares_program",
     "nuclear_relaxation",
     "gap",
     "NuclearCertificate",

@@ -6,7 +6,10 @@
   singular-value soft threshold (``proofs/mse_imbalanced_svt.py``);
 * ``mse.deep-linear``, ``mse.deep-linear-jump``: the deep linear UFM, one scalar problem per
   singular value, and its discontinuous jump to zero with a metastable window
-  (``proofs/deep_linear.py``; shared pieces in ``_deep.py``).
+  (``proofs/deep_linear.py``; shared pieces in ``_deep.py``);
+* ``mse.central-path``: the loss at the least-squares classifier of any features in closed form,
+  and renormalized descent of the features on that central path (``proofs/central_path.py``;
+  pieces in ``_central.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ...metrics import class_means, gram_invariants
 from ...problem import Problem
 from .._core import Choice, Claim, Domain, IntRange, LogRange, Route
 from .._registry import register
-from . import _deep
+from . import _central, _deep
 from ._common import centring, yhat
 from ._minimizer import register_minimizer
 
@@ -450,5 +453,61 @@ register(
             ),
         },
         proof="proofs/deep_linear.py",
+    )
+)
+
+
+register(
+    Claim(
+        id="mse.central-path",
+        citation="Han, Papyan & Donoho 2022 (ICLR), the central path (abstract read); the closed "
+        "form and the limit derived here (proofs/central_path.py)",
+        statement="For balanced classes and any features H, the loss at the least-squares "
+        "classifier is (1/2K)[K - 1 - tr((Sigma_T + lambda I)^+ Sigma_B)] (covariances 1/N about "
+        "the global mean); renormalized descent of H on this central path (tr Sigma_T = tau "
+        "fixed) drives the trace to r/(1 + lambda r/tau), r = min(d, K-1), and NC1 to 0 (unless "
+        "lambda = 0 and d >= K, where exact fit needs no collapse).",
+        domain=Domain(
+            {
+                "K": IntRange(2, 4, fast_hi=3),
+                "n": IntRange(2, 3),
+                "width": Choice(("wide", "narrow")),
+                "ridge": Choice(("ridgeless", "ridge")),
+                "lam": LogRange(0.1, 1.0),
+                "extra": IntRange(0, 2),
+                "seed": IntRange(0, 10**6),
+            },
+            derive=_central.sample,
+            where=_central.nontrivial,
+            description="balanced, K 2..4, n 2..3, d = K..K+2 (wide) or 1..K-1 (narrow), "
+            "lambda_W = 0 or in [0.1, 1]; H0 seeded half-integers, N - 1 > d",
+            regimes=_central.REGIMES,
+            regime_of=_central.regime_of,
+        ),
+        predict=_central.predict,
+        routes={
+            "symbolic": Route(
+                "symbolic",
+                _central.symbolic,
+                tol.EXACT,
+                description="exact rational least-squares solve over [W b] vs the exact formula",
+            ),
+            "convex": Route(
+                "convex",
+                _central.convex,
+                tol.CONVEX_CLARABEL,
+                max_points=4,
+                description="cvxpy least-squares program over (W, b) (Clarabel)",
+            ),
+            "dynamic": Route(
+                "dynamic",
+                _central.dynamic,
+                tol.CENTRAL_PATH_DESCENT,
+                max_points=8,
+                description="renormalized descent of H with (W, b) re-solved each step: start "
+                "value, end value, trace and NC1",
+            ),
+        },
+        proof="proofs/central_path.py",
     )
 )
