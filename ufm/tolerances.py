@@ -285,3 +285,15 @@ MINORITY_SPREAD_EXTRAPOLATION = 1e-4
 #: >= ~1e-3 in the domains (a_1 = 0.1, N = 16, q = 4), so distances <= ~1e-7: 1e-6 leaves 10x.
 #: Measured deviations: <= 2e-9 in 30 runs (depth 2, 3; K <= 4).
 DEEP_DESCENT = 1e-6
+
+#: Unregularized MSE gradient flow from a small start (scale eps = MIN_NORM_INIT_SCALE, RK45 at
+#: rtol 1e-10) vs the minimum-norm interpolant (mse.min-norm-interpolant): the flow conserves
+#: W^T W - H H^T = O(eps^2), so its interpolating end has balanced factors (the min-norm Grams) up
+#: to O(eps^2); with a free bias the early phase (b relaxes to n/N at rate 1 while W H = O(eps^2))
+#: leaves b and the mean feature off by first order in eps (measured |b - n/N| <= 0.7 eps over
+#: 4 class-size sets at eps = 1e-6); the integrator adds ~1e-11. 1e-6 = 100 eps leaves two decades.
+FLOW_INTERPOLANT = 1e-6
+
+#: Init scale of that flow: small enough that its O(eps) bias error is far below FLOW_INTERPOLANT,
+#: large enough that the escape time N log(1/eps)/sigma_min stays short (~18 N/sigma_min).
+MIN_NORM_INIT_SCALE = 1e-8

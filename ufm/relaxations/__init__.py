@@ -30,9 +30,11 @@ from ._layer_peeled import (
 from ._nuclear import (
     SYMMETRIES,
     MaxMargin,
+    MinNormInterpolation,
     NuclearCertificate,
     gap,
     max_margin,
+    min_norm_interpolation,
     nuclear_relaxation,
 )
 from ._solve import SOLVERS
@@ -44,6 +46,8 @@ __all__ = [
     "NuclearCertificate",
     "max_margin",
     "MaxMargin",
+    "min_norm_interpolation",
+    "MinNormInterpolation",
     "layer_peeled_sdp",
     "LayerPeeled",
     "minority_collapse_sweep",

@@ -20,7 +20,7 @@ from ...metrics import class_means, gram_invariants
 from ...problem import Problem
 from .._core import Choice, Claim, Domain, IntRange, LogRange, Route
 from .._registry import register
-from . import _deep
+from . import _deep, _minnorm
 from ._common import centring, yhat
 from ._minimizer import register_minimizer
 
@@ -452,3 +452,9 @@ register(
         proof="proofs/deep_linear.py",
     )
 )
+
+
+# --------------------------------------------------------------------------------------------------
+# mse.min-norm-interpolant (the claim lives in _minnorm.py)
+
+register(_minnorm.CLAIM)
