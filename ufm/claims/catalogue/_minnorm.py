@@ -45,9 +45,13 @@ def _sizes(point) -> dict:
 
 
 def _psd_sqrt(G: np.ndarray) -> np.ndarray:
-    """(G)^(1/2) of a symmetric PSD matrix by its eigendecomposition (rounding clipped at 0)."""
+    """G^(1/2) of a symmetric PSD matrix by its eigendecomposition. Eigenvalues below 1e-12 of
+    the largest are the exact zeros of Yhat Yhat^T (the centred direction) left as rounding
+    (~1e-16), set to 0 before the square root would blow them up to ~1e-8; the nonzero ones are
+    sigma_i^2 >= n_min >= 1 against a largest <= N."""
     vals, vecs = np.linalg.eigh((G + G.T) / 2)
-    return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    vals[vals < 1e-12 * vals.max()] = 0.0
+    return (vecs * np.sqrt(vals)) @ vecs.T
 
 
 def predict(point) -> dict:
