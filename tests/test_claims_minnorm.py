@@ -158,4 +158,5 @@ def test_small_initialization_phase_is_the_linear_closed_form(sizes, bias):
     r = gradient_flow(p, time_horizon=t, init=(W0, H0, b0), rtol=1e-12, atol=1e-20, records=2)
     flow = np.vstack([r.W, r.H.T])
     assert np.linalg.norm(flow - G) <= 1e-7 * np.linalg.norm(G)
-    assert np.linalg.norm(G) > 20 * np.linalg.norm(np.vstack([W0, H0.T]))  # it grew: not trivial
+    # it grew (e^4 along the top direction, which holds part of the start): not trivial
+    assert np.linalg.norm(G) > 10 * np.linalg.norm(np.vstack([W0, H0.T]))
