@@ -6,7 +6,9 @@
   singular-value soft threshold (``proofs/mse_imbalanced_svt.py``);
 * ``mse.deep-linear``, ``mse.deep-linear-jump``: the deep linear UFM, one scalar problem per
   singular value, and its discontinuous jump to zero with a metastable window
-  (``proofs/deep_linear.py``; shared pieces in ``_deep.py``).
+  (``proofs/deep_linear.py``; shared pieces in ``_deep.py``);
+* ``mse.min-norm-interpolant``: the minimum-norm interpolant of the labels, the nuclear norm of the
+  (centred) square-root-weighted labels (``proofs/min_norm_interpolant.py``; in ``_minnorm.py``).
 """
 
 from __future__ import annotations
