@@ -61,7 +61,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
 from ._repr import short_repr
-from ._validation import check_int, check_nonneg, check_positive
+from ._validation import check_choice, check_int, check_nonneg, check_positive
 from .errors import InvalidParameter
 from .geometry import helmert_basis, random_rotation
 from .losses import loss_class
@@ -75,6 +75,8 @@ __all__ = [
     "global_minimizer",
     "layer_peeled_optimum",
     "max_margin_value",
+    "MinNormInterpolant",
+    "min_norm_interpolant",
 ]
 
 #: The symbols of every derivation: K, n, lambda_W, lambda_H, lambda_b, the CE margin scale x, the
@@ -1003,3 +1005,87 @@ def _ridge_statistics(H: np.ndarray, sizes, lam: float):
     Mc = np.stack([Hc[:, labels == k].mean(axis=1) for k in range(len(sizes))], axis=1)
     A = np.linalg.pinv(Hc @ Hc.T / N + lam * np.eye(d), hermitian=True)
     return A, Mc, np.asarray(sizes, dtype=float) / N
+
+
+@dataclass(frozen=True)
+class MinNormInterpolant:
+    """The minimum-norm interpolant of the one-hot labels (:func:`min_norm_interpolant`).
+
+    ``objective`` is the minimum of (||W||^2 + ||H||^2)/2, ``gram_W`` = W W^T, ``gram_M`` = M^T M
+    (class means), ``WM`` the class logits Zbar and ``b`` the bias (zeros without bias).
+    """
+
+    __repr__ = short_repr
+
+    class_sizes: tuple[int, ...]
+    bias: str
+    objective: float
+    gram_W: np.ndarray
+    gram_M: np.ndarray
+    WM: np.ndarray
+    b: np.ndarray
+
+
+def min_norm_interpolant(class_sizes, bias: str = "free") -> MinNormInterpolant:
+    r"""The minimum-norm interpolant as the vanishing-regularization limit of
+    :func:`global_minimizer`.
+
+    .. math:: \min_{W,H,b}\ \tfrac12(\|W\|_F^2 + \|H\|_F^2)\ \text{ s.t. }\
+              WH + b\mathbf 1^\top = Y\ (b = 0 \text{ without bias})
+              \;=\; \|\hat Y\|_* = \lim_{\lambda\to 0} f^*(\lambda)/\lambda,
+
+    :math:`\hat Y = (I - \mathbf n\mathbf 1^\top/N)D^{1/2}` (free bias) or :math:`D^{1/2}` (none),
+    attained with :math:`WW^\top = (\hat Y\hat Y^\top)^{1/2}`,
+    :math:`M^\top M = D^{-1/2}(\hat Y^\top\hat Y)^{1/2}D^{-1/2}`,
+    :math:`WM = I - \mathbf n\mathbf 1^\top/N`, :math:`b = \mathbf n/N` (free; balanced:
+    value :math:`\sqrt n(K-1)`, a simplex ETF :math:`WW^\top = \sqrt n(I - \mathbf 1\mathbf
+    1^\top/K)`, b = 1/K) or WM = I (none: value :math:`\sum_k\sqrt{n_k}`). Derived here
+    (``proofs/min_norm_interpolant.py``); consistent with Mixon, Parshall & Pi (2020).
+
+    The limit is taken on the regularized MSE UFM with :math:`\lambda_W = \lambda_H = \lambda`: by
+    the soft threshold of :func:`global_minimizer` with :math:`t = N\lambda` below every nonzero
+    singular value :math:`\sigma_i` of :math:`\hat Y` (r of them), the value is exactly
+    :math:`\lambda\|\hat Y\|_* - rN\lambda^2/2` and the Grams, logits and bias are affine in
+    :math:`\lambda` (their ``S = diag(sigma - t)``), so the limits are the exact Richardson
+    combinations :math:`2g(\lambda) - g(2\lambda)` of :math:`g = f^*/\lambda` and of each matrix.
+    :math:`\lambda = \sqrt{n_{\min}}/(4N)` keeps :math:`2N\lambda = \sqrt{n_{\min}}/2` below
+    every :math:`\sigma_i \ge \sqrt{n_{\min}}` (Cauchy interlacing: the nonzero
+    :math:`\sigma_i^2` are the eigenvalues of D compressed to a hyperplane, or of D itself).
+
+    Parameters
+    ----------
+    class_sizes : sequence of int
+        n_1, ..., n_K (K >= 2, each >= 1).
+    bias : {'free', 'none'}
+
+    Returns
+    -------
+    MinNormInterpolant
+
+    Raises
+    ------
+    InvalidParameter
+        Bad class sizes or bias mode.
+
+    Examples
+    --------
+    >>> round(min_norm_interpolant((3, 3, 3, 3)).objective ** 2, 9)  # (3 sqrt 3)^2
+    27.0
+    """
+    from .relaxations._nuclear import class_sizes_tuple
+
+    sizes = class_sizes_tuple(class_sizes)
+    bias = check_choice("bias", bias, ("free", "none"))
+    K, N = len(sizes), sum(sizes)
+    lam = math.sqrt(min(sizes)) / (4 * N)
+
+    def at(scale: float) -> list:
+        p = Problem(
+            loss="mse", K=K, d=K, class_sizes=sizes, lambda_W=scale * lam,
+            lambda_H=scale * lam, bias=bias,
+        )  # fmt: skip
+        cf = global_minimizer(p)
+        return [cf.objective / (scale * lam), cf.W @ cf.W.T, cf.M.T @ cf.M, cf.W @ cf.M, cf.b]
+
+    value, gram_W, gram_M, WM, b = (2 * a - c for a, c in zip(at(1.0), at(2.0), strict=True))
+    return MinNormInterpolant(sizes, bias, float(value), gram_W, gram_M, WM, np.asarray(b))

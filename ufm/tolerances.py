@@ -294,3 +294,16 @@ DEEP_DESCENT = 1e-6
 #: curvature down to ~1e-2 (no bound is proved here). Measured deviations: <= 6e-16 in 40 runs,
 #: 10 per regime (K <= 4, d <= 6, lambda in {0} and [0.1, 1]).
 CENTRAL_PATH_DESCENT = 1e-8
+
+#: Unregularized MSE gradient flow from a small start (scale eps = MIN_NORM_INIT_SCALE, RK45 at
+#: rtol 1e-10) vs the minimum-norm interpolant (mse.min-norm-interpolant): the flow conserves
+#: W^T W - H H^T = O(eps^2), so its interpolating end has balanced factors (the min-norm Grams) up
+#: to O(eps^2); with a free bias the early phase (b relaxes to n/N at rate 1 while W H = O(eps^2))
+#: leaves b and the mean feature off by first order in eps (measured |b - n/N| <= 0.7 eps at
+#: eps = 1e-6 and 1e-8, 20 points, K <= 4; Grams and value <= 1e-10, the integrator's rtol
+#: accumulated). 1e-6 = 100 eps leaves two decades.
+FLOW_INTERPOLANT = 1e-6
+
+#: Init scale of that flow: small enough that its O(eps) bias error is far below FLOW_INTERPOLANT,
+#: large enough that the escape time N log(1/eps)/sigma_min stays short (~18 N/sigma_min).
+MIN_NORM_INIT_SCALE = 1e-8

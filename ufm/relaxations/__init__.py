@@ -32,9 +32,11 @@ from ._least_squares import least_squares_program
 from ._nuclear import (
     SYMMETRIES,
     MaxMargin,
+    MinNormInterpolation,
     NuclearCertificate,
     gap,
     max_margin,
+    min_norm_interpolation,
     nuclear_relaxation,
 )
 from ._solve import SOLVERS
@@ -47,6 +49,8 @@ __all__ = [
     "NuclearCertificate",
     "max_margin",
     "MaxMargin",
+    "min_norm_interpolation",
+    "MinNormInterpolation",
     "layer_peeled_sdp",
     "LayerPeeled",
     "minority_collapse_sweep",

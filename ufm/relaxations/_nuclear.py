@@ -104,7 +104,15 @@ from ..tolerances import CONVEX_CLARABEL, CONVEX_SCS, relative_deviation
 from ._solve import import_cvxpy, resolve_tolerance, solve
 from ._symmetry import ClassGroups, exchange_data, expand
 
-__all__ = ["NuclearCertificate", "nuclear_relaxation", "gap", "MaxMargin", "max_margin"]
+__all__ = [
+    "NuclearCertificate",
+    "nuclear_relaxation",
+    "gap",
+    "MaxMargin",
+    "max_margin",
+    "MinNormInterpolation",
+    "min_norm_interpolation",
+]
 
 #: Agreement required between the convex optimum and the UFM objective of the recovered
 #: configuration, by solver (the relaxation's value error, see ufm.tolerances).
@@ -675,3 +683,95 @@ def class_sizes_tuple(class_sizes) -> tuple[int, ...]:
     if len(class_sizes) < 2:
         raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {len(class_sizes)}")
     return tuple(check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes))
+
+
+@dataclass(frozen=True)
+class MinNormInterpolation:
+    """Solution of :func:`min_norm_interpolation`: value, Grams W W^T (K x K), H^T H (N x N), its
+    class-block means M^T M (K x K), the logits Z (K x N) and the bias; solver report."""
+
+    __repr__ = short_repr
+
+    class_sizes: tuple[int, ...]
+    bias: str
+    objective: float
+    gram_W: np.ndarray
+    gram_H: np.ndarray
+    gram_M: np.ndarray
+    Z: np.ndarray
+    b: np.ndarray
+    status: str
+    solver: str
+    duality_gap: float
+
+
+def min_norm_interpolation(
+    class_sizes, bias: str = "free", *, solver: str = "clarabel", tol: float | None = None
+) -> MinNormInterpolation:
+    r"""The minimum-norm interpolation of the one-hot labels as a semidefinite program.
+
+    .. math:: \min_{W,H,b}\ \tfrac12(\|W\|_F^2 + \|H\|_F^2)\ \text{ s.t. }\ WH + b\mathbf 1^\top = Y
+              \;=\; \min_{A,B,b}\ \tfrac12(\operatorname{tr}A + \operatorname{tr}B)\ \text{ s.t. }\
+              \begin{pmatrix}A & Y - b\mathbf 1^\top\\ (Y - b\mathbf 1^\top)^\top & B\end{pmatrix}
+              \succeq 0
+
+    over the full K x N logits (no class symmetry assumed), b = 0 for ``bias='none'``: the inner
+    minimum over (A, B) for a fixed Z = Y - b 1^T is :math:`\|Z\|_*`, attained at
+    :math:`A = (ZZ^\top)^{1/2} = WW^\top`, :math:`B = (Z^\top Z)^{1/2} = H^\top H` (the SDP form of
+    the nuclear norm; the module docstring's identity with :math:`\lambda_W = \lambda_H`), so the
+    program's A and B are the Grams of the minimum-norm factors (for d >= rank Z).
+
+    Parameters
+    ----------
+    class_sizes : sequence of int
+        n_1, ..., n_K (K >= 2, each >= 1); samples are grouped by class.
+    bias : {'free', 'none'}
+    solver : {'clarabel', 'scs'}
+    tol : float, optional
+
+    Returns
+    -------
+    MinNormInterpolation
+
+    Raises
+    ------
+    InvalidParameter
+        Bad class sizes or bias mode.
+    LimitExceeded
+        The (K + N) x (K + N) PSD block needs more memory than the limit.
+    SolverFailed
+        The solver did not reach optimality.
+    """
+    sizes = class_sizes_tuple(class_sizes)
+    bias = check_choice("bias", bias, ("free", "none"))
+    solver, tol = resolve_tolerance(solver, tol)
+    K, N = len(sizes), sum(sizes)
+    check_sdp("the min-norm interpolation program", K + N, "use fewer samples per class")
+    cp = import_cvxpy()
+    indicator = np.eye(K)[np.repeat(np.arange(K), sizes)]  # N x K, E_ik = [y_i = k]
+    X = cp.Variable((K + N, K + N), PSD=True)
+    b = cp.Variable(K) if bias == "free" else None
+    logits = (
+        indicator.T
+        if b is None
+        else indicator.T - cp.reshape(b, (K, 1), order="F") @ (np.ones((1, N)))
+    )
+    program = cp.Problem(cp.Minimize(cp.trace(X) / 2), [X[:K, K:] == logits])
+    info = solve(program, solver, tol, "min-norm interpolation program")
+    Xv = np.asarray(X.value, dtype=float)
+    Xv = (Xv + Xv.T) / 2
+    gram_H = Xv[K:, K:]
+    means = indicator / np.asarray(sizes, dtype=float)  # N x K: column k averages class k
+    return MinNormInterpolation(
+        class_sizes=sizes,
+        bias=bias,
+        objective=float(program.value),
+        gram_W=Xv[:K, :K],
+        gram_H=gram_H,
+        gram_M=means.T @ gram_H @ means,
+        Z=Xv[:K, K:],
+        b=np.zeros(K) if b is None else np.asarray(b.value, dtype=float),
+        status=info.status,
+        solver=info.solver,
+        duality_gap=info.duality_gap,
+    )

@@ -14,7 +14,8 @@ mse        the MSE minimizers: ``mse.no-bias-orthogonal-frame``, ``.free-bias-et
            ``.regularized-bias`` (balanced), ``.imbalanced-svt`` (any class sizes),
            ``.deep-linear`` (L weight layers: one scalar law per singular value),
            ``.deep-linear-jump`` (q >= 3 factors: the jump to zero, the metastable window),
-           ``.central-path`` (the least-squares classifier's loss in Sigma_W, Sigma_B; descent)
+           ``.central-path`` (the least-squares classifier's loss in Sigma_W, Sigma_B; descent),
+           ``.min-norm-interpolant`` (the unregularized limit: nuclear norm of the labels)
 landscape  ``landscape.benign``, ``landscape.strict-saddle``: no spurious minima, strict saddles;
            ``landscape.deep-origin-minimum``: at q >= 3 factors the origin is a strict minimizer
 lpm        ``lpm.balanced-etf``, ``lpm.minority-collapse``: the layer-peeled model

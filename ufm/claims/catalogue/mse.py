@@ -511,3 +511,10 @@ register(
         proof="proofs/central_path.py",
     )
 )
+
+# --------------------------------------------------------------------------------------------------
+# mse.min-norm-interpolant: the minimum-norm interpolant of the labels (claim in _minnorm.py)
+
+from . import _minnorm  # noqa: E402 - appended registration, kept apart from the other claims
+
+register(_minnorm.CLAIM)
