@@ -285,3 +285,25 @@ MINORITY_SPREAD_EXTRAPOLATION = 1e-4
 #: >= ~1e-3 in the domains (a_1 = 0.1, N = 16, q = 4), so distances <= ~1e-7: 1e-6 leaves 10x.
 #: Measured deviations: <= 2e-9 in 30 runs (depth 2, 3; K <= 4).
 DEEP_DESCENT = 1e-6
+
+#: Requested relative half-width of the bracket of ufm.relaxations.ce_minority_threshold in the
+#: claim ce.imbalanced-minority-threshold: the certificate's sign is exact up to float64 rounding
+#: (~1e-15), so the bracket can be made as narrow as wanted; 1e-3 keeps a run at ~12 solves
+#: (~1.5 s) while a 5% error in the threshold stays 50x wider.
+CE_MINORITY_BISECTION = 1e-3
+
+#: Deviation allowed on log(mu*) from that bracket's midpoint: |log(mid) - log(mu*)| <= the
+#: relative half-width CE_MINORITY_BISECTION (to first order), divided by 1 + |log mu*| in the
+#: deviation; 2e-3 leaves a factor 2.
+CE_MINORITY_THRESHOLD = 2e-3
+
+#: Minority logit spread (largest distance between minority class-logit columns over 1 + ||Z||)
+#: below which descent counts the minority as collapsed: measured <= 4e-9 after 3000 steps with
+#: mu >= 1.25 mu* (4 parameter sets; the spread decays geometrically, to ~1e-30 at 20000 steps),
+#: and >= 0.24 with mu <= 0.75 mu* (where it converges to a positive value): 1e-6 separates both.
+DESCENT_MINORITY_SPREAD = 1e-6
+
+#: Minority logit spread (as for DESCENT_MINORITY_SPREAD) below which the unrestricted nuclear-norm
+#: program's optimum (Clarabel) counts as collapsed: measured ~4e-7 at mu = 1.05 mu* (the
+#: O(sqrt(gap)) noise of a degenerate optimum) and >= 0.1 at mu <= 0.95 mu*; 1e-4 separates both.
+CONVEX_MINORITY_SPREAD = 1e-4
