@@ -138,7 +138,6 @@ CLAIM = Claim(
             "symbolic",
             symbolic,
             tol.FLOAT,
-            fast_points=2,
             description="sympy: the subgradient's minority zero-sum block sqrt(n_B)/N at any "
             "collapsed logits; compared with mu exactly",
         ),
@@ -147,7 +146,6 @@ CLAIM = Claim(
             convex,
             tol.CE_MINORITY_THRESHOLD,
             max_points=3,
-            fast_points=2,
             description="certified bisection on the collapsed-minority nuclear-norm program "
             "(dual certificate), and the unrestricted program's minority spread at mu",
         ),
@@ -156,7 +154,6 @@ CLAIM = Claim(
             dynamic,
             tol.FLOAT,
             max_points=4,
-            fast_points=2,
             description="gradient descent (6000 steps, lr 0.5): minority logit spread <= "
             "DESCENT_MINORITY_SPREAD",
         ),
