@@ -7,9 +7,10 @@ N = K_A n_A + K_B n_B, :math:`\mu = \sqrt{\lambda_W\lambda_H}`, d >= K - 1. By
 .. math:: \min_{\bar Z, b}\ F(\bar Z, b) = \frac1N\sum_k n_k\,\mathrm{CE}(\bar z_k + b, k)
           + \mu\|\bar ZD^{1/2}\|_* \ (+ \tfrac{\lambda_b}2\|b\|^2),
 
-the objective of Hong & Ling (2023), ``ana_utils.solve_cvx`` of their code, with their lambda =
-mu. The minority columns of :math:`\bar Z` coincide iff the minority group's own-logit excess a_B
-of the class-exchange reduction is 0.
+the objective of Hong & Ling (2023) as their code's ``ana_utils.solve_cvx`` states it (read:
+(1/N) sum_k n_k CE + l ||Zbar diag(sqrt n)||_* + l_2 ||b||^2), with their l = mu and
+l_2 = lambda_b/2. The minority columns of :math:`\bar Z` coincide iff the minority group's
+own-logit excess a_B of the class-exchange reduction is 0.
 
 **Certificate** (derived here; consistent with the sharp minority-collapse threshold that Hong &
 Ling 2023 state in their abstract). Solve the program with a_B = 0 (``collapsed``). Write
