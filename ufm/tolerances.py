@@ -288,19 +288,20 @@ DEEP_DESCENT = 1e-6
 
 #: Requested relative half-width of the bracket of ufm.relaxations.ce_minority_threshold in the
 #: claim ce.imbalanced-minority-threshold: the certificate's sign is exact up to float64 rounding
-#: (~1e-15), so the bracket can be made as narrow as wanted; 1e-3 keeps a run at ~12 solves
-#: (~1.5 s) while a 5% error in the threshold stays 50x wider.
-CE_MINORITY_BISECTION = 1e-3
+#: (~1e-15) and psi is smooth in mu, so the chord's root plus two solves 1e-6 away from it certify
+#: the bracket (4-5 solves in all, measured).
+CE_MINORITY_BISECTION = 1e-6
 
 #: Deviation allowed on log(mu*) from that bracket's midpoint: |log(mid) - log(mu*)| <= the
 #: relative half-width CE_MINORITY_BISECTION (to first order), divided by 1 + |log mu*| in the
-#: deviation; 2e-3 leaves a factor 2.
-CE_MINORITY_THRESHOLD = 2e-3
+#: deviation; 1e-5 leaves a factor 10.
+CE_MINORITY_THRESHOLD = 1e-5
 
 #: Minority logit spread (largest distance between minority class-logit columns over 1 + ||Z||)
-#: below which descent counts the minority as collapsed: measured <= 4e-9 after 3000 steps with
-#: mu >= 1.25 mu* (4 parameter sets; the spread decays geometrically, to ~1e-30 at 20000 steps),
-#: and >= 0.24 with mu <= 0.75 mu* (where it converges to a positive value): 1e-6 separates both.
+#: below which descent (6000 steps, lr 0.5) counts the minority as collapsed: measured <= 5e-16
+#: with mu in [1.25, 1.6] mu* and >= 0.31 with mu in [0.3, 0.75] mu* (16 points of the claim's
+#: full domain; the spread decays geometrically above mu*, to ~1e-30 at 20000 steps, and
+#: converges to a positive value below): 1e-6 separates both by many orders.
 DESCENT_MINORITY_SPREAD = 1e-6
 
 #: Minority logit spread (as for DESCENT_MINORITY_SPREAD) below which the unrestricted nuclear-norm

@@ -113,9 +113,10 @@ def ce_minority_threshold(
 
     The search starts at mu = 1/N (1.5/N if psi is uncertain there) and doubles (or halves)
     until the signs differ; a sign is
-    certified when |psi| exceeds its error; bisection keeps certified ends lo < mu* <= hi
-    (:func:`ufm.relaxations._layer_peeled.certified_bisection`) and stops when the bracket is
-    <= 2 ``xtol`` (relative to its upper end) wide.
+    certified when |psi| exceeds its error. The two points ``xtol`` (relative) on either side of
+    the root of the chord of psi are tried first, then bisection keeps certified ends
+    lo < mu* <= hi (:func:`ufm.relaxations._layer_peeled.certified_bisection`) until the bracket
+    is <= 2 ``xtol`` (relative to its upper end) wide.
 
     Parameters
     ----------
@@ -180,6 +181,14 @@ def ce_minority_threshold(
             f"doublings from mu = 1/N for K_A={K_A}, n_A={n_A}, K_B={K_B}, n_B={n_B}"
         )
     lo, hi = sorted((mu, other))
+    # False position first: psi is smooth in mu, so the root of its chord lands near mu*; the two
+    # points xtol away from it usually straddle mu* with certified signs (two solves). Whatever
+    # they certify narrows the bracket, and bisection finishes the rest.
+    guess = lo + (hi - lo) * psi[lo][0] / (psi[lo][0] - psi[hi][0])
+    for x in (guess * (1 - xtol), guess * (1 + xtol)):
+        if lo < x < hi:
+            s = sign(x)
+            lo, hi = (x, hi) if s < 0 else (lo, x) if s > 0 else (lo, hi)
     lo, hi = certified_bisection(sign, lo, hi, xtol * hi)
     return MinorityThreshold(
         threshold=0.5 * (lo + hi),
