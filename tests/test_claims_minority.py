@@ -47,7 +47,7 @@ def test_fast_run_visits_both_regimes_with_nontrivial_points():
         assert collapsed == (1.0 if p["regime"] == "above" else 0.0)
 
 
-def _scaled(pred: dict, point: dict, factor: float) -> dict:
+def _scaled(point: dict, factor: float) -> dict:
     """The prediction with the threshold sqrt(n_B)/N multiplied by ``factor``."""
     wrong = factor * _minority.threshold(point)
     return {"minority_collapsed": float(point["mu"] >= wrong), "log_threshold": math.log(wrong)}
@@ -61,7 +61,7 @@ def test_planted_false_threshold_is_caught_by_every_route(regime, factor):
     rng = np.random.default_rng(7)
     point = claim.domain.sample(rng, fast=True, regime=regime)
     truth = claim.predict(point)
-    false = _scaled(truth, point, factor)
+    false = _scaled(point, factor)
     assert false["minority_collapsed"] != truth["minority_collapsed"]
     for name, route in claim.routes.items():
         measured = route.measure(point)
