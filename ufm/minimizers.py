@@ -70,6 +70,7 @@ from .problem import Problem
 __all__ = [
     "ClosedForm",
     "PJ",
+    "ce_minority_threshold_value",
     "SYMBOLS",
     "derivation",
     "global_minimizer",
@@ -1089,3 +1090,46 @@ def min_norm_interpolant(class_sizes, bias: str = "free") -> MinNormInterpolant:
 
     value, gram_W, gram_M, WM, b = (2 * a - c for a, c in zip(at(1.0), at(2.0), strict=True))
     return MinNormInterpolant(sizes, bias, float(value), gram_W, gram_M, WM, np.asarray(b))
+
+
+def ce_minority_threshold_value(K_A: int, n_A: int, K_B: int, n_B: int):
+    r"""Exact minority-collapse threshold :math:`\mu^* = \sqrt{n_B}/N` of the two-group CE UFM.
+
+    K_A classes of n_A and K_B >= 2 of n_B < n_A samples, N = K_A n_A + K_B n_B, d >= K - 1: the
+    minority classes' logit columns coincide at the global minimizer iff
+    :math:`\sqrt{\lambda_W\lambda_H} \ge \mu^*` (derived here, ``proofs/ce_minority_threshold.py``;
+    consistent with the sharp threshold stated in the abstract of Hong & Ling 2023). Derivation,
+    in sympy: with the minority logits of a minority column collapsed to a common value u (the
+    majority ones v, bias included), the gradient block of the data term
+    :math:`\frac1N\sum_k n_k\mathrm{CE}(\bar z_k + b, k)` on the minority classes is
+    :math:`\frac{n_B}N(pJ - I)`, p the common softmax probability; on the zero-sum vectors x of
+    that block, :math:`-x^\top(\cdot)D^{-1/2}x/\|x\|^2 = \sqrt{n_B}/N` for every u, v: the
+    subgradient of :math:`\mu\|\bar ZD^{1/2}\|_*` there has spectral norm <= 1 iff
+    :math:`\mu \ge \sqrt{n_B}/N` (:mod:`ufm.relaxations._ce_minority`).
+
+    Returns
+    -------
+    sympy expression (exact)
+
+    Raises
+    ------
+    InvalidParameter
+        Bad sizes (K_A >= 1, K_B >= 2, 1 <= n_B < n_A).
+
+    Examples
+    --------
+    >>> ce_minority_threshold_value(2, 6, 2, 2)
+    sqrt(2)/16
+    """
+    K_A, K_B = check_int("K_A", K_A, 1), check_int("K_B", K_B, 2)
+    n_A, n_B = check_int("n_A", n_A, 1), check_int("n_B", n_B, 1)
+    if n_B >= n_A:
+        raise InvalidParameter(f"the minority must be smaller: n_B={n_B} >= n_A={n_A}")
+    u, v = sp.symbols("u v", real=True)
+    N = sp.Integer(K_A * n_A + K_B * n_B)
+    p = sp.exp(u) / (K_B * sp.exp(u) + K_A * sp.exp(v))
+    block = sp.Integer(n_B) / N * (p * sp.ones(K_B, K_B) - sp.eye(K_B))
+    x = sp.zeros(K_B, 1)
+    x[0], x[1] = 1, -1
+    quotient = (-(x.T * block * x)[0, 0] / sp.sqrt(n_B)) / (x.T * x)[0, 0]
+    return sp.simplify(quotient)

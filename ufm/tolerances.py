@@ -307,3 +307,26 @@ FLOW_INTERPOLANT = 1e-6
 #: Init scale of that flow: small enough that its O(eps) bias error is far below FLOW_INTERPOLANT,
 #: large enough that the escape time N log(1/eps)/sigma_min stays short (~18 N/sigma_min).
 MIN_NORM_INIT_SCALE = 1e-8
+
+#: Requested relative half-width of the bracket of ufm.relaxations.ce_minority_threshold in the
+#: claim ce.imbalanced-minority-threshold: the certificate's sign is exact up to float64 rounding
+#: (~1e-15) and psi is smooth in mu, so the chord's root plus two solves 1e-6 away from it certify
+#: the bracket (4-5 solves in all, measured).
+CE_MINORITY_BISECTION = 1e-6
+
+#: Deviation allowed on log(mu*) from that bracket's midpoint: |log(mid) - log(mu*)| <= the
+#: relative half-width CE_MINORITY_BISECTION (to first order), divided by 1 + |log mu*| in the
+#: deviation; 1e-5 leaves a factor 10.
+CE_MINORITY_THRESHOLD = 1e-5
+
+#: Minority logit spread (largest distance between minority class-logit columns over 1 + ||Z||)
+#: below which descent (6000 steps, lr 0.5) counts the minority as collapsed: measured <= 5e-16
+#: with mu in [1.25, 1.6] mu* and >= 0.31 with mu in [0.3, 0.75] mu* (16 points of the claim's
+#: full domain; the spread decays geometrically above mu*, to ~1e-30 at 20000 steps, and
+#: converges to a positive value below): 1e-6 separates both by many orders.
+DESCENT_MINORITY_SPREAD = 1e-6
+
+#: Minority logit spread (as for DESCENT_MINORITY_SPREAD) below which the unrestricted nuclear-norm
+#: program's optimum (Clarabel) counts as collapsed: measured ~4e-7 at mu = 1.05 mu* (the
+#: O(sqrt(gap)) noise of a degenerate optimum) and >= 0.1 at mu <= 0.95 mu*; 1e-4 separates both.
+CONVEX_MINORITY_SPREAD = 1e-4

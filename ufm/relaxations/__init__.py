@@ -5,6 +5,7 @@ SCS).
 * :func:`max_margin` - the nuclear-norm max-margin program (SELI / ETF geometry);
 * :func:`layer_peeled_sdp` - the layer-peeled model of Fang et al. (2021) as an SDP;
 * :func:`minority_collapse_sweep`, :func:`minority_threshold` - Minority Collapse;
+* :func:`ce_minority_threshold` - the minority-collapse threshold of the two-group CE UFM;
 * :func:`max_min_angle` - the max-min-angle frame SDP (its optimum is the simplex ETF);
 * :func:`least_squares_program` - the MSE-optimal classifier of fixed features (the central path);
 * :func:`normalized_ce_sdp`, :func:`supcon_sdp` - certified lower bounds for normalized-feature CE
@@ -19,6 +20,7 @@ cvxpy is imported only when a relaxation is solved. Every solve raises
 optimality.
 """
 
+from ._ce_minority import ce_minority_threshold
 from ._frames import MaxMinAngle, max_min_angle
 from ._layer_peeled import (
     LayerPeeled,
@@ -57,6 +59,7 @@ __all__ = [
     "MinoritySweep",
     "minority_threshold",
     "MinorityThreshold",
+    "ce_minority_threshold",
     "max_min_angle",
     "MaxMinAngle",
     "normalized_ce_sdp",

@@ -438,7 +438,9 @@ def _minority_certificate(K_A, K_B, E_W, E_H, R, solver, tol) -> tuple[float, fl
 
 @dataclass(frozen=True)
 class MinorityThreshold:
-    """Imbalance ratio R* at which the minority classifiers collapse, in a certified bracket.
+    """Imbalance ratio R* at which the minority classifiers collapse, in a certified bracket
+    (:func:`minority_threshold`; for :func:`ufm.relaxations.ce_minority_threshold` the threshold is
+    the regularization mu* and psi its certificate).
 
     Attributes
     ----------
@@ -587,17 +589,7 @@ def minority_threshold(
             raise InvalidParameter(
                 f"R_high must exceed R_low={R_low} and show certified collapse, got R_high={R_high}"
             )
-    lo, hi = R_low, R_high
-    while hi - lo > 2 * xtol:
-        moved = False
-        for t in (0.5, 0.25, 0.75):
-            s = sign(lo + t * (hi - lo))
-            if s:
-                lo, hi = (lo + t * (hi - lo), hi) if s < 0 else (lo, lo + t * (hi - lo))
-                moved = True
-                break
-        if not moved:
-            break
+    lo, hi = certified_bisection(sign, R_low, R_high, xtol)
     return MinorityThreshold(
         threshold=0.5 * (lo + hi),
         accuracy=0.5 * (hi - lo),
@@ -606,6 +598,22 @@ def minority_threshold(
         certificate_error=float(max(psi[lo][1], psi[hi][1])),
         solves=len(psi),
     )
+
+
+def certified_bisection(sign, lo: float, hi: float, xtol: float) -> tuple[float, float]:
+    """Shrink a bracket lo < x* <= hi with ``sign(x)`` = -1 below x*, +1 at or above it, 0 where
+    uncertain: halve at the midpoint (else a quarter point) until the bracket is <= 2 ``xtol``
+    wide or the midpoint and both quarter points are uncertain."""
+    while hi - lo > 2 * xtol:
+        for t in (0.5, 0.25, 0.75):
+            x = lo + t * (hi - lo)
+            s = sign(x)
+            if s:
+                lo, hi = (x, hi) if s < 0 else (lo, x)
+                break
+        else:
+            break
+    return lo, hi
 
 
 @dataclass(frozen=True)

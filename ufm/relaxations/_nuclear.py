@@ -272,14 +272,15 @@ def _sample_program(cp, problem: Problem, symmetry: str):
     return cp.Problem(cp.Minimize(cost), constraints), recover
 
 
-def _class_program(cp, problem: Problem):
+def _class_program(cp, problem: Problem, collapsed: tuple[int, ...] = ()):
     r"""The class-exchange-reduced program (module docstring): (cvxpy problem, recover() -> (K x
-    K class logits, b or None))."""
+    K class logits, b or None)). ``collapsed`` lists groups j whose own-logit excess a_j is fixed
+    to 0: their classes' logit columns (and rows) then coincide."""
     groups = ClassGroups(problem.class_sizes)
     G, g, s = groups.G, groups.counts, groups.sizes
     a = cp.Variable(G)
     C = cp.Variable((G, G))
-    constraints = []
+    constraints = [a[j] == 0 for j in collapsed]
     shift_invariant = problem.loss_fn.shift_invariant
     if shift_invariant:
         constraints.append(C.T @ g + a == 0)

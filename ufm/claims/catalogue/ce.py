@@ -222,3 +222,10 @@ register(
         proof="proofs/max_margin.py",
     )
 )
+
+# --------------------------------------------------------------------------------------------------
+# ce.imbalanced-minority-threshold (code in _minority.py)
+
+from . import _minority  # noqa: E402
+
+register(_minority.CLAIM)
