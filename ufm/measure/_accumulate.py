@@ -26,9 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import blas
 
-from ..metrics import ClassStatistics
+from ..metrics import ClassStatistics, _max_abs
 
 __all__ = ["Accumulator", "class_sums"]
 
@@ -38,12 +37,6 @@ def class_sums(X: np.ndarray, y: np.ndarray, K: int) -> np.ndarray:
     n = y.size
     onehot = sp.csr_matrix((np.ones(n), (y, np.arange(n))), shape=(K, n))
     return np.asarray(onehot @ X)
-
-
-def _gram(R: np.ndarray) -> np.ndarray:
-    """R^T R for R (n x d) by BLAS syrk (half the flops of a general product), symmetrized."""
-    upper = blas.dsyrk(1.0, np.asarray(R, dtype=np.float64).T, trans=0)
-    return upper + np.triu(upper, 1).T
 
 
 @dataclass(eq=False)
@@ -84,15 +77,11 @@ class Accumulator:
         """Statistics of one chunk: X (n x d, float64, finite), y (n,) labels in 0..K-1."""
         counts = np.bincount(y, minlength=K).astype(np.int64)
         means = class_sums(X, y, K) / np.maximum(counts, 1)[:, None]
-        R = X - means[y]
+        R = means[y]
+        np.subtract(X, R, out=R)  # the residuals h_i - mu_{y_i}, in the gathered buffer
         scatter = np.bincount(y, weights=np.einsum("ij,ij->i", R, R), minlength=K)
-        return cls(
-            counts,
-            means,
-            scatter,
-            _gram(R) if covariance else None,
-            float(np.abs(X).max(initial=0.0)),
-        )
+        # numpy computes R^T R by BLAS syrk (one triangle, half the flops), symmetric on return
+        return cls(counts, means, scatter, R.T @ R if covariance else None, _max_abs(X))
 
     def merge(self, other: Accumulator) -> Accumulator:
         """Statistics of the union of both sample sets (Chan et al.'s pairwise update)."""
