@@ -442,8 +442,25 @@ def nc4_mismatches(W: np.ndarray, b: np.ndarray | None, M: np.ndarray, H: np.nda
     return count
 
 
+def centred_spectrum(stats: ClassStatistics, conv: Conventions) -> tuple[np.ndarray, np.ndarray]:
+    r"""Thin SVD :math:`\tilde M / s = U\,\mathrm{diag}(\sigma)\,V^\top` of the centred class means
+    in units of :math:`s` = ``stats.scale`` (1 for all-zero features); returns (U, sigma), U of
+    shape (d, min(d, K)), sigma decreasing. :func:`metrics_from_statistics` takes it as
+    ``spectrum`` so that a caller needing the singular values too computes them once."""
+    inv = 1.0 / stats.scale if stats.scale > 0 else 1.0
+    U, sigma, _ = np.linalg.svd(
+        _centred(stats.means * inv, np.asarray(stats.counts), conv), full_matrices=False
+    )
+    return U, sigma
+
+
 def metrics_from_statistics(
-    stats: ClassStatistics, W=None, mismatches: int | None = None, **conventions
+    stats: ClassStatistics,
+    W=None,
+    mismatches: int | None = None,
+    *,
+    spectrum: tuple[np.ndarray, np.ndarray] | None = None,
+    **conventions,
 ) -> dict[str, float | None]:
     r"""NC metrics from sufficient statistics: the one implementation of the formulas.
 
@@ -459,6 +476,8 @@ def metrics_from_statistics(
     mismatches : int, optional
         NC4 mismatch count over the ``sum(stats.counts)`` samples (:func:`nc4_mismatches` with the
         bias or without it, per ``nc4_bias``); without it ``nc4`` is left out.
+    spectrum : tuple, optional
+        :func:`centred_spectrum` of ``stats`` with the same conventions, if already computed.
     **conventions
         Fields of :class:`Conventions`.
 
@@ -488,7 +507,7 @@ def metrics_from_statistics(
     d = M.shape[0]
     dof_W, dof_k = counts.sum() - K * delta, counts - delta
     Mc = _centred(M, counts, conv)
-    U, s, _ = np.linalg.svd(Mc, full_matrices=False)
+    U, s = spectrum if spectrum is not None else centred_spectrum(stats, conv)
     keep = s > RANK_RTOL * s[0]
     keep[min(K - 1, d) :] = False
     out: dict[str, float | None] = {}
