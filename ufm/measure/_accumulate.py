@@ -86,21 +86,17 @@ class Accumulator:
     def merge(self, other: Accumulator) -> Accumulator:
         """Statistics of the union of both sample sets (Chan et al.'s pairwise update)."""
         counts = self.counts + other.counts
-        both = np.flatnonzero((self.counts > 0) & (other.counts > 0))
-        means = np.where((self.counts > 0)[:, None], self.means, other.means)
-        scatter = self.scatter + other.scatter
+        na, nb = self.counts.astype(float), other.counts.astype(float)
+        # over all classes at once: a class seen on one side only has weight 0 and, since the
+        # means of an unseen class are 0, takes the other side's mean exactly (0 + 1 * mu)
+        share = nb / np.maximum(na + nb, 1.0)
+        weight = na * share
+        delta = other.means - self.means
+        means = self.means + share[:, None] * delta
+        scatter = self.scatter + other.scatter + weight * np.einsum("ij,ij->i", delta, delta)
         within = None
         if self.within is not None and other.within is not None:
-            within = self.within + other.within
-        if both.size:
-            na, nb = self.counts[both].astype(float), other.counts[both].astype(float)
-            n = na + nb
-            delta = other.means[both] - self.means[both]
-            means[both] = self.means[both] + (nb / n)[:, None] * delta
-            weight = na * nb / n
-            scatter[both] += weight * np.einsum("ij,ij->i", delta, delta)
-            if within is not None:
-                within += (delta * weight[:, None]).T @ delta
+            within = self.within + other.within + (delta * weight[:, None]).T @ delta
         return Accumulator(counts, means, scatter, within, max(self.scale, other.scale))
 
     def statistics(self) -> ClassStatistics:
