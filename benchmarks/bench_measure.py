@@ -10,10 +10,14 @@ Columns:
 
 * ``read``: the I/O floor, reading the file once chunk by chunk (plain reads, as ``measure``
   does) and converting each chunk to float64 (page cache as the file was left after writing: warm
-  on a machine with enough RAM; the ratio against a cold read would be smaller);
+  on a machine with enough RAM; the ratio against a cold read would be smaller), run before and
+  after the other steps, the faster of the two kept (on a loaded machine: the conservative ratio);
 * ``measure``: ``ufm.measure(path, labels, W, b)``, two passes (statistics with the d x d scatter,
   then NC4), everything included; ``ratio`` = measure / read;
-* ``trace``: ``covariance=False`` (no d x d scatter, no nc1); ``ratio_t`` = trace / read;
+* ``trace``: ``covariance=False`` (no d x d scatter, no nc1), still with W (so the NC4 pass, 4 N d K
+  flops, runs); ``ratio_t`` = trace / read;
+* ``feat``: ``covariance=False`` and no classifier: the feature metrics in one pass (no GEMM of
+  N d^2 or N d K flops), the configuration that can reach the I/O floor; ``ratio_f`` = feat / read;
 * ``in_mem``: ``ufm.nc_metrics`` on the whole array loaded as float64 (skipped above
   ``--in-memory-max`` GB);
 * ``peak_*``: peak resident memory (``ru_maxrss``) of the subprocess that ran the step, MB.
@@ -77,9 +81,10 @@ if step == "read":
     total = 0.0
     for a in range(0, X.shape[0], rows):
         total += float(np.asarray(X[a:a + rows], dtype=np.float64)[:, 0].sum())
-elif step in ("measure", "trace"):
-    m = ufm.measure(str(folder / "X.npy"), str(folder / "y.npy"), str(folder / "W.npy"),
-                    str(folder / "b.npy"), covariance=(step == "measure"), memory_limit=8 * 2**30)
+elif step in ("measure", "trace", "feat"):
+    W, b = (None, None) if step == "feat" else (str(folder / "W.npy"), str(folder / "b.npy"))
+    m = ufm.measure(str(folder / "X.npy"), str(folder / "y.npy"), W, b,
+                    covariance=(step == "measure"), memory_limit=8 * 2**30)
     total = m.metrics["nc1_trace_ratio"]
 elif step == "in_mem":
     H = np.load(folder / "X.npy").astype(np.float64).T
@@ -121,7 +126,8 @@ def main() -> None:
     for name in ("nc_toolbox", "neural_collapse"):
         if importlib.util.find_spec(name) is None:
             print(f"# {name}: not importable, not compared (in-memory library, not a dependency)")
-    print(f"# K={K} d={d} float32 (N, d) .npy, OMP_NUM_THREADS=1")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"# K={K} d={d} float32 (N, d) .npy, OMP_NUM_THREADS=1, load average {load}")
     header = (
         "N",
         "GB",
@@ -130,9 +136,12 @@ def main() -> None:
         "ratio",
         "trace_s",
         "ratio_t",
+        "feat_s",
+        "ratio_f",
         "in_mem_s",
         "peak_measure_MB",
         "peak_trace_MB",
+        "peak_feat_MB",
         "peak_in_mem_MB",
     )
     print("  ".join(f"{h:>15}" for h in header))
@@ -140,9 +149,11 @@ def main() -> None:
         folder = Path(tmp)
         for N in sizes:
             info = _write(folder, K, d, N)
-            read = _run(folder, "read")
+            first = _run(folder, "read")
             full = _run(folder, "measure")
             trace = _run(folder, "trace")
+            feat = _run(folder, "feat")
+            read = min(first, _run(folder, "read"), key=lambda r: r["seconds"])
             in_mem = None
             if N * d * 8 / 1e9 <= args.in_memory_max:
                 in_mem = _run(folder, "in_mem")
@@ -155,9 +166,12 @@ def main() -> None:
                 f"{full['seconds'] / read['seconds']:.1f}",
                 f"{trace['seconds']:.2f}",
                 f"{trace['seconds'] / read['seconds']:.1f}",
+                f"{feat['seconds']:.2f}",
+                f"{feat['seconds'] / read['seconds']:.1f}",
                 "-" if in_mem is None else f"{in_mem['seconds']:.2f}",
                 f"{full['peak_mb']:.0f}",
                 f"{trace['peak_mb']:.0f}",
+                f"{feat['peak_mb']:.0f}",
                 "-" if in_mem is None else f"{in_mem['peak_mb']:.0f}",
             )
             print("  ".join(f"{c:>15}" for c in map(str, row)), flush=True)

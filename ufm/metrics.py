@@ -356,11 +356,38 @@ def _column_blocks(K: int, n: int) -> Iterator[slice]:
         yield slice(a, min(n, a + step))
 
 
+def _max_abs(A: np.ndarray) -> float:
+    r""":math:`\max_{ij}|A_{ij}|` by two reductions (no copy of A; 0 for an empty array)."""
+    return float(max(A.max(initial=0.0), -A.min(initial=0.0)))
+
+
+def _unit_products(H: np.ndarray, s: float, *columns: np.ndarray) -> Iterator:
+    r"""Blocks ``(cols, P)`` with :math:`P = H_{:,cols}^\top [A_1 | A_2 | \dots] / s`, for
+    matrices :math:`A_j` (d x r_j) already at unit scale (entries at most 1 in modulus) and
+    :math:`s \ge \max|H|` (s > 0): every entry of P is at most d in modulus.
+
+    One GEMM per block and no scaled copy of H (only the small d x r matrices are scaled): the
+    product is formed as :math:`H^\top (A/d)` (entries at most s, so finite at every scale) and
+    then multiplied by d/s. Blocks hold ~:data:`TILE_ENTRIES` entries of P.
+    """
+    d = H.shape[0]
+    B = np.hstack(columns) / d
+    for cols in _column_blocks(B.shape[1], H.shape[1]):
+        yield cols, (H[:, cols].T @ B) / s * d
+
+
+def _nearest(P: np.ndarray, sq: np.ndarray) -> np.ndarray:
+    """Row-wise argmin of ``sq - 2 P`` (P: n x K products at unit scale, sq: squared norms)."""
+    # n x K (rows contiguous): the argmin runs along memory, not across it
+    return np.argmin(sq[None, :] - 2 * P, axis=1)
+
+
 def nearest_class_mean(M: np.ndarray, H: np.ndarray) -> np.ndarray:
     r"""Index of the nearest class mean, :math:`\arg\min_k\|h_i - \mu_k\|`, for each column of H.
 
-    Computed from :math:`\|\mu_k\|^2 - 2\mu_k^\top h_i` (the term :math:`\|h_i\|^2` does not
-    change the argmin), in column blocks of at most ~:data:`TILE_ENTRIES` distances.
+    Computed from :math:`\|\mu_k/s\|^2 - 2\,h_i^\top\mu_k/s^2` with :math:`s = \max(|H|, |M|)`
+    (the term :math:`\|h_i\|^2` and the positive factor :math:`s^{-2}` do not change the argmin;
+    at unit scale nothing overflows), one GEMM per column block (:func:`_unit_products`).
 
     Parameters
     ----------
@@ -371,20 +398,21 @@ def nearest_class_mean(M: np.ndarray, H: np.ndarray) -> np.ndarray:
     -------
     ndarray of int, shape (n,)
     """
-    # the argmin is unchanged by scaling H and M together: at unit scale nothing overflows
-    scale = max(np.abs(M).max(initial=0.0), np.abs(H).max(initial=0.0))
-    if scale > 0:
-        M, H = M / scale, H / scale
-    sq = np.sum(M * M, axis=0)[None, :]
+    s = max(_max_abs(M), _max_abs(H)) or 1.0
+    Mu = M / s
+    sq = np.sum(Mu * Mu, axis=0)
     out = np.empty(H.shape[1], dtype=np.int64)
-    for cols in _column_blocks(M.shape[1], H.shape[1]):
-        # n x K (rows contiguous): the argmin runs along memory, not across it
-        out[cols] = np.argmin(sq - 2 * H[:, cols].T @ M, axis=1)
+    for cols, P in _unit_products(H, s, Mu):
+        out[cols] = _nearest(P, sq)
     return out
 
 
 def nc4_mismatches(W: np.ndarray, b: np.ndarray | None, M: np.ndarray, H: np.ndarray) -> int:
     r"""Number of columns of H where :math:`\arg\max_k(Wh + b)_k \ne \arg\min_k\|h - \mu_k\|`.
+
+    Both decisions come from one product per column block,
+    :math:`H^\top[M/s \mid W^\top/s_w]/s` (:func:`_unit_products`; :math:`s = \max(|H|, |M|)`,
+    :math:`s_w = \max|W|`), the nearest mean as in :func:`nearest_class_mean`.
 
     Parameters
     ----------
@@ -394,25 +422,45 @@ def nc4_mismatches(W: np.ndarray, b: np.ndarray | None, M: np.ndarray, H: np.nda
         Class means of the training features.
     H : ndarray, shape (d, n)
     """
-    nearest = nearest_class_mean(M, H)
-    # argmax(W h + b) = argmax(t Wu hu + b) with Wu, hu at unit scale and t = |W| |H| (maxima),
-    # evaluated as Wu hu + b/t for t >= 1 and as t Wu hu + b otherwise: finite at every scale
-    s_w, s_h = np.abs(W).max(initial=0.0), np.abs(H).max(initial=0.0)
-    log_t = math.log(s_w) + math.log(s_h) if s_w > 0 and s_h > 0 else -math.inf
-    Wu, Hu = (W / s_w, H / s_h) if log_t > -math.inf else (W, H)
+    K = W.shape[0]
+    s = max(_max_abs(M), _max_abs(H)) or 1.0
+    s_w = _max_abs(W)
+    Mu = M / s
+    sq = np.sum(Mu * Mu, axis=0)
+    # argmax(W h + b) = argmax(t Wu hu + b) with Wu = W / s_w, hu = h / s and t = s_w s, evaluated
+    # as Wu hu + b/t for t >= 1 and as t Wu hu + b otherwise: finite at every scale
+    log_t = math.log(s_w) + math.log(s) if s_w > 0 else -math.inf
+    Wu = W / s_w if s_w > 0 else W
     count = 0
-    for cols in _column_blocks(W.shape[0], H.shape[1]):
-        Z = Hu[:, cols].T @ Wu.T
+    for _, P in _unit_products(H, s, Mu, Wu.T):
+        Z = P[:, K:]
         if b is not None and log_t >= 0:
             Z = Z + b[None, :] * math.exp(-log_t)
         elif b is not None:
             Z = math.exp(log_t) * Z + b[None, :]
-        count += int(np.count_nonzero(np.argmax(Z, axis=1) != nearest[cols]))
+        count += int(np.count_nonzero(np.argmax(Z, axis=1) != _nearest(P[:, :K], sq)))
     return count
 
 
+def centred_spectrum(stats: ClassStatistics, conv: Conventions) -> tuple[np.ndarray, np.ndarray]:
+    r"""Thin SVD :math:`\tilde M / s = U\,\mathrm{diag}(\sigma)\,V^\top` of the centred class means
+    in units of :math:`s` = ``stats.scale`` (1 for all-zero features); returns (U, sigma), U of
+    shape (d, min(d, K)), sigma decreasing. :func:`metrics_from_statistics` takes it as
+    ``spectrum`` so that a caller needing the singular values too computes them once."""
+    inv = 1.0 / stats.scale if stats.scale > 0 else 1.0
+    U, sigma, _ = np.linalg.svd(
+        _centred(stats.means * inv, np.asarray(stats.counts), conv), full_matrices=False
+    )
+    return U, sigma
+
+
 def metrics_from_statistics(
-    stats: ClassStatistics, W=None, mismatches: int | None = None, **conventions
+    stats: ClassStatistics,
+    W=None,
+    mismatches: int | None = None,
+    *,
+    spectrum: tuple[np.ndarray, np.ndarray] | None = None,
+    **conventions,
 ) -> dict[str, float | None]:
     r"""NC metrics from sufficient statistics: the one implementation of the formulas.
 
@@ -428,6 +476,8 @@ def metrics_from_statistics(
     mismatches : int, optional
         NC4 mismatch count over the ``sum(stats.counts)`` samples (:func:`nc4_mismatches` with the
         bias or without it, per ``nc4_bias``); without it ``nc4`` is left out.
+    spectrum : tuple, optional
+        :func:`centred_spectrum` of ``stats`` with the same conventions, if already computed.
     **conventions
         Fields of :class:`Conventions`.
 
@@ -457,7 +507,7 @@ def metrics_from_statistics(
     d = M.shape[0]
     dof_W, dof_k = counts.sum() - K * delta, counts - delta
     Mc = _centred(M, counts, conv)
-    U, s, _ = np.linalg.svd(Mc, full_matrices=False)
+    U, s = spectrum if spectrum is not None else centred_spectrum(stats, conv)
     keep = s > RANK_RTOL * s[0]
     keep[min(K - 1, d) :] = False
     out: dict[str, float | None] = {}

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import blas
 
-from ..metrics import ClassStatistics
+from ..metrics import ClassStatistics, _max_abs
 
 __all__ = ["Accumulator", "class_sums"]
 
@@ -38,12 +37,6 @@ def class_sums(X: np.ndarray, y: np.ndarray, K: int) -> np.ndarray:
     n = y.size
     onehot = sp.csr_matrix((np.ones(n), (y, np.arange(n))), shape=(K, n))
     return np.asarray(onehot @ X)
-
-
-def _gram(R: np.ndarray) -> np.ndarray:
-    """R^T R for R (n x d) by BLAS syrk (half the flops of a general product), symmetrized."""
-    upper = blas.dsyrk(1.0, np.asarray(R, dtype=np.float64).T, trans=0)
-    return upper + np.triu(upper, 1).T
 
 
 @dataclass(eq=False)
@@ -84,34 +77,26 @@ class Accumulator:
         """Statistics of one chunk: X (n x d, float64, finite), y (n,) labels in 0..K-1."""
         counts = np.bincount(y, minlength=K).astype(np.int64)
         means = class_sums(X, y, K) / np.maximum(counts, 1)[:, None]
-        R = X - means[y]
+        R = means[y]
+        np.subtract(X, R, out=R)  # the residuals h_i - mu_{y_i}, in the gathered buffer
         scatter = np.bincount(y, weights=np.einsum("ij,ij->i", R, R), minlength=K)
-        return cls(
-            counts,
-            means,
-            scatter,
-            _gram(R) if covariance else None,
-            float(np.abs(X).max(initial=0.0)),
-        )
+        # numpy computes R^T R by BLAS syrk (one triangle, half the flops), symmetric on return
+        return cls(counts, means, scatter, R.T @ R if covariance else None, _max_abs(X))
 
     def merge(self, other: Accumulator) -> Accumulator:
         """Statistics of the union of both sample sets (Chan et al.'s pairwise update)."""
         counts = self.counts + other.counts
-        both = np.flatnonzero((self.counts > 0) & (other.counts > 0))
-        means = np.where((self.counts > 0)[:, None], self.means, other.means)
-        scatter = self.scatter + other.scatter
+        na, nb = self.counts.astype(float), other.counts.astype(float)
+        # over all classes at once: a class seen on one side only has weight 0 and, since the
+        # means of an unseen class are 0, takes the other side's mean exactly (0 + 1 * mu)
+        share = nb / np.maximum(na + nb, 1.0)
+        weight = na * share
+        delta = other.means - self.means
+        means = self.means + share[:, None] * delta
+        scatter = self.scatter + other.scatter + weight * np.einsum("ij,ij->i", delta, delta)
         within = None
         if self.within is not None and other.within is not None:
-            within = self.within + other.within
-        if both.size:
-            na, nb = self.counts[both].astype(float), other.counts[both].astype(float)
-            n = na + nb
-            delta = other.means[both] - self.means[both]
-            means[both] = self.means[both] + (nb / n)[:, None] * delta
-            weight = na * nb / n
-            scatter[both] += weight * np.einsum("ij,ij->i", delta, delta)
-            if within is not None:
-                within += (delta * weight[:, None]).T @ delta
+            within = self.within + other.within + (delta * weight[:, None]).T @ delta
         return Accumulator(counts, means, scatter, within, max(self.scale, other.scale))
 
     def statistics(self) -> ClassStatistics:

@@ -26,6 +26,7 @@ from ..errors import InvalidParameter
 from ..metrics import (
     Conventions,
     _centred,
+    centred_spectrum,
     metrics_from_statistics,
     nc4_mismatches,
     nearest_class_mean,
@@ -372,10 +373,11 @@ def measure(
             stage="nc4",
             **stream,
         )
-    metrics = metrics_from_statistics(stats, W, mismatches, **conventions)
+    spectrum = centred_spectrum(stats, conv)  # one SVD for nc1/nc2 and the effective rank
+    metrics = metrics_from_statistics(stats, W, mismatches, spectrum=spectrum, **conventions)
 
     Mc = _centred(M, acc.counts, conv)
-    metrics["effective_rank_means"] = effective_rank(np.linalg.svd(Mc, compute_uv=False))
+    metrics["effective_rank_means"] = effective_rank(spectrum[1])  # scale-free
     if acc.within is not None:
         scale2 = acc.scale**2 if acc.scale > 0 else 1.0
         S_W = acc.within / scale2
