@@ -56,6 +56,9 @@ REQUIRED = {
     "mse.deep-linear": {"symbolic", "dynamic"},
     "mse.deep-linear-jump": {"symbolic", "dynamic"},
     "landscape.deep-origin-minimum": {"symbolic", "dynamic"},
+    "mse.central-path": {"symbolic", "convex", "dynamic"},
+    "mse.min-norm-interpolant": {"symbolic", "convex", "dynamic"},
+    "ce.imbalanced-minority-threshold": {"symbolic", "convex", "dynamic"},
 }
 
 
