@@ -190,11 +190,4 @@ def ce_minority_threshold(
             s = sign(x)
             lo, hi = (x, hi) if s < 0 else (lo, x) if s > 0 else (lo, hi)
     lo, hi = certified_bisection(sign, lo, hi, xtol * hi)
-    return MinorityThreshold(
-        threshold=0.5 * (lo + hi),
-        accuracy=0.5 * (hi - lo),
-        bracket=(lo, hi),
-        certificate=(psi[lo][0], psi[hi][0]),
-        certificate_error=float(max(psi[lo][1], psi[hi][1])),
-        solves=len(psi),
-    )
+    return MinorityThreshold.from_bracket(lo, hi, psi)

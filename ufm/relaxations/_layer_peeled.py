@@ -468,6 +468,19 @@ class MinorityThreshold:
     certificate_error: float
     solves: int
 
+    @classmethod
+    def from_bracket(cls, lo: float, hi: float, psi: dict) -> MinorityThreshold:
+        """The result of a certified bisection ending at (lo, hi); ``psi`` maps every evaluated
+        point to (psi, its error bound)."""
+        return cls(
+            threshold=0.5 * (lo + hi),
+            accuracy=0.5 * (hi - lo),
+            bracket=(lo, hi),
+            certificate=(psi[lo][0], psi[hi][0]),
+            certificate_error=float(max(psi[lo][1], psi[hi][1])),
+            solves=len(psi),
+        )
+
 
 def _check_minority(K_A, K_B, E_W, E_H):
     return (
@@ -590,14 +603,7 @@ def minority_threshold(
                 f"R_high must exceed R_low={R_low} and show certified collapse, got R_high={R_high}"
             )
     lo, hi = certified_bisection(sign, R_low, R_high, xtol)
-    return MinorityThreshold(
-        threshold=0.5 * (lo + hi),
-        accuracy=0.5 * (hi - lo),
-        bracket=(lo, hi),
-        certificate=(psi[lo][0], psi[hi][0]),
-        certificate_error=float(max(psi[lo][1], psi[hi][1])),
-        solves=len(psi),
-    )
+    return MinorityThreshold.from_bracket(lo, hi, psi)
 
 
 def certified_bisection(sign, lo: float, hi: float, xtol: float) -> tuple[float, float]:
