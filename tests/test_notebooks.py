@@ -8,7 +8,7 @@ kernel per notebook, through nbclient; a failing cell fails the test with that c
 from __future__ import annotations
 
 import os
-import time
+import sys
 from pathlib import Path
 
 import nbformat
@@ -60,32 +60,53 @@ def test_notebook_committed_without_outputs(path):
     assert "Questions to think about" in text
 
 
-@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
-def test_notebook_executes(path, monkeypatch):
-    """Property: the notebook runs top to bottom without error in a fresh python3 kernel."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+#: Executes one notebook (argv[1]) in a fresh python3 kernel; exits 1 with the failing cell.
+_EXECUTE = f"""
+import sys, time, nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+book = nbformat.read(sys.argv[1], as_version=4)
+client = NotebookClient(book, timeout={CELL_TIMEOUT_SECONDS}, kernel_name="python3",
+                        resources={{"metadata": {{"path": sys.argv[2]}}}})
+start = time.perf_counter()
+try:
+    client.execute()
+except CellExecutionError as exc:
+    sys.exit(str(exc))
+print(f"{{time.perf_counter() - start:.1f}} s")
+"""
 
-    # the kernel imports the checkout under test, as pytest itself does (its root is on sys.path),
-    # whatever else an earlier non-editable install may have left in site-packages
+
+@pytest.fixture(scope="module")
+def notebook_runs(request):
+    """Every selected notebook, executed two at a time, each in its own process and kernel
+    (:func:`conftest.run_selected_scripts`). The kernel imports the checkout under test, as pytest
+    itself does (its root is on sys.path), whatever else an earlier non-editable install may have
+    left in site-packages."""
+    from conftest import run_selected_scripts
+
     root = str(NOTEBOOKS.parent)
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
-    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH")))),
+    }
+    commands = {
+        p.stem: (
+            [sys.executable, "-c", _EXECUTE, str(p), str(NOTEBOOKS)],
+            {"env": env, "timeout": 1800},
+        )
+        for p in PATHS
+    }
+    return run_selected_scripts(request, "test_notebook_executes", commands)
 
-    book = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        book,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-    start = time.perf_counter()
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        pytest.fail(f"{path.name} failed:\n{exc}", pytrace=False)
-    print(f"{path.name}: {time.perf_counter() - start:.1f} s")
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_notebook_executes(path, notebook_runs):
+    """Property: the notebook runs top to bottom without error in a fresh python3 kernel."""
+    out = notebook_runs[path.stem]
+    if out.returncode != 0:
+        pytest.fail(f"{path.name} failed:\n{out.stderr[-4000:]}", pytrace=False)
+    print(f"{path.name}: {out.stdout.strip()}")
 
 
 def test_beyond_notebook_has_its_four_parts():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,12 +24,21 @@ def test_proofs_exist():
     assert all(f"`{name}`" in readme for name in names)
 
 
+@pytest.fixture(scope="module")
+def proof_runs(request):
+    """Every selected proof script, run two at a time (:func:`conftest.run_selected_scripts`)."""
+    from conftest import run_selected_scripts
+
+    commands = {
+        p.stem: ([sys.executable, str(p)], {"cwd": PROOFS, "timeout": 600}) for p in SCRIPTS
+    }
+    return run_selected_scripts(request, "test_proof_runs", commands)
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
-def test_proof_runs(script):
+def test_proof_runs(script, proof_runs):
     """Property: the script exits 0, fails no step and ends with "verified"."""
-    out = subprocess.run(
-        [sys.executable, str(script)], cwd=PROOFS, capture_output=True, text=True, timeout=600
-    )
+    out = proof_runs[script.stem]
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "FAILED" not in out.stdout
     assert out.stdout.strip().endswith("verified")
