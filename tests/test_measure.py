@@ -533,3 +533,30 @@ def test_procrustes_distance_against_an_explicit_fit():
     assert ufm.measure.procrustes_distance(2.5 * Q @ Y, Y) <= METRIC_ZERO
     assert ufm.measure.procrustes_distance(Y, X) is None
     assert ufm.measure.procrustes_distance(np.zeros((6, 5)), Y) is None
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-140, 1e140, 1e200])
+def test_measure_at_extreme_scales_is_right_or_refused(scale):
+    """Property: inside FEATURE_RANGE the streamed metrics are scale-invariant (equal to those at
+    scale 1 to STREAMING); outside it the input is refused with InvalidParameter naming the range,
+    never NaN or an OverflowError."""
+    import warnings
+
+    from ufm.errors import InvalidParameter
+    from ufm.measure._accumulate import FEATURE_RANGE
+    from ufm.tolerances import STREAMING, relative_deviation
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 5)
+    H = rng.standard_normal((4, 15))
+    reference = ufm.measure(H.T, labels).metrics
+    lo, hi = FEATURE_RANGE
+    if lo <= scale * np.abs(H).max() <= hi:
+        metrics = ufm.measure((H * scale).T, labels).metrics
+        for key in ("nc1", "nc1_trace_ratio", "cdnv"):
+            assert relative_deviation(metrics[key], reference[key]) <= STREAMING, key
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the chunk's squares over/underflow
+            with pytest.raises(InvalidParameter, match="streaming accumulators"):
+                ufm.measure((H * scale).T, labels)

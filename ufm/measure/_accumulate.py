@@ -39,6 +39,12 @@ def class_sums(X: np.ndarray, y: np.ndarray, K: int) -> np.ndarray:
     return np.asarray(onehot @ X)
 
 
+#: Largest feature magnitudes the accumulators accept: they sum squares of raw features, which stay
+#: normal float64 numbers (2.2e-308 .. 1.8e308) with room for N d-term sums only for magnitudes in
+#: this range; outside it ``measure`` refuses the input with a clear message (never NaN or inf).
+FEATURE_RANGE = (1e-150, 1e150)
+
+
 @dataclass(eq=False)
 class Accumulator:
     """Class statistics of the features seen so far; :meth:`merge` combines two of them.

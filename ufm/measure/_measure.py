@@ -31,7 +31,7 @@ from ..metrics import (
     nc4_mismatches,
     nearest_class_mean,
 )
-from ._accumulate import Accumulator
+from ._accumulate import FEATURE_RANGE, Accumulator
 from ._compare import Comparison
 from ._compare import compare_ufm as _compare_ufm
 from ._extra import (
@@ -360,6 +360,14 @@ def measure(
         stage="statistics",
         **stream,
     )
+    lo, hi = FEATURE_RANGE
+    if acc.scale > 0 and not lo <= acc.scale <= hi:
+        raise InvalidParameter(
+            f"the largest feature magnitude is {acc.scale:.3g}; the streaming accumulators square "
+            f"raw features and need it in [{lo:g}, {hi:g}] (float64 squares stay normal). Every NC "
+            "metric is scale-invariant: divide the features by a common factor, or use "
+            "ufm.nc_metrics in memory, which works in units of max |H| at every scale"
+        )
     stats = acc.statistics()
     M = stats.means
     mismatches = None
