@@ -38,7 +38,7 @@ from .._repr import short_repr
 from .._validation import check_int, check_positive
 from ..errors import AccuracyWarning, InvalidParameter
 from ..metrics import feature_metrics
-from ..minimizers import _check_features, _ridge_statistics, least_squares_classifier
+from ..minimizers import _check_features, _one_hot, _ridge_statistics, least_squares_classifier
 
 __all__ = ["CentralPath", "central_path_descent", "central_path_trace"]
 
@@ -145,7 +145,7 @@ def central_path_descent(
     if not norm2 > 0:
         raise InvalidParameter("H0 must not have all columns equal (tr Sigma_T = 0)")
     # centred labels: with b = pi - W mu_G the residual W H + b 1^T - Y is W Hc - Yc
-    Yc = np.repeat(np.eye(len(sizes)), sizes, axis=1) - np.asarray(sizes)[:, None] / N
+    Yc = _one_hot(sizes) - np.asarray(sizes)[:, None] / N
     objective = [least_squares_classifier(H, sizes, lam)[2]]
     taken, gradient = 0, np.inf
     while True:

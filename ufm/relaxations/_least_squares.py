@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..minimizers import _check_features
+from ..minimizers import _check_features, _one_hot
 from ._solve import import_cvxpy, resolve_tolerance, solve
 
 __all__ = ["least_squares_program"]
@@ -49,7 +49,7 @@ def least_squares_program(
     cp = import_cvxpy()
     H = np.asarray(H, dtype=float)
     d, N = H.shape
-    Y = np.repeat(np.eye(len(sizes)), sizes, axis=1)
+    Y = _one_hot(sizes)
     W = cp.Variable((len(sizes), d))
     b = cp.Variable(len(sizes))
     residual = W @ H + cp.reshape(b, (len(sizes), 1), order="F") @ np.ones((1, N)) - Y
