@@ -7,11 +7,12 @@ Usage::
     python tools/mutation.py ufm/metrics.py ufm/objectives.py --tests tests/test_metrics.py \
         tests/test_objectives.py tests/test_properties.py
 
-The run happens in a temporary clone of the current commit (mutmut writes a ``mutants/`` tree and a
-cache beside the sources), with ``[tool.mutmut]`` of ``pyproject.toml`` narrowed to the named
-modules (``only_mutate``) and tests (``pytest_add_cli_args_test_selection``). It prints mutmut's
-summary and the score: killed / (killed + survived), timeouts counted as killed, equivalent mutants
-(listed by id with a reason in ``tools/equivalent_mutants.txt``) left out.
+The run happens in a temporary clone of the current commit (kept with ``--keep DIR``; mutmut
+writes a ``mutants/`` tree and a cache beside the sources), with ``[tool.mutmut]`` of
+``pyproject.toml`` narrowed to the named modules (``only_mutate``) and tests
+(``pytest_add_cli_args_test_selection``). It prints mutmut's summary and the score: killed /
+(killed + survived), timeouts counted as killed, equivalent mutants (listed by id with a reason in
+``tools/equivalent_mutants.txt``) left out.
 """
 
 from __future__ import annotations
@@ -32,9 +33,16 @@ def main() -> int:
     parser.add_argument("modules", nargs="+", help="source files to mutate, e.g. ufm/geometry.py")
     parser.add_argument("--tests", nargs="+", required=True, help="test files that may kill them")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutmut workers")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="run in this new directory and keep it (for `mutmut show ID` on the survivors there)",
+    )
     args = parser.parse_args()
+    if args.keep is not None and args.keep.exists():
+        parser.error(f"--keep {args.keep} exists; name a new directory")
     with tempfile.TemporaryDirectory(prefix="ufm-mutation-") as tmp:
-        clone = Path(tmp) / "ufm"
+        clone = (args.keep if args.keep is not None else Path(tmp)).resolve() / "ufm"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         config = clone / "pyproject.toml"
         text = config.read_text()
