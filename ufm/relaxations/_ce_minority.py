@@ -30,6 +30,12 @@ the softmax is constant on them and :math:`Q^\top\Lambda Q = (\sqrt{n_B}/N) I`: 
 :func:`ufm.minimizers.ce_minority_threshold_value`, derives it; here it is evaluated from the
 solver's logits, not assumed). For n_A = n_B it is the threshold :math:`K\sqrt{n}\mu = 1`
 of the zero solution (Zhu et al. 2021, Thm 3.1).
+
+**Label smoothing** (``smoothing`` alpha, the ``ce-ls`` loss; derived here,
+``proofs/ce_label_smoothing_imbalanced.py``). The targets :math:`(1-\alpha)e_k + \frac\alpha
+K\mathbf 1` replace :math:`e_k` in the gradient; their :math:`\mathbf 1` part vanishes on Q, so
+:math:`Q^\top\Lambda Q = (1-\alpha)(\sqrt{n_B}/N) I`. The same subgradient test at the zero face
+(:func:`zero_threshold`) gives the threshold of W = H = 0 for any class sizes.
 """
 
 from __future__ import annotations
