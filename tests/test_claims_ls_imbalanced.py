@@ -51,15 +51,9 @@ def test_fast_plan_visits_every_regime_with_nontrivial_points():
 
 
 def _ce_constants(point: dict) -> dict:
-    """The prediction without the factor 1 - alpha (the CE thresholds of the same sizes)."""
-    mu_B, mu_0 = (t / (1 - point["smoothing"]) for t in _ls_imbalanced.thresholds(point))
-    return {
-        "minority_collapsed": float(point["mu"] >= mu_B),
-        "zero": float(point["mu"] >= mu_0),
-        "log_minority_threshold": math.log(mu_B),
-        "log_zero_threshold": math.log(mu_0),
-        "gram_gap": 0.0,
-    }
+    """The prediction without the factor 1 - alpha: the CE thresholds of the same sizes (the
+    claim at alpha = 0, at the same mu)."""
+    return get_claim(CLAIM_ID).predict({**point, "smoothing": 0.0})
 
 
 def test_the_ce_constants_are_caught_by_the_threshold_routes(catalogue_results):
