@@ -100,7 +100,7 @@ def zero_steps(shrink):
 
 def minority_steps(shrink):
     """(b): the minority zero-sum block of the multiplier at any collapsed point."""
-    for KB in (2, 3, 4, 5):
+    for KB in (2, 3, 4):
         K = K_A + KB
         N = K_A * n_A + KB * n_B
         p = sp.exp(u) / (KB * sp.exp(u) + K_A * sp.exp(v))
