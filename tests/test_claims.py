@@ -59,6 +59,7 @@ REQUIRED = {
     "mse.central-path": {"symbolic", "convex", "dynamic"},
     "mse.min-norm-interpolant": {"symbolic", "convex", "dynamic"},
     "ce.imbalanced-minority-threshold": {"symbolic", "convex", "dynamic"},
+    "ce.label-smoothing-imbalanced": {"symbolic", "convex", "dynamic"},
 }
 
 

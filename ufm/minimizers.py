@@ -71,6 +71,7 @@ __all__ = [
     "ClosedForm",
     "PJ",
     "ce_minority_threshold_value",
+    "ce_zero_threshold_value",
     "SYMBOLS",
     "derivation",
     "global_minimizer",
@@ -1092,7 +1093,7 @@ def min_norm_interpolant(class_sizes, bias: str = "free") -> MinNormInterpolant:
     return MinNormInterpolant(sizes, bias, float(value), gram_W, gram_M, WM, np.asarray(b))
 
 
-def ce_minority_threshold_value(K_A: int, n_A: int, K_B: int, n_B: int):
+def ce_minority_threshold_value(K_A: int, n_A: int, K_B: int, n_B: int, smoothing=0):
     r"""Exact minority-collapse threshold :math:`\mu^* = \sqrt{n_B}/N` of the two-group CE UFM.
 
     K_A classes of n_A and K_B >= 2 of n_B < n_A samples, N = K_A n_A + K_B n_B, d >= K - 1: the
@@ -1106,6 +1107,17 @@ def ce_minority_threshold_value(K_A: int, n_A: int, K_B: int, n_B: int):
     that block, :math:`-x^\top(\cdot)D^{-1/2}x/\|x\|^2 = \sqrt{n_B}/N` for every u, v: the
     subgradient of :math:`\mu\|\bar ZD^{1/2}\|_*` there has spectral norm <= 1 iff
     :math:`\mu \ge \sqrt{n_B}/N` (:mod:`ufm.relaxations._ce_minority`).
+
+    With label smoothing alpha (``ce-ls``, targets :math:`(1-\alpha)e_k + \frac\alpha K\mathbf 1`)
+    the block is :math:`\frac{n_B}N(pJ - (1-\alpha)I - \frac\alpha KJ)` and the threshold
+    :math:`(1-\alpha)\sqrt{n_B}/N` (``proofs/ce_label_smoothing_imbalanced.py``).
+
+    Parameters
+    ----------
+    K_A, n_A, K_B, n_B : int
+        Majority and minority classes and sizes.
+    smoothing : float or sympy number
+        alpha in [0, 1), taken exactly (a float as its binary value).
 
     Returns
     -------
@@ -1125,11 +1137,87 @@ def ce_minority_threshold_value(K_A: int, n_A: int, K_B: int, n_B: int):
     n_A, n_B = check_int("n_A", n_A, 1), check_int("n_B", n_B, 1)
     if n_B >= n_A:
         raise InvalidParameter(f"the minority must be smaller: n_B={n_B} >= n_A={n_A}")
+    alpha = _exact_smoothing(smoothing)
     u, v = sp.symbols("u v", real=True)
+    K = K_A + K_B
     N = sp.Integer(K_A * n_A + K_B * n_B)
     p = sp.exp(u) / (K_B * sp.exp(u) + K_A * sp.exp(v))
-    block = sp.Integer(n_B) / N * (p * sp.ones(K_B, K_B) - sp.eye(K_B))
+    targets = (1 - alpha) * sp.eye(K_B) + alpha / K * sp.ones(K_B, K_B)
+    block = sp.Integer(n_B) / N * (p * sp.ones(K_B, K_B) - targets)
     x = sp.zeros(K_B, 1)
     x[0], x[1] = 1, -1
     quotient = (-(x.T * block * x)[0, 0] / sp.sqrt(n_B)) / (x.T * x)[0, 0]
     return sp.simplify(quotient)
+
+
+def _exact_smoothing(smoothing):
+    """Label smoothing alpha validated as ``ce-ls`` does ([0, 1)), as an exact sympy number."""
+    from .losses import get_loss
+
+    if isinstance(smoothing, sp.Basic):
+        if not (smoothing.is_number and 0 <= smoothing < 1):
+            raise InvalidParameter(f"smoothing must be a number in [0, 1), got {smoothing}")
+        return smoothing
+    get_loss("ce-ls", smoothing=smoothing)
+    return sp.Rational(smoothing)
+
+
+def ce_zero_threshold_value(class_sizes, bias: str = "none", smoothing=0):
+    r"""Exact zero-solution threshold of the (label-smoothed) CE UFM with any class sizes.
+
+    W = H = 0 (with the optimal bias) is a global minimizer iff
+    :math:`\sqrt{\lambda_W\lambda_H} \ge \mu_0 = \|\Lambda_0\|_2`, where
+    :math:`\Lambda_0 = -\nabla_{\bar Z}\text{data}\,D^{-1/2}` at zero logits (plus the optimal
+    bias): the subgradient condition of the nuclear-norm program at 0
+    (:func:`ufm.relaxations._ce_minority.zero_threshold`). Derivation, in sympy: the gradient
+    :math:`\nabla_{jk} = \frac{n_k}N(\pi_j - q_{jk})`, with :math:`\pi = \mathbf 1/K` (no bias)
+    or the softmax of the optimal free bias, which solves :math:`\sum_k n_k(\pi - q_k) = 0`;
+    then :math:`\mu_0^2` is the largest root of the characteristic polynomial of the rational
+    matrix :math:`\Lambda_0\Lambda_0^\top = \nabla D^{-1}\nabla^\top`. The closed form
+    :math:`(1-\alpha)\sigma_{\max}(\hat Y)/N`, :math:`\hat Y = PD^{1/2}` or
+    :math:`(I - n\mathbf 1^\top/N)D^{1/2}`, is derived in
+    ``proofs/ce_label_smoothing_imbalanced.py`` (not used here).
+
+    Parameters
+    ----------
+    class_sizes : sequence of int
+        n_1, ..., n_K (K >= 2).
+    bias : {'none', 'free'}
+    smoothing : float or sympy number
+        alpha in [0, 1) (0: cross-entropy), taken exactly.
+
+    Returns
+    -------
+    sympy expression (exact)
+
+    Raises
+    ------
+    InvalidParameter
+        Bad sizes, bias mode or smoothing.
+
+    Examples
+    --------
+    >>> ce_zero_threshold_value((2, 2, 2))  # balanced CE: 1/(K sqrt(n))
+    sqrt(2)/6
+    >>> ce_zero_threshold_value((6, 6, 2, 2), smoothing=sp.Rational(1, 2))
+    sqrt(6)/32
+    """
+    from .relaxations._nuclear import class_sizes_tuple
+
+    sizes = class_sizes_tuple(class_sizes)
+    bias = check_choice("bias", bias, ("none", "free"))
+    alpha = _exact_smoothing(smoothing)
+    K, N = len(sizes), sum(sizes)
+    q = (1 - alpha) * sp.eye(K) + alpha / K * sp.ones(K, K)
+    if bias == "none":
+        pi = sp.ones(K, 1) / K
+    else:
+        unknowns = sp.symbols(f"pi0:{K}")
+        pi_sym = sp.Matrix(unknowns)
+        stationarity = sum((n * (pi_sym - q[:, k]) for k, n in enumerate(sizes)), sp.zeros(K, 1))
+        pi = pi_sym.subs(sp.solve(list(stationarity), unknowns, dict=True)[0])
+    grad = sp.Matrix(K, K, lambda j, k: sp.Integer(sizes[k]) / N * (pi[j] - q[j, k]))
+    gram = grad * sp.diag(*[sp.Rational(1, n) for n in sizes]) * grad.T
+    t = sp.Symbol("t")
+    top = max(sp.Poly(gram.charpoly(t).as_expr(), t).real_roots())
+    return sp.sqrt(top)

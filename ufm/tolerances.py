@@ -55,6 +55,8 @@ __all__ = [
     "CE_MINORITY_THRESHOLD",
     "DESCENT_MINORITY_SPREAD",
     "CONVEX_MINORITY_SPREAD",
+    "CONVEX_ZERO_LOGITS",
+    "DESCENT_ZERO_LOGITS",
     "relative_deviation",
 ]
 
@@ -337,3 +339,16 @@ DESCENT_MINORITY_SPREAD = 1e-6
 #: program's optimum (Clarabel) counts as collapsed: measured ~4e-7 at mu = 1.05 mu* (the
 #: O(sqrt(gap)) noise of a degenerate optimum) and >= 0.1 at mu <= 0.95 mu*; 1e-4 separates both.
 CONVEX_MINORITY_SPREAD = 1e-4
+
+#: Frobenius norm of the class logits below which the unrestricted nuclear-norm program's optimum
+#: (Clarabel) counts as W = H = 0 (ce.label-smoothing-imbalanced): an exact zero optimum comes back
+#: as O(sqrt(gap)) noise, measured <= 3.4e-8 at mu in [1.25, 1.6] mu_0, while the nonzero optima
+#: at mu <= 0.85 mu_0 have norm >= 0.26 (60 points of the claim's full domain); 1e-4 separates both
+#: by three decades.
+CONVEX_ZERO_LOGITS = 1e-4
+
+#: Frobenius norm of the class logits W M below which descent (8000 steps, lr 0.5) counts as
+#: W = H = 0 (ce.label-smoothing-imbalanced): above mu_0 the iterates contract to 0 geometrically
+#: (rate ~ lr (mu - mu_0)), measured <= 7.5e-62 at mu >= 1.25 mu_0, and >= 0.26 at mu <= 0.85 mu_0
+#: (60 points of the claim's full domain); 1e-6 separates both by many orders.
+DESCENT_ZERO_LOGITS = 1e-6

@@ -30,6 +30,12 @@ the softmax is constant on them and :math:`Q^\top\Lambda Q = (\sqrt{n_B}/N) I`: 
 :func:`ufm.minimizers.ce_minority_threshold_value`, derives it; here it is evaluated from the
 solver's logits, not assumed). For n_A = n_B it is the threshold :math:`K\sqrt{n}\mu = 1`
 of the zero solution (Zhu et al. 2021, Thm 3.1).
+
+**Label smoothing** (``smoothing`` alpha, the ``ce-ls`` loss; derived here,
+``proofs/ce_label_smoothing_imbalanced.py``). The targets :math:`(1-\alpha)e_k + \frac\alpha
+K\mathbf 1` replace :math:`e_k` in the gradient; their :math:`\mathbf 1` part vanishes on Q, so
+:math:`Q^\top\Lambda Q = (1-\alpha)(\sqrt{n_B}/N) I`. The same subgradient test at the zero face
+(:func:`zero_threshold`) gives the threshold of W = H = 0 for any class sizes.
 """
 
 from __future__ import annotations
@@ -40,18 +46,19 @@ from .._validation import check_choice, check_int, check_positive
 from ..errors import InvalidParameter
 from ..problem import Problem
 from ._layer_peeled import MinorityThreshold, certified_bisection
-from ._nuclear import _class_program
+from ._nuclear import _class_program, _data_term
 from ._solve import import_cvxpy, resolve_tolerance, solve
 
-__all__ = ["ce_minority_threshold", "two_group_problem"]
+__all__ = ["ce_minority_threshold", "two_group_problem", "zero_threshold"]
 
 
 def two_group_problem(
     K_A: int, n_A: int, K_B: int, n_B: int, mu: float, *, bias: str = "none",
-    lambda_b: float = 0.0, ratio: float = 1.0,
+    lambda_b: float = 0.0, ratio: float = 1.0, smoothing: float | None = None,
 ) -> Problem:  # fmt: skip
     """The CE UFM with K_A classes of n_A and K_B of n_B samples, d = K - 1 and
-    lambda_W = mu ratio, lambda_H = mu / ratio (so sqrt(lambda_W lambda_H) = mu)."""
+    lambda_W = mu ratio, lambda_H = mu / ratio (so sqrt(lambda_W lambda_H) = mu); with
+    ``smoothing`` alpha the label-smoothed CE (``ce-ls``) instead."""
     K_A, K_B = check_int("K_A", K_A, 1), check_int("K_B", K_B, 2)
     n_A, n_B = check_int("n_A", n_A, 1), check_int("n_B", n_B, 1)
     if n_B >= n_A:
@@ -59,11 +66,89 @@ def two_group_problem(
     mu, ratio = check_positive("mu", mu), check_positive("ratio", ratio)
     bias = check_choice("bias", bias, ("none", "free", "regularized"))
     extra = {"lambda_b": lambda_b} if bias == "regularized" else {}
+    loss = {"loss": "ce"} if smoothing is None else {
+        "loss": "ce-ls", "loss_params": {"smoothing": smoothing}
+    }  # fmt: skip
     K = K_A + K_B
     return Problem(
-        loss="ce", K=K, d=K - 1, class_sizes=(n_A,) * K_A + (n_B,) * K_B,
+        **loss, K=K, d=K - 1, class_sizes=(n_A,) * K_A + (n_B,) * K_B,
         lambda_W=mu * ratio, lambda_H=mu / ratio, bias=bias, **extra,
     )  # fmt: skip
+
+
+def _multiplier(problem: Problem, logits: np.ndarray) -> np.ndarray:
+    r""":math:`\Lambda = -\nabla_{\bar Z}\text{data}\;D^{-1/2}` at the class logits (K x K,
+    bias included), :math:`\nabla_{jk} = \frac{n_k}N(\mathrm{softmax}(\text{logits}_k)_j -
+    t_{jk})` with the loss's class targets t (one-hot for CE, smoothed for ``ce-ls``)."""
+    softmax = np.exp(logits - logits.max(axis=0))
+    softmax /= softmax.sum(axis=0)
+    n = np.asarray(problem.class_sizes, dtype=float)
+    targets = problem.loss_fn.class_targets(n.size)
+    return -(n / problem.N)[None, :] * (softmax - targets) / np.sqrt(n)[None, :]
+
+
+def zero_threshold(problem: Problem, *, solver: str = "clarabel", tol: float | None = None):
+    r"""The smallest :math:`\mu = \sqrt{\lambda_W\lambda_H}` at which W = H = 0 is a global
+    minimizer of a softmax-loss UFM (any class sizes, d >= K - 1), by the dual certificate of the
+    zero face of the nuclear-norm program (:mod:`ufm.relaxations._nuclear`).
+
+    Solve the program with :math:`\bar Z = 0` (only the bias is left: none, or
+    :math:`\min_b \text{data}(b\mathbf 1^\top)\ (+\tfrac{\lambda_b}2\|b\|^2)`, by cvxpy); the
+    point is optimal for the full program iff :math:`\Lambda_0/\mu` (``_multiplier`` at those
+    logits) lies in the subdifferential of the nuclear norm at 0, the unit spectral-norm ball:
+    iff :math:`\mu \ge \|\Lambda_0\|_2`. :math:`\Lambda_0` does not depend on
+    :math:`\mu`, so the threshold is :math:`\|\Lambda_0\|_2` itself (derived here; for
+    balanced CE it is Zhu et al. 2021's :math:`K\sqrt{n}\mu = 1`).
+
+    Parameters
+    ----------
+    problem : Problem
+        A softmax-loss UFM (``ce`` or ``ce-ls``); its lambda_W, lambda_H are not used.
+    solver, tol
+        As in :func:`ufm.relaxations.nuclear_relaxation` (for the bias; unused without one).
+
+    Returns
+    -------
+    float
+        :math:`\|\Lambda_0\|_2`; accurate to the bias's solver error times the softmax's
+        Lipschitz constant (1), i.e. to ~``tol``.
+
+    Raises
+    ------
+    InvalidParameter
+        Not a softmax loss.
+    SolverFailed
+        The bias program did not reach optimality.
+
+    Examples
+    --------
+    >>> from ufm import Problem
+    >>> p = Problem(loss='ce', K=3, d=2, n=2, lambda_W=0.1, lambda_H=0.1, bias='none')
+    >>> round(zero_threshold(p) * 3 * 2**0.5, 12)  # K sqrt(n) mu* = 1
+    1.0
+    """
+    if not isinstance(problem, Problem):
+        raise InvalidParameter(f"problem must be a ufm.Problem, got {type(problem).__name__}")
+    if not problem.loss_fn.shift_invariant:
+        raise InvalidParameter(
+            f"zero_threshold needs a softmax loss (ce, ce-ls), got loss={problem.loss!r}"
+        )
+    K = problem.K
+    logits = np.zeros((K, K))
+    if problem.has_bias:
+        solver, tol = resolve_tolerance(solver, tol)
+        cp = import_cvxpy()
+        b = cp.Variable(K)
+        weights = np.asarray(problem.class_sizes, dtype=float)
+        cost = _data_term(
+            cp, problem.loss_fn, cp.reshape(b, (K, 1), order="F") @ np.ones((1, K)), weights,
+            np.arange(K), problem.N,
+        )  # fmt: skip
+        if problem.bias == "regularized":
+            cost = cost + 0.5 * problem.lambda_b * cp.sum_squares(b)
+        solve(cp.Problem(cp.Minimize(cost), [cp.sum(b) == 0]), solver, tol, "bias program")
+        logits = logits + np.asarray(b.value, dtype=float)[:, None]
+    return float(np.linalg.norm(_multiplier(problem, logits), 2))
 
 
 def minority_certificate(problem: Problem, solver: str, tol: float) -> tuple[float, float]:
@@ -76,12 +161,9 @@ def minority_certificate(problem: Problem, solver: str, tol: float) -> tuple[flo
     program, recover = _class_program(cp, problem, collapsed=(1,))
     solve(program, solver, tol, "nuclear-norm program (collapsed minority)")
     Z, b = recover()
-    logits = Z + (0.0 if b is None else b[:, None])
-    softmax = np.exp(logits - logits.max(axis=0))
-    softmax /= softmax.sum(axis=0)
+    Lam = _multiplier(problem, Z + (0.0 if b is None else b[:, None]))
     n = np.asarray(problem.class_sizes, dtype=float)
     K = n.size
-    Lam = -(n / problem.N)[None, :] * (softmax - np.eye(K)) / np.sqrt(n)[None, :]
     minority = np.flatnonzero(n == n.min())
     basis = np.zeros((K, minority.size))
     basis[minority] = np.eye(minority.size) - 1.0 / minority.size
@@ -102,6 +184,7 @@ def ce_minority_threshold(
     bias: str = "none",
     lambda_b: float = 0.0,
     ratio: float = 1.0,
+    smoothing: float | None = None,
     xtol: float = 1e-6,
     solver: str = "clarabel",
     tol: float | None = None,
@@ -127,6 +210,9 @@ def ce_minority_threshold(
         Bias penalty for ``bias='regularized'``.
     ratio : float
         lambda_W / mu (= mu / lambda_H).
+    smoothing : float, optional
+        Label smoothing alpha in [0, 1): the ``ce-ls`` loss (its targets enter the certificate;
+        the threshold becomes (1 - alpha) sqrt(n_B)/N, ``proofs/ce_label_smoothing_imbalanced.py``).
     xtol : float
         Requested relative half-width of the bracket.
     solver, tol
@@ -155,11 +241,12 @@ def ce_minority_threshold(
     xtol = check_positive("xtol", xtol)
     max_doublings = check_int("max_doublings", max_doublings, 1)
     solver, tol = resolve_tolerance(solver, tol)
-    two_group_problem(K_A, n_A, K_B, n_B, 1.0, bias=bias, lambda_b=lambda_b, ratio=ratio)
+    options = {"bias": bias, "lambda_b": lambda_b, "ratio": ratio, "smoothing": smoothing}
+    two_group_problem(K_A, n_A, K_B, n_B, 1.0, **options)
     psi = {}
 
     def sign(mu: float) -> int:
-        p = two_group_problem(K_A, n_A, K_B, n_B, mu, bias=bias, lambda_b=lambda_b, ratio=ratio)
+        p = two_group_problem(K_A, n_A, K_B, n_B, mu, **options)
         value, error = psi[mu] = minority_certificate(p, solver, tol)
         return 1 if value > error else -1 if value < -error else 0
 

@@ -10,7 +10,9 @@ family     claims
 etf        ``etf.identities``: the simplex ETF (Gram, column sum, rank, cosines)
 ce         ``ce.global-minimizer`` (Zhu et al. 2021, Thm 3.1), ``.label-smoothing``,
            ``.implicit-max-margin``, ``.imbalanced-minority-threshold`` (two class sizes: the
-           minority collapses iff sqrt(lambda_W lambda_H) >= sqrt(n_B)/N)
+           minority collapses iff sqrt(lambda_W lambda_H) >= sqrt(n_B)/N),
+           ``.label-smoothing-imbalanced`` (the same with smoothing alpha: both the minority and
+           the zero threshold scale by 1 - alpha)
 mse        the MSE minimizers: ``mse.no-bias-orthogonal-frame``, ``.free-bias-etf``,
            ``.regularized-bias`` (balanced), ``.imbalanced-svt`` (any class sizes),
            ``.deep-linear`` (L weight layers: one scalar law per singular value),

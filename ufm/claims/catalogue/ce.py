@@ -229,3 +229,10 @@ register(
 from . import _minority  # noqa: E402
 
 register(_minority.CLAIM)
+
+# --------------------------------------------------------------------------------------------------
+# ce.label-smoothing-imbalanced (code in _ls_imbalanced.py)
+
+from . import _ls_imbalanced  # noqa: E402
+
+register(_ls_imbalanced.CLAIM)
