@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "proofs"))
-import _steps  # noqa: E402
+# Imported as ``proofs._steps`` (the repository root on sys.path), the module name mutmut gives the
+# file, so that a mutation run (tools/mutation.py) switches its mutants on.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from proofs import _steps  # noqa: E402
 
 x = sp.Symbol("x", real=True)
 p = sp.Symbol("p", positive=True)
