@@ -12,7 +12,17 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from ufm.claims import Choice, Claim, Domain, IntRange, LogRange, Route, check, sampling_plan
+from ufm.claims import (
+    DEFAULT_POINTS,
+    Choice,
+    Claim,
+    Domain,
+    IntRange,
+    LogRange,
+    Route,
+    check,
+    sampling_plan,
+)
 from ufm.claims import deviation as claim_deviation
 from ufm.errors import InvalidParameter
 
@@ -69,14 +79,15 @@ def test_domain_derives_and_rejects():
         empty.sample(rng, False)
 
 
-def _claim(measure, predicted=1.0, tolerance=1e-6, relation="equal", **domain_kw) -> Claim:
-    domain = Domain({"K": IntRange(2, 4)}, description="K in 2..4", **domain_kw)
+def _claim(measure, predicted=1.0, tolerance=1e-6, relation="equal", claim_id="test.claim"):
+    """A claim on K in 2..4 predicting ``predicted`` (a value, or a function of the point)."""
+    predict = predicted if callable(predicted) else (lambda p: predicted)
     return Claim(
-        "test.claim",
+        claim_id,
         "test citation",
         "a statement",
-        domain,
-        lambda p: predicted,
+        Domain({"K": IntRange(2, 4)}, description="K in 2..4"),
+        predict,
         {"symbolic": Route("symbolic", measure, tolerance, relation=relation)},
     )
 
@@ -92,7 +103,19 @@ def test_run_compares_with_the_tolerance_inclusively():
         assert result.deviation == pytest.approx(abs(measured - 1.0) / 2, rel=1e-12)
         assert (result.claim, result.route, result.point) == ("test.claim", "symbolic", {"K": 2})
         assert (result.measured, result.predicted, result.tolerance) == (measured, 1.0, tolerance)
-        assert result.error is None and result.seconds >= 0
+        assert result.error is None and 0 <= result.seconds < 10  # a route of microseconds
+
+
+def test_run_passes_the_point_and_the_route_relation():
+    """Property: predict and measure both see the point; an 'upper' route passes a measurement
+    below the prediction and fails one above (a dict prediction too, key by key)."""
+    result = _claim(lambda p: p["K"] + 0.5, predicted=lambda p: p["K"]).run("symbolic", {"K": 3})
+    assert (result.predicted, result.measured) == (3, 3.5) and result.deviation == 0.125
+    for wrap in (lambda v: v, lambda v: {"value": v}):  # a number, and a dict of one key
+        below = _claim(lambda p, w=wrap: w(0.5), predicted=wrap(1.0), relation="upper")
+        above = _claim(lambda p, w=wrap: w(1.5), predicted=wrap(1.0), relation="upper")
+        assert below.run("symbolic", {"K": 2}).ok
+        assert above.run("symbolic", {"K": 2}).deviation == 0.25
 
 
 def test_run_records_a_crash_as_a_failure():
@@ -125,6 +148,14 @@ def test_deviation_relations_on_hand_computed_cases():
     measured = {"a": 3.0, "b": 1.0, "only_measured": 100.0}
     assert claim_deviation(measured, {"a": 1.0, "b": 1.0, "only_predicted": 0.0}) == 1.0
     assert claim_deviation({"a": 1.0}, {"a": 1.0, "b": 7.0}) == 0.0
+    assert claim_deviation({"a": 0.5}, {"a": 1.0}, "upper") == 0.0
+    assert claim_deviation({"a": 3.0}, {"a": 1.0}, "lower") == 0.0
+    # an empty measurement (nothing to compare) deviates by nothing, for every relation
+    for relation in ("equal", "upper", "lower"):
+        assert claim_deviation(np.array([]), np.array([]), relation) == 0.0
+    # a list of sympy numbers is an array like any other
+    assert claim_deviation([sp.Integer(3), sp.Integer(1)], [1.0, 1.0], "upper") == 1.0
+    assert claim_deviation([3.0, 1.0], [sp.Integer(1), sp.Integer(1)], "upper") == 1.0
 
 
 def test_deviation_of_sympy_values():
@@ -142,7 +173,7 @@ def test_deviation_refuses_incomparable_values():
     """Property: a dict prediction with a non-dict measurement, no common key, or arrays of
     different shapes are refused (never compared by broadcasting); a scalar against an array is
     compared entrywise."""
-    with pytest.raises(InvalidParameter, match="needs a dict measurement"):
+    with pytest.raises(InvalidParameter, match="^a dict prediction needs a dict measurement$"):
         claim_deviation(1.0, {"a": 1.0})
     with pytest.raises(InvalidParameter, match=r"measured \['b'\], none of the predicted \['a'\]"):
         claim_deviation({"b": 1.0}, {"a": 1.0})
@@ -150,6 +181,49 @@ def test_deviation_refuses_incomparable_values():
         claim_deviation(np.zeros(2), np.zeros(3))
     assert claim_deviation(2.0, np.array([1.0, 3.0])) == 0.5
     assert claim_deviation(np.array([1.0, 3.0]), 1.0) == 1.0
+
+
+def test_route_and_claim_declarations_are_validated():
+    """Property: an unknown route kind or relation, a negative or non-finite tolerance, a claim
+    without routes are refused by name; 'lower' and a key tolerance equal to the route's are
+    valid."""
+    with pytest.raises(InvalidParameter, match="^route kind must be one of .*got 'numeric'$"):
+        Route("numeric", lambda p: 0.0, 0.0)
+    with pytest.raises(InvalidParameter, match="^relation must be 'equal', 'upper' or 'lower'"):
+        Route("symbolic", lambda p: 0.0, 0.0, relation="less")
+    for tolerance in (-0.1, math.inf):
+        with pytest.raises(InvalidParameter, match="^tolerance must be finite and >= 0"):
+            Route("symbolic", lambda p: 0.0, tolerance)
+    with pytest.raises(InvalidParameter, match="^claim 'x' needs at least one route$"):
+        Claim("x", "c", "s", Domain({}), lambda p: 0.0, {})
+    with pytest.raises(InvalidParameter, match="^a domain with regimes needs regime_of"):
+        Domain({}, regime_of=lambda p: "a")
+    assert Route("symbolic", lambda p: 0.0, 0.0, relation="lower").relation == "lower"
+    assert Route("convex", lambda p: 0.0, 1e-3, key_tolerances={"value": 1e-3}).key_tolerances
+
+
+def test_key_tolerances_scale_only_their_keys():
+    """Property: with key tolerances, a key without its own tolerance keeps its deviation, the
+    route's relation applies to every key, and sympy keys are still compared exactly."""
+    route = Route("convex", lambda p: 0.0, 1e-3, key_tolerances={"objective": 1e-6})
+    assert route.deviation({"objective": 0.0, "G": 5e-4}, {"objective": 0.0, "G": 0.0}) == 5e-4
+    upper = Route("convex", lambda p: 0.0, 1e-3, relation="upper", key_tolerances={"v": 1e-6})
+    assert upper.deviation({"v": -1.0, "G": -1.0}, {"v": 0.0, "G": 0.0}) == 0.0
+    x = sp.Symbol("x")
+    assert route.deviation({"objective": 0.0, "x": x}, {"objective": 0.0, "x": x}) == 0.0
+
+
+def test_domain_sampling_rounds_and_fast_caps():
+    """Property: a domain tries at most 1000 draws before refusing, and a fast draw applies each
+    range's fast cap."""
+    calls = []
+    never = Domain({"K": IntRange(2, 3)}, where=lambda p: calls.append(p) and False)
+    with pytest.raises(InvalidParameter, match="could not sample"):
+        never.sample(np.random.default_rng(0), False)
+    assert len(calls) == 1000
+    capped = Domain({"K": IntRange(2, 9, fast_hi=2)})
+    rng = np.random.default_rng(0)
+    assert {capped.sample(rng, True)["K"] for _ in range(50)} == {2}
 
 
 def test_check_rows_summarize_points_and_serialize():
@@ -162,8 +236,18 @@ def test_check_rows_summarize_points_and_serialize():
     assert row.claim == "test.claim" and row.citation == "test citation"
     assert row.worst_deviation == 0.25 and not row.ok and row.verdict == "FAIL"
     assert row.failures and all(f.point["K"] != 3 and not f.ok for f in row.failures)
+    assert 0 <= row.seconds < 10  # 20 constant routes
     data = row.to_dict()
-    assert data["verdict"] == "FAIL" and data["worst_deviation"] == 0.25
+    assert data["seconds"] == row.seconds
+    assert {k: v for k, v in data.items() if k not in ("seconds", "failures")} == {
+        "claim": "test.claim",
+        "citation": "test citation",
+        "route": "symbolic",
+        "points": 20,
+        "worst_deviation": 0.25,
+        "tolerance": 0.1,
+        "verdict": "FAIL",
+    }
     assert {f["deviation"] for f in data["failures"]} == {0.25}
     assert [f["point"] for f in data["failures"]] == [f.point for f in row.failures]
 
@@ -183,12 +267,42 @@ def test_check_rows_summarize_points_and_serialize():
 
 
 def test_check_validates_seed_and_points():
-    """Property: a negative seed or fewer than one point is refused, naming the argument."""
+    """Property: a negative seed or fewer than one point is refused, naming the argument; one
+    point is valid."""
     claim = _claim(lambda p: 1.0)
-    with pytest.raises(InvalidParameter, match="seed"):
+    with pytest.raises(InvalidParameter, match="^seed must be an integer >= 0, got -1$"):
         check(claims=[claim], seed=-1)
-    with pytest.raises(InvalidParameter, match="points"):
+    with pytest.raises(InvalidParameter, match="^points must be an integer >= 1, got 0$"):
         check(claims=[claim], points=0)
+    assert check(claims=[claim], points=1)[0].points == 1
+
+
+def _points(**kwargs) -> list[dict]:
+    seen = []
+    check(progress=seen.append, **kwargs)
+    return [r.point for r in seen]
+
+
+def test_check_selects_from_the_registry_with_defaults(monkeypatch):
+    """Property: with no selection ``check`` runs every registered claim, ``claim_ids`` only those
+    named; the default is a full run (DEFAULT_POINTS points per route) at seed 0; the points
+    depend on the seed and on the claim id; an empty registry is refused."""
+    from ufm.claims import _registry
+
+    a = _claim(lambda p: 1.0)
+    b = _claim(lambda p: 1.0, claim_id="test.other")
+    monkeypatch.setattr(_registry, "_REGISTRY", {a.id: a, b.id: b})
+    rows = check()
+    assert [r.claim for r in rows] == ["test.claim", "test.other"]
+    assert all(r.points == DEFAULT_POINTS for r in rows)
+    assert [r.claim for r in check(["test.other"])] == ["test.other"]
+    assert check(["test.other"], fast=True)[0].points == 1  # the route's fast_points
+    assert _points(claim_ids=["test.claim"]) == _points(claim_ids=["test.claim"], seed=0)
+    assert _points(claim_ids=["test.claim"]) != _points(claim_ids=["test.claim"], seed=1)
+    assert _points(claim_ids=["test.claim"]) != _points(claim_ids=["test.other"])
+    monkeypatch.setattr(_registry, "_REGISTRY", {})
+    with pytest.raises(InvalidParameter, match="^no claims selected$"):
+        check()
 
 
 def test_check_reports_progress_for_every_point():
@@ -226,6 +340,7 @@ def test_sampling_plan_counts():
     counts = {k: len(v) for k, v in sampling_plan(claim, fast=True, points=7).items()}
     assert counts == {"symbolic": 7, "convex": 7}
     plan = sampling_plan(claim, seed=4)
+    assert sampling_plan(claim) == sampling_plan(claim, seed=0)
     assert plan["convex"] == plan["symbolic"][:3]
     assert sampling_plan(claim, seed=4) == plan and sampling_plan(claim, seed=5) != plan
 
@@ -241,3 +356,26 @@ def test_sampling_plan_spreads_regimes_over_routes():
     full = sampling_plan(claim, seed=0)
     assert [claim.domain.regime_of(p) for p in full["symbolic"]] == ["low", "high"] * 2 + ["low"]
     assert full["convex"] == full["symbolic"][1:] + [full["convex"][-1]]
+
+
+def test_sampling_plan_widens_to_the_regimes():
+    """Property: one route and R = 3 regimes (s = 3): a fast run draws 3 points (every regime
+    once), a full run 6 (each twice), an explicit ``points`` is not widened; fast points respect
+    the domain's fast caps."""
+    regime_of = lambda p: ("two", "three", "big")[min(p["K"], 4) - 2]  # noqa: E731
+    claim = Claim(
+        "test.three",
+        "c",
+        "s",
+        Domain(
+            {"K": IntRange(2, 6, fast_hi=4)}, regimes=("two", "three", "big"), regime_of=regime_of
+        ),  # fmt: skip
+        lambda p: 0.0,
+        {"symbolic": Route("symbolic", lambda p: 0.0, 1.0)},
+    )
+    fast = sampling_plan(claim, fast=True)["symbolic"]
+    assert [regime_of(p) for p in fast] == ["two", "three", "big"]
+    assert all(p["K"] <= 4 for p in fast)
+    full = sampling_plan(claim)["symbolic"]
+    assert [regime_of(p) for p in full] == ["two", "three", "big"] * 2
+    assert len(sampling_plan(claim, points=1)["symbolic"]) == 1
