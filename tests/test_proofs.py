@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,11 +27,20 @@ def test_proofs_exist():
 
 @pytest.fixture(scope="module")
 def proof_runs(request):
-    """Every selected proof script, run two at a time (:func:`conftest.run_selected_scripts`)."""
+    """Every selected proof script, run two at a time (:func:`conftest.run_selected_scripts`).
+
+    The scripts import the checkout under test (its root first on PYTHONPATH), as pytest itself
+    does, not whatever ``ufm`` is installed (another checkout's, in a git worktree)."""
     from conftest import run_selected_scripts
 
+    root = str(PROOFS.parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH")))),
+    }
     commands = {
-        p.stem: ([sys.executable, str(p)], {"cwd": PROOFS, "timeout": 600}) for p in SCRIPTS
+        p.stem: ([sys.executable, str(p)], {"cwd": PROOFS, "timeout": 600, "env": env})
+        for p in SCRIPTS
     }
     return run_selected_scripts(request, "test_proof_runs", commands)
 

@@ -18,6 +18,7 @@ writes a ``mutants/`` tree and a cache beside the sources), with ``[tool.mutmut]
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -46,12 +47,13 @@ def main() -> int:
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         config = clone / "pyproject.toml"
         text = config.read_text()
-        only = ", ".join(f'"{m}"' for m in args.modules)
-        tests = ", ".join(f'"{t}"' for t in args.tests)
-        text = re.sub(r"only_mutate = \[.*?\]", f"only_mutate = [{only}]", text)
+        # JSON strings are TOML basic strings: test ids may hold quotes and backslashes
+        only = ", ".join(json.dumps(m) for m in args.modules)
+        tests = ", ".join(json.dumps(t) for t in args.tests)
+        text = re.sub(r"only_mutate = \[.*?\]", lambda _: f"only_mutate = [{only}]", text)
         text = re.sub(
             r"pytest_add_cli_args_test_selection = \[.*?\]",
-            f"pytest_add_cli_args_test_selection = [{tests}]",
+            lambda _: f"pytest_add_cli_args_test_selection = [{tests}]",
             text,
         )
         config.write_text(text)
@@ -74,12 +76,13 @@ def main() -> int:
                       if line.strip() and not line.startswith("#")}  # fmt: skip
     counted = {k: v for k, v in status.items() if k not in equivalent}
     killed = sum(v in ("killed", "timeout") for v in counted.values())
-    survived = sorted(k for k, v in counted.items() if v == "survived")
+    # a mutant no selected test reaches ("no tests") is not killed: it counts as a survivor
+    survived = sorted(k for k, v in counted.items() if v in ("survived", "no tests"))
     total = killed + len(survived)
     print(f"mutants: {len(status)} ({len(status) - len(counted)} equivalent, left out)")
     print(f"killed: {killed} of {total}" + (f" = {killed / total:.1%}" if total else ""))
     for name in survived:
-        print(f"survived: {name}")
+        print(f"{counted[name].replace('no tests', 'no test reaches')}: {name}")
     return 0
 
 
