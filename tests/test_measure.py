@@ -164,6 +164,93 @@ def test_trace_only_drops_nc1_and_keeps_the_rest():
     assert_close(trace, full, trace)
 
 
+#: Relative singular-value cut for the brute-force pseudo-inverse of Sigma_B in the projected-route
+#: twin: rank-deficient means leave eigenvalues of Sigma_B at rounding level (~1e-16 of the
+#: largest), which 1e-10 drops, while the kept ones of these O(1) random means exceed 1e-3.
+PINV_RCOND = 1e-10
+
+
+def brute_nc1(X, labels, K, **conv):
+    """tr(Sigma_W Sigma_B^+)/K from explicit d x d matrices (numpy's pinv), the formula's twin."""
+    counts = np.bincount(labels, minlength=K)
+    means = np.stack([X[labels == k].mean(axis=0) for k in range(K)])
+    weights = counts / counts.sum() if conv.get("global_mean") != "unweighted" else np.ones(K) / K
+    Mc = means - weights @ means
+    R = X - means[labels]
+    delta = 1 if conv.get("variance") == "unbiased" else 0
+    Sigma_W = R.T @ R / (labels.size - K * delta)
+    return float(np.trace(Sigma_W @ np.linalg.pinv(Mc.T @ Mc / K, rcond=PINV_RCOND))) / K
+
+
+@settings(max_examples=20)
+@given(
+    shape=st.sampled_from([(6, 3), (6, 5), (6, 9), (2, 1), (3, 2), (4, 12)]),
+    chunk_rows=st.integers(1, 40),
+    with_W=st.booleans(),
+    seed=st.integers(0, 10_000),
+    conv=conventions,
+)
+def test_projected_scatter_equals_nc_metrics(shape, chunk_rows, with_W, seed, conv):
+    """Property: covariance='projected' (nc1 from S_W on the span of the centred means, on a second
+    pass) returns every key of nc_metrics with its value to STREAMING for d < K - 1, d = K - 1 and
+    d > K - 1, any chunking and convention, with or without W, and nc1 equals the brute-force
+    tr(Sigma_W Sigma_B^+)/K; only effective_rank_within/features are left out."""
+    K, d = shape
+    X, labels, W, b = features(K, d, [3 + k for k in range(K)], seed)
+    W, b = (W, b) if with_W else (None, None)
+    want = nc_metrics(W, X.T, b, labels, **conv) if with_W else feature_metrics(X.T, labels, **conv)
+    m = measure(X, labels, W, b, covariance="projected", chunk_rows=chunk_rows, **conv).metrics
+    assert_close(m, want, want)
+    full = measure(X, labels, W, b, chunk_rows=chunk_rows, **conv).metrics
+    assert set(full) - set(m) == {"effective_rank_within", "effective_rank_features"}
+    assert relative_deviation(m["nc1"], brute_nc1(X, labels, K, **conv)) <= STREAMING
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_projected_scatter_with_rank_deficient_means(rank):
+    """Property: class means spanning only a rank-1 or rank-2 affine subspace (K = 5, d = 6; two
+    classes share their mean in the rank-1 case) give the nc1 of nc_metrics, of covariance=True
+    and of the brute-force pseudo-inverse, in chunks of 3 rows and as Dask blocks."""
+    import dask.array as da
+
+    rng = np.random.default_rng(rank)
+    K, d = 5, 6
+    labels = rng.permutation(np.repeat(np.arange(K), [6, 7, 5, 8, 6]))
+    coords = rng.normal(size=(K, rank)) * 3.0
+    if rank == 1:
+        coords[4] = coords[3]
+    means = 1.5 + coords @ rng.normal(size=(rank, d))
+    X = means[labels] + rng.normal(size=(labels.size, d))
+    W, b = rng.normal(size=(K, d)), rng.normal(size=K)
+    want = nc_metrics(W, X.T, b, labels)
+    for source in (X, da.from_array(X, chunks=(7, 6))):
+        got = measure(source, labels, W, b, covariance="projected", chunk_rows=3).metrics
+        assert_close(got, want, METRIC_KEYS)
+    full = measure(X, labels, covariance=True, chunk_rows=3).metrics["nc1"]
+    assert relative_deviation(got["nc1"], full) <= STREAMING
+    assert relative_deviation(got["nc1"], brute_nc1(X, labels, K)) <= STREAMING
+
+
+def test_projected_scatter_contract_and_bad_covariance(files):
+    """Property: the projected scatter answers for its own basis only (another basis is an error,
+    not a wrong number); covariance outside {True, 'projected', False} is refused by name; the
+    projected route fits a memory limit the d x d matrix does not."""
+    from ufm.measure._accumulate import ProjectedScatter
+
+    _, X, labels, _ = files
+    basis = np.linalg.qr(np.random.default_rng(0).normal(size=(4, 2)))[0]
+    part = ProjectedScatter.from_chunk(X, labels, np.zeros((3, 4)), basis)
+    np.testing.assert_allclose(part(basis), np.sum((X @ basis) ** 2, axis=0), rtol=FLOAT)
+    with pytest.raises(InvalidParameter, match=r"accumulated on a basis of shape \(4, 2\)"):
+        part(basis[:, :1])
+    with pytest.raises(InvalidParameter, match="covariance must be True, 'projected' or False"):
+        measure(X, labels, covariance="full")
+    # K=3, d=4: the d x d route plans 768 bytes, the projected one 480 (its K x d basis added)
+    with pytest.raises(InvalidParameter, match=r"covariance='projected' \(CLI --projected\)"):
+        measure(X, labels, memory_limit=500)
+    assert "nc1" in measure(X, labels, covariance="projected", memory_limit=500).metrics
+
+
 def test_pairwise_tiles_do_not_change_the_metrics(monkeypatch):
     """Property: with tiles of 7 entries (many tiles per row of the K x K pairs) every metric,
     old and new, equals the one-tile computation to FLOAT (the sums are only regrouped)."""
@@ -370,6 +457,11 @@ def test_cli_json_matches_the_library(files, capsys):
     assert result["K"] == 3 and result["N"] == 15 and result["d"] == 4
     code, out, _ = run([*argv, "--trace-only", "--chunk-rows", "4"], capsys)
     assert code == 0 and "nc1_trace_ratio" in out and "nc1 " not in out
+    code, out, _ = run([*argv, "--projected", "--chunk-rows", "4", "--json"], capsys)
+    assert code == 0
+    assert_close(json.loads(out), measure(X, labels, covariance="projected").metrics, ["nc1"])
+    code, _, err = run([*argv, "--projected", "--trace-only"], capsys)
+    assert code == 2 and "exclude each other" in err
 
 
 def test_cli_bad_input_is_one_line_exit_2(files, capsys):

@@ -454,6 +454,15 @@ def centred_spectrum(stats: ClassStatistics, conv: Conventions) -> tuple[np.ndar
     return U, sigma
 
 
+def _kept_directions(sigma: np.ndarray, K: int, d: int) -> np.ndarray:
+    r"""Mask of the singular directions of :func:`centred_spectrum` that span :math:`\Sigma_B^+`:
+    the first min(K - 1, d) (the rank of :math:`\Sigma_B`) whose singular value exceeds
+    ``RANK_RTOL`` times the largest. NC1 needs :math:`\Sigma_W` only on these directions."""
+    keep = sigma > RANK_RTOL * sigma[0]
+    keep[min(K - 1, d) :] = False
+    return keep
+
+
 def metrics_from_statistics(
     stats: ClassStatistics,
     W=None,
@@ -508,8 +517,7 @@ def metrics_from_statistics(
     dof_W, dof_k = counts.sum() - K * delta, counts - delta
     Mc = _centred(M, counts, conv)
     U, s = spectrum if spectrum is not None else centred_spectrum(stats, conv)
-    keep = s > RANK_RTOL * s[0]
-    keep[min(K - 1, d) :] = False
+    keep = _kept_directions(s, K, d)
     out: dict[str, float | None] = {}
     if s[0] <= zero:
         out["nc1"] = None

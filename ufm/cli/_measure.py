@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..errors import InvalidParameter
 from ._common import check_outputs, emit_json, emit_table, json_option, plot_option
 
 
@@ -44,6 +45,12 @@ def _progress_printer(enabled: bool):
     "--trace-only",
     is_flag=True,
     help="Skip the d x d within-class scatter (no nc1): memory O(K d) for very large d.",
+)
+@click.option(
+    "--projected",
+    is_flag=True,
+    help="nc1 from the within-class scatter on the span of the class means only (no d x d "
+    "matrix, memory O(K d); no effective_rank_within/features).",
 )
 @click.option(
     "--memory-limit",
@@ -101,6 +108,7 @@ def measure(
     test_labels,
     ood,
     trace_only,
+    projected,
     memory_limit,
     chunk_rows,
     scheduler,
@@ -125,6 +133,11 @@ def measure(
     from ..measure import measure as run
 
     check_outputs(plot=plot)
+    if projected and trace_only:
+        raise InvalidParameter(
+            "--projected (nc1 without the d x d scatter) and --trace-only (no nc1) exclude each "
+            "other: give one of them"
+        )
     if scheduler is not None:
         import dask.array as da
 
@@ -144,7 +157,7 @@ def measure(
         test=test,
         test_labels=test_labels,
         ood=ood,
-        covariance=not trace_only,
+        covariance="projected" if projected else not trace_only,
         memory_limit=memory_limit * 2**30,
         chunk_rows=chunk_rows,
         scheduler=scheduler,

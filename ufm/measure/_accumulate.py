@@ -14,6 +14,13 @@ results a, b merge exactly (Chan, Golub & LeVeque [1]_, eq. 2.1, applied class b
 The merge is associative and commutative up to rounding, so sequential streams, tree reductions
 over Dask blocks and results from several workers all agree with the in-memory statistics.
 
+NC1 needs :math:`S_W` only on the span of the centred class means: with B (d x r) an orthonormal
+basis of it and :math:`\Sigma_B^+ = B\,\Lambda^+B^\top`,
+:math:`\operatorname{tr}(\Sigma_W\Sigma_B^+) = \sum_j \Lambda^+_j (B^\top\Sigma_W B)_{jj}`.
+:class:`ProjectedScatter` accumulates that diagonal on a pass after the means are known (plain sums,
+the means being fixed), at n d r multiply-adds per chunk of n rows instead of the n d (d+1)/2 of
+:math:`S_W`, and O(d r) memory instead of O(d^2).
+
 References
 ----------
 .. [1] Chan, Golub & LeVeque (1979), "Updating formulae and a pairwise algorithm for computing
@@ -27,9 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import InvalidParameter
 from ..metrics import ClassStatistics, _max_abs
 
-__all__ = ["Accumulator", "class_sums"]
+__all__ = ["Accumulator", "ProjectedScatter", "class_sums"]
 
 
 def class_sums(X: np.ndarray, y: np.ndarray, K: int) -> np.ndarray:
@@ -116,3 +124,43 @@ class Accumulator:
             within=None if S is None else (lambda U: np.einsum("ij,ij->j", U, S @ U)),
             scale=self.scale,
         )
+
+
+@dataclass(eq=False)
+class ProjectedScatter:
+    r"""The pooled within-class scatter on a fixed orthonormal basis B (d x r), as its diagonal
+
+    .. math:: q_j = (B^\top S_W B)_{jj} = \sum_i \big(b_j^\top(h_i - \mu_{y_i})\big)^2,
+
+    summed chunk by chunk once the class means :math:`\mu_k` are final (a second pass); the sums
+    of two parts add (:meth:`merge`). Called as ``within(U)`` (see
+    :class:`ufm.metrics.ClassStatistics`) it answers for ``U == basis`` only.
+
+    Attributes
+    ----------
+    basis : ndarray, shape (d, r)
+    diag : ndarray, shape (r,)
+    """
+
+    basis: np.ndarray
+    diag: np.ndarray
+
+    @classmethod
+    def from_chunk(cls, X: np.ndarray, y: np.ndarray, means: np.ndarray, basis: np.ndarray):
+        """Projected residuals of one chunk: X (n x d, float64), y (n,), means (K x d)."""
+        R = means[y]
+        np.subtract(X, R, out=R)  # residuals first, then projected: no cancellation of h . b_j
+        E = R @ basis
+        return cls(basis, np.einsum("ij,ij->j", E, E))
+
+    def merge(self, other: ProjectedScatter) -> ProjectedScatter:
+        """Diagonal over the union of both chunks (same basis)."""
+        return ProjectedScatter(self.basis, self.diag + other.diag)
+
+    def __call__(self, U: np.ndarray) -> np.ndarray:
+        if U.shape != self.basis.shape or not np.array_equal(U, self.basis):
+            raise InvalidParameter(
+                f"the within-class scatter was accumulated on a basis of shape {self.basis.shape} "
+                f"only; asked for its diagonal on another one, shape {U.shape}"
+            )
+        return self.diag

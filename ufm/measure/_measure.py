@@ -2,22 +2,23 @@ r""":func:`measure`: NC metrics of real networks' features, streamed from disk o
 
 Passes over the data (each reads one chunk of rows at a time):
 
-1. class counts, means, within-class sums of squares and the pooled within-class scatter matrix,
-   merged chunk by chunk (:mod:`ufm.measure._accumulate`);
+1. class counts, means, within-class sums of squares and (``covariance=True``) the pooled
+   within-class scatter matrix, merged chunk by chunk (:mod:`ufm.measure._accumulate`);
 2. with a classifier W: the NC4 mismatch count (the nearest class mean needs the means of pass 1);
+   with ``covariance='projected'``: the within-class scatter on the span of the centred means
+   (:class:`~ufm.measure._accumulate.ProjectedScatter`, which needs them too), in the same pass;
 3. with test features: their own class statistics and the nearest-class-mean accuracy against the
    training means; with OOD features: their global mean.
 
 The metrics of :func:`ufm.nc_metrics` then come from the same function that computes them in
 memory (:func:`ufm.metrics.metrics_from_statistics`), so both agree to rounding for any chunking
-and order. Memory: O(K d + d^2) plus one chunk, never O(N d).
+and order. Memory: O(K d + d^2) plus one chunk (O(K d) without the d x d matrix), never O(N d).
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -26,12 +27,13 @@ from ..errors import InvalidParameter
 from ..metrics import (
     Conventions,
     _centred,
+    _kept_directions,
     centred_spectrum,
     metrics_from_statistics,
     nc4_mismatches,
     nearest_class_mean,
 )
-from ._accumulate import FEATURE_RANGE, Accumulator
+from ._accumulate import FEATURE_RANGE, Accumulator, ProjectedScatter
 from ._compare import Comparison
 from ._compare import compare_ufm as _compare_ufm
 from ._extra import (
@@ -50,8 +52,8 @@ __all__ = ["measure", "Measurement", "MEMORY_LIMIT", "CHUNK_BYTES", "memory_esti
 #: Default ceiling (bytes) on the memory :func:`measure` plans to use beyond the input chunk: the
 #: d x d scatter matrix and its eigen-decomposition (3 d^2 floats) plus the K x d class means and
 #: their SVD (4 K d floats). 2 GiB allows d ~ 9000 with K = 1000; pass ``memory_limit`` (CLI
-#: ``--memory-limit``) to raise it, or ``covariance=False`` (``--trace-only``) to skip the d x d
-#: matrix.
+#: ``--memory-limit``) to raise it, or ``covariance='projected'`` (``--projected``) or ``False``
+#: (``--trace-only``) to skip the d x d matrix.
 MEMORY_LIMIT = 2 * 2**30
 
 #: Target size (bytes, as float64) of one chunk of rows read from a non-Dask source.
@@ -105,10 +107,12 @@ class Measurement:
         return out
 
 
-def memory_estimate(K: int, d: int, covariance: bool, compare: bool = False) -> int:
-    """Bytes :func:`measure` plans to hold besides one chunk (see :data:`MEMORY_LIMIT`); the UFM
-    comparison adds the K x K SVD behind the predicted geometry (4 K^2 floats)."""
-    return 8 * (3 * d * d * covariance + 4 * K * d + 4 * K * K * compare)
+def memory_estimate(K: int, d: int, covariance, compare: bool = False) -> int:
+    """Bytes :func:`measure` plans to hold besides one chunk (see :data:`MEMORY_LIMIT`); the
+    projected scatter holds its basis (K d floats); the UFM comparison adds the K x K SVD behind
+    the predicted geometry (4 K^2 floats)."""
+    full, projected = covariance is True, covariance == "projected"
+    return 8 * (3 * d * d * full + (4 + projected) * K * d + 4 * K * K * compare)
 
 
 def _compute(graph, scheduler):
@@ -271,9 +275,14 @@ def measure(
         Held-out features (same d) and their labels.
     ood : path or array_like, optional
         Out-of-distribution features (same d), no labels.
-    covariance : bool
-        Accumulate the d x d within-class scatter (needed for ``nc1`` and the effective ranks of
-        the scatter matrices). ``False``: trace-based metrics only, memory O(K d).
+    covariance : {True, 'projected', False}
+        ``True``: accumulate the d x d within-class scatter :math:`S_W` (``nc1`` and the effective
+        ranks of the scatter matrices; n d (d+1)/2 multiply-adds per chunk of n rows).
+        ``'projected'``: ``nc1`` from :math:`S_W` on the span of the centred means only
+        (:class:`~ufm.measure._accumulate.ProjectedScatter`: n d r multiply-adds with
+        r <= min(K - 1, d), on the NC4 pass or, without W, on a pass of its own; memory O(K d);
+        no ``effective_rank_within``/``_features``, which need the whole spectrum of
+        :math:`S_W`). ``False``: neither, one pass without W, memory O(K d).
     memory_limit : float
         Bytes; refuse up front when :func:`memory_estimate` exceeds it.
     chunk_rows : int, optional
@@ -316,6 +325,9 @@ def measure(
     """
     conv = Conventions.from_dict(conventions)
     check_choice("gnc2_reduction", gnc2_reduction, GNC2_REDUCTIONS)
+    projected = isinstance(covariance, str) and covariance == "projected"
+    if not (projected or covariance is True or covariance is False):
+        raise InvalidParameter(f"covariance must be True, 'projected' or False, got {covariance!r}")
     check_positive("memory_limit", memory_limit)
     if not isinstance(compare_ufm, bool):
         raise InvalidParameter(f"compare_ufm must be True or False, got {compare_ufm!r}")
@@ -336,9 +348,10 @@ def measure(
     need = memory_estimate(K, d, covariance, compare_ufm)
     if need > memory_limit:
         hint = (
-            "pass covariance=False (CLI --trace-only) for the trace-based metrics (all but nc1 "
-            "and effective_rank_within/features) or raise memory_limit"
-            if covariance
+            "pass covariance='projected' (CLI --projected) for every metric but "
+            "effective_rank_within/features, or covariance=False (CLI --trace-only) for the "
+            "trace-based metrics (all but nc1 and those two), or raise memory_limit"
+            if covariance is True
             else "raise memory_limit"
         )
         if compare_ufm:
@@ -355,7 +368,7 @@ def measure(
     acc = _stream(
         src,
         labels,
-        lambda X, y, _: Accumulator.from_chunk(X, y, K, covariance),
+        lambda X, y, _: Accumulator.from_chunk(X, y, K, covariance is True),
         Accumulator.merge,
         stage="statistics",
         **stream,
@@ -370,18 +383,27 @@ def measure(
         )
     stats = acc.statistics()
     M = stats.means
-    mismatches = None
-    if W is not None:
-        bias = b if (b is not None and conv.nc4_bias) else None
-        mismatches = _stream(
-            src,
-            labels,
-            lambda X, y, _: nc4_mismatches(W, bias, M, X.T),
-            operator.add,
-            stage="nc4",
-            **stream,
-        )
     spectrum = centred_spectrum(stats, conv)  # one SVD for nc1/nc2 and the effective rank
+    basis = spectrum[0][:, _kept_directions(spectrum[1], K, d)] if projected else None
+    bias = b if (b is not None and conv.nc4_bias) else None
+
+    def second(X, y, _):
+        within = ProjectedScatter.from_chunk(X, y, acc.means, basis) if projected else None
+        return within, (None if W is None else nc4_mismatches(W, bias, M, X.T))
+
+    def merge(a, b):
+        return (
+            None if a[0] is None else a[0].merge(b[0]),
+            None if a[1] is None else a[1] + b[1],
+        )
+
+    within, mismatches = None, None
+    if W is not None or projected:
+        within, mismatches = _stream(
+            src, labels, second, merge, stage="nc4" if W is not None else "nc1", **stream
+        )
+    if within is not None:
+        stats = replace(stats, within=within)
     metrics = metrics_from_statistics(stats, W, mismatches, spectrum=spectrum, **conventions)
 
     Mc = _centred(M, acc.counts, conv)
