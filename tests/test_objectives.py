@@ -3,11 +3,14 @@ finite differences, numerical stability of CE at huge logits, input validation."
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.special import logsumexp
+from scipy.special import logsumexp, softmax
 
 from ufm import InvalidParameter, Problem, gradient, objective
 from ufm.tolerances import FLOAT, GRADIENT_FD, relative_deviation
@@ -125,14 +128,16 @@ def test_ce_huge_logits_wrong_class_dominates(scale):
 @pytest.mark.parametrize(("loss", "scale"), [("ce", 1e200), ("mse", 1e160), ("ce-ls", 1e160)])
 def test_overflowing_logits_raise_not_nan(loss, scale):
     """Property: a finite point whose logits exceed the float64 range gets an InvalidParameter that
-    says so (objective and gradient), never NaN (issue 15, item 2)."""
+    says so (objective and gradient) without numpy warnings, never NaN (issue 15, item 2)."""
     params = {"loss_params": {"smoothing": 0.1}} if loss == "ce-ls" else {}
     problem = Problem(loss=loss, K=3, d=3, n=2, lambda_W=0.1, lambda_H=0.1, bias="free", **params)
     rng = np.random.default_rng(0)
     W, H = scale * rng.standard_normal((3, 3)), scale * rng.standard_normal((3, 6))
     for f in (objective, gradient):
-        with pytest.raises(InvalidParameter, match="float64 range"):
-            f(problem, W, H, np.zeros(3))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the overflow is reported once, as the error below
+            with pytest.raises(InvalidParameter, match=r"the logits W H \+ b 1\^T at .* float64"):
+                f(problem, W, H, np.zeros(3))
 
 
 def test_ce_logits_1e308_apart_are_exact():
@@ -199,3 +204,57 @@ def test_positive_rules_say_greater_than_zero():
         with pytest.raises(InvalidParameter, match="> 0") as exc:
             check_positive("lr", value)
         assert ">= 0" not in str(exc.value) and str(exc.value).endswith(shown)
+
+
+def test_overflow_message_names_the_point_and_warns_nothing():
+    """Property: a finite point whose gradient leaves the float64 range (finite logits) gets one
+    InvalidParameter naming the gradient and the point's largest entries, and numpy emits no
+    overflow or invalid-value warning on the way (warnings are turned into errors here)."""
+    p = Problem(loss="mse", K=2, d=1, n=1, lambda_W=0.1, lambda_H=0.1, bias="free")
+    cases = [
+        (np.array([[1e290], [-1e290]]), np.array([[1e10, -1e10]]), "1e\\+290", "1e\\+10"),
+        (np.array([[1e308], [-1e308]]), np.array([[0.5, -0.25]]), "1e\\+308", "0.5"),
+    ]
+    for W, H, top_W, top_H in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(InvalidParameter) as exc:
+                gradient(p, W, H, np.zeros(2))
+        assert re.fullmatch(
+            rf"the gradient at \(W, H, b\) must lie within the float64 range .* it overflows at "
+            rf"max\|W\| = {top_W}, max\|H\| = {top_H}: rescale the point",
+            str(exc.value),
+        ), str(exc.value)
+
+
+def test_named_blocks_dispatch_to_the_model():
+    """Property: a mapping of named blocks gives the same value and gradient as (W, H, b); a
+    depth-2 deep linear model with W1 = I (unpenalized) has the UFM's value and, block by block,
+    grad W2 = grad_W f, grad H = grad_H f, grad W1 = W2^T G H^T with G = (softmax(Z) - Y)/N
+    (the chain rule); (W, H, b) for another model, or both forms at once, are refused."""
+    problem = make_problem("ce", "regularized", 3, 2, (2, 1, 2))
+    W, H, b = point(problem, 3)
+    g = gradient(problem, W, H, b)
+    assert objective(problem, {"W": W, "H": H, "b": b}) == objective(problem, W, H, b)
+    named = gradient(problem, {"W": W, "H": H, "b": b})
+    assert all(np.array_equal(named[k], getattr(g, k)) for k in "WHb")
+    deep = Problem(
+        loss="ce", K=3, d=2, class_sizes=(2, 1, 2), lambda_H=0.03, bias="regularized",
+        lambda_b=0.02, model="deep-linear", model_params={"depth": 2, "lambdas": [0.05, 0.0]},
+    )  # fmt: skip
+    blocks = {"W2": W, "W1": np.eye(2), "H": H, "b": b}
+    assert relative_deviation(objective(deep, blocks), objective(problem, W, H, b)) <= FLOAT
+    gd = gradient(deep, blocks)
+    Z = W @ H + b[:, None]
+    G = (softmax(Z, axis=0) - np.eye(3)[:, problem.labels]) / problem.N  # CE: d data / d Z
+    assert relative_deviation(gd["W2"], g.W) <= FLOAT and relative_deviation(gd["H"], g.H) <= FLOAT
+    assert relative_deviation(gd["b"], g.b) <= FLOAT
+    assert relative_deviation(gd["W1"], W.T @ G @ H.T) <= FLOAT
+    for f in (objective, gradient):
+        with pytest.raises(InvalidParameter, match=r"model 'deep-linear' has the blocks"):
+            f(deep, W, H, b)
+        with pytest.raises(InvalidParameter, match="either a mapping of named blocks or"):
+            f(problem, {"W": W, "H": H, "b": b}, H)
+        for args in ([{"W": W, "H": H, "b": b}], [W, H, b]):
+            with pytest.raises(InvalidParameter, match="must be a ufm.Problem, got NoneType"):
+                f(None, *args)
