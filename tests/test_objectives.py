@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp, softmax
 
 from ufm import InvalidParameter, Problem, gradient, objective
+from ufm.objectives import check_point
 from ufm.tolerances import FLOAT, GRADIENT_FD, relative_deviation
 
 
@@ -256,5 +257,18 @@ def test_named_blocks_dispatch_to_the_model():
         with pytest.raises(InvalidParameter, match="either a mapping of named blocks or"):
             f(problem, {"W": W, "H": H, "b": b}, H)
         for args in ([{"W": W, "H": H, "b": b}], [W, H, b]):
-            with pytest.raises(InvalidParameter, match="must be a ufm.Problem, got NoneType"):
-                f(None, *args)
+            with pytest.raises(InvalidParameter, match="must be a ufm.Problem, got dict"):
+                f({"loss": "ce"}, *args)
+    with pytest.raises(InvalidParameter, match=r"problem has model 'deep-linear': use its named"):
+        check_point(deep, W, H, b)
+
+
+def test_bias_refusals_name_the_bias():
+    """Property: a bias of the wrong shape is refused naming b and its shape, in every bias
+    mode; a nonzero bias without one is refused with exactly that rule."""
+    for bias in ("regularized", "none"):
+        problem = make_problem("mse", bias, 2, 1, (1, 1))
+        with pytest.raises(InvalidParameter, match=r"^b must have shape \(2\), got \(3,\)"):
+            objective(problem, np.ones((2, 1)), np.ones((1, 2)), np.zeros(3))
+    with pytest.raises(InvalidParameter, match=r"^b must be None or zero when bias='none'$"):
+        gradient(problem, np.ones((2, 1)), np.ones((1, 2)), np.ones(2))
