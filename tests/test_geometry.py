@@ -398,3 +398,27 @@ def test_seli_class_factors_sizes_beyond_int64():
     assert relative_deviation(M.T @ M * 2**32, P) <= FLOAT
     W, M = seli_class_factors([10**20, 1])
     assert relative_deviation(W @ M, np.eye(2) - 0.5) <= FLOAT
+
+
+def test_verdicts_keys_and_angle_tolerance():
+    """Property: is_simplex_etf returns exactly its documented verdicts, and its float angle check
+    is consistent with its Gram check: M = [[1, -1], [0, 3e-8]] has the K = 2 ETF Gram within
+    FLOAT, while arccos turns its cosine -1 + 4.5e-16 into an angle pi - 3e-8 (square-root
+    sensitivity at -1), which the tolerance sqrt(FLOAT) accepts; its rank is 2, not K - 1."""
+    verdicts = is_simplex_etf(np.array([[1.0, -1.0], [0.0, 3e-8]]))
+    assert set(verdicts) == {
+        "unit_norm", "equinorm", "gram", "equal_cosines", "centered", "rank", "max_min_angle"
+    }  # fmt: skip
+    assert verdicts["gram"] and verdicts["equal_cosines"] and verdicts["max_min_angle"]
+    assert not verdicts["rank"] and not verdicts["centered"]
+
+
+def test_seli_seeded_realization_is_the_rotated_padding():
+    """Property: realize(d, seed) is the unseeded (zero-padded) realization rotated by
+    random_rotation(d, seed): features and means Q M, classifier W Q^T."""
+    S = seli([3, 1, 2])
+    Q = random_rotation(4, 5)
+    W0, H0, M0 = S.realize(4)
+    W, H, M = S.realize(4, seed=5)
+    assert relative_deviation(M, Q @ M0) <= FLOAT and relative_deviation(H, Q @ H0) <= FLOAT
+    assert relative_deviation(W, W0 @ Q.T) <= FLOAT
