@@ -272,3 +272,24 @@ def test_bias_refusals_name_the_bias():
             objective(problem, np.ones((2, 1)), np.ones((1, 2)), np.zeros(3))
     with pytest.raises(InvalidParameter, match=r"^b must be None or zero when bias='none'$"):
         gradient(problem, np.ones((2, 1)), np.ones((1, 2)), np.ones(2))
+
+
+def test_positional_blocks_of_another_model():
+    """Property: (W, H) given positionally to a model whose blocks are W and H (the sphere) are its
+    named blocks: the sphere CE at W = H = I (K = 2, tau = 1) is log(1 + e^-1) either way, with
+    the same gradient; a bias it does not have is refused naming the blocks received, and so is a
+    bias next to a mapping."""
+    p = Problem(loss="ce", K=2, d=2, n=1, model="sphere", model_params={"tau": 1.0})
+    I2 = np.eye(2)
+    assert relative_deviation(objective(p, I2, I2), np.log1p(np.exp(-1.0))) <= FLOAT
+    assert objective(p, I2, I2) == objective(p, {"W": I2, "H": I2})
+    g, named = gradient(p, I2, I2), gradient(p, {"W": I2, "H": I2})
+    assert set(g) == {"W", "H"} and all(np.array_equal(g[k], named[k]) for k in g)
+    for f in (objective, gradient):
+        with pytest.raises(InvalidParameter, match=r"blocks \['W', 'H'\], got \['W', 'H', 'b'\]$"):
+            f(p, I2, I2, np.zeros(2))
+        with pytest.raises(
+            InvalidParameter,
+            match=r"^give either a mapping of named blocks or \(W, H, b\), not both$",
+        ):
+            f(p, {"W": I2, "H": I2}, None, np.zeros(2))
