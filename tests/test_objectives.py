@@ -210,17 +210,20 @@ def test_positive_rules_say_greater_than_zero():
 def test_overflow_message_names_the_point_and_warns_nothing():
     """Property: a finite point whose gradient leaves the float64 range (finite logits) gets one
     InvalidParameter naming the gradient and the point's largest entries, and numpy emits no
-    overflow or invalid-value warning on the way (warnings are turned into errors here)."""
-    p = Problem(loss="mse", K=2, d=1, n=1, lambda_W=0.1, lambda_H=0.1, bias="free")
+    overflow or invalid-value warning on the way (warnings are turned into errors here). The third
+    point makes grad_W = G H^T + lambda_W W the sum inf + (-inf): G H^T = 2 (5e307)(1e8) and
+    lambda_W W = 1e10 (-1e299)."""
     cases = [
-        (np.array([[1e290], [-1e290]]), np.array([[1e10, -1e10]]), "1e\\+290", "1e\\+10"),
-        (np.array([[1e308], [-1e308]]), np.array([[0.5, -0.25]]), "1e\\+308", "0.5"),
+        (0.1, [[1e290], [-1e290]], [[1e10, -1e10]], [0, 0], "1e\\+290", "1e\\+10"),
+        (0.1, [[1e308], [-1e308]], [[0.5, -0.25]], [0, 0], "1e\\+308", "0.5"),
+        (1e10, [[-1e299], [-1e299]], [[1e8, 1e8]], [1e308, 1e308], "1e\\+299", "1e\\+08"),
     ]
-    for W, H, top_W, top_H in cases:
+    for lambda_W, W, H, b, top_W, top_H in cases:
+        p = Problem(loss="mse", K=2, d=1, n=1, lambda_W=lambda_W, lambda_H=0.1, bias="free")
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             with pytest.raises(InvalidParameter) as exc:
-                gradient(p, W, H, np.zeros(2))
+                gradient(p, np.array(W), np.array(H), np.array(b, dtype=float))
         assert re.fullmatch(
             rf"the gradient at \(W, H, b\) must lie within the float64 range .* it overflows at "
             rf"max\|W\| = {top_W}, max\|H\| = {top_H}: rescale the point",
