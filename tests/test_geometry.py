@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -422,3 +423,42 @@ def test_seli_seeded_realization_is_the_rotated_padding():
     W, H, M = S.realize(4, seed=5)
     assert relative_deviation(M, Q @ M0) <= FLOAT and relative_deviation(H, Q @ H0) <= FLOAT
     assert relative_deviation(W, W0 @ Q.T) <= FLOAT
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_cosines_ignore_column_scales(exact):
+    """Property: cosines do not depend on the columns' norms: the K = 3 ETF with its columns scaled
+    by 1, 2, 3 still has equal cosines -1/2 (but is not equinorm), a uniformly scaled one too."""
+    E = simplex_etf(3, exact=exact)
+    for scales in ([1, 2, 3], [2, 2, 2]):
+        M = E * sp.diag(*scales) if exact else E * np.asarray(scales, float)
+        assert has_equal_cosines(M) and has_equal_cosines(M, -0.5)
+        assert is_equinorm(M) == (scales[0] == scales[1])
+
+
+def test_zero_columns_relative_to_the_largest():
+    """Property: in float a column counts as zero (no cosine: verdict False, and no division
+    warning) when its norm is at most FLOAT max(1, largest norm): for K = 2 (cosine -1) the columns
+    1 and -1e-12 are refused and 1 and -1.5e-12 pass; at scale 1e3 the cut is 1e-9."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not has_equal_cosines(np.array([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0]]))
+        assert not has_equal_cosines(np.array([[1.0, -1e-12]]))
+        assert has_equal_cosines(np.array([[1.0, -1.5e-12]]))
+        assert not has_equal_cosines(np.array([[1e3, -1e-9]]))
+        assert has_equal_cosines(np.array([[1e3, -1.5e-9]]))
+
+
+def test_centred_means_every_row_sums_to_zero():
+    """Property: centring is per coordinate: rows summing to (1, -1) are not centred although all
+    entries sum to zero (float and exact)."""
+    assert not is_centered(np.array([[1.0, 0.0], [0.0, -1.0]]))
+    assert not is_centered(sp.Matrix([[1, 0], [0, -1]]))
+
+
+def test_float_rank_cut():
+    """Property: the float rank counts singular values strictly above FLOAT K max(s_1, 1); for
+    K = 2 that cut is 2e-12: 1e-12 and 2e-12 are not counted, 3e-12 is."""
+    assert frame_rank(np.diag([1.0, 1e-12])) == 1
+    assert frame_rank(np.diag([1.0, 2e-12])) == 1
+    assert frame_rank(np.diag([1.0, 3e-12])) == 2
