@@ -462,3 +462,12 @@ def test_float_rank_cut():
     assert frame_rank(np.diag([1.0, 1e-12])) == 1
     assert frame_rank(np.diag([1.0, 2e-12])) == 1
     assert frame_rank(np.diag([1.0, 3e-12])) == 2
+
+
+def test_integer_frames_are_measured_in_float():
+    """Property: an integer frame is converted to float64 before its Gram is formed, so squares
+    beyond int64 do not wrap around: the K = 2 frame (2^32, -2^32) has cosine -1 and is an ETF
+    up to scale."""
+    M = np.array([[2**32, -(2**32)]])
+    assert has_equal_cosines(M) and is_equinorm(M) and is_centered(M)
+    assert min_pairwise_angle(M) == np.pi
