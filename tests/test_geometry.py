@@ -242,6 +242,7 @@ def test_small_frames_exact_entries():
         assert M.dtype == np.float64 and relative_deviation(M, np.array(exact, float)) <= FLOAT
     frame = orthogonal_frame(2, 3)
     assert frame.dtype == np.float64 and np.array_equal(frame, np.eye(3)[:, :2])
+    assert helmert_basis(3).dtype == np.float64  # float by default
     assert relative_deviation(helmert_basis(3), np.array(E.evalf(20), float)) <= FLOAT
 
 
@@ -255,8 +256,10 @@ def test_seeded_frame_is_the_rotation_of_the_padded_frame(make):
 
 
 def test_etf_constants_exact():
-    """Property: etf_gram in float equals the exact one; the ETF cosine is -1/(K-1) for a symbol K,
-    and the largest minimal angle of 3 and 4 unit vectors is 2 pi / 3 and arccos(-1/3)."""
+    """Property: etf_gram is exact by default and its float form equals the exact one; the ETF
+    cosine is -1/(K-1) for a symbol K, and the largest minimal angle of 3 and 4 unit vectors is
+    2 pi / 3 and arccos(-1/3)."""
+    assert etf_gram(2) == sp.Matrix([[1, -1], [-1, 1]])  # exact by default
     for K in (2, 3, 7):
         assert relative_deviation(etf_gram(K, exact=False), np.array(etf_gram(K), float)) <= FLOAT
     K = sp.Symbol("K")
@@ -336,7 +339,10 @@ def test_frame_rank_exact_and_float():
         (lambda: simplex_etf(2, 0), "d must be an integer >= 1, got 0"),
         (lambda: simplex_etf(5, 3), "a simplex ETF of K unit vectors needs d >= 4 for K=5 classes"),
         (lambda: orthogonal_frame(4, 3), "an orthogonal frame of K vectors needs d >= 4 for K=4"),
-        (lambda: orthogonal_frame(3, exact=True, seed=0), "applies only to float frames"),
+        (
+            lambda: orthogonal_frame(3, exact=True, seed=0),
+            r"^seed \(a random rotation\) applies only to float frames, got exact=True$",
+        ),
         (lambda: random_rotation(3, -1), "seed must be an integer >= 0, got -1"),
         (lambda: random_rotation(0, 1), "d must be an integer >= 1, got 0"),
         (lambda: helmert_basis(1), "K must be an integer >= 2, got 1"),
