@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from ufm.cli import cli
 from ufm.errors import InvalidParameter
 from ufm.geometry import (
+    etf_cosine,
     etf_gram,
     etf_max_min_angle,
     frame_rank,
@@ -22,7 +24,9 @@ from ufm.geometry import (
     has_etf_gram,
     helmert_basis,
     is_centered,
+    is_equinorm,
     is_simplex_etf,
+    is_unit_norm,
     min_pairwise_angle,
     orthogonal_frame,
     random_rotation,
@@ -216,3 +220,260 @@ def test_seli_class_factors(class_sizes):
     assert relative_deviation(W, S.W) <= FLOAT and relative_deviation(M, S.M) <= FLOAT
     assert relative_deviation(W @ M, np.eye(K) - 1.0 / K) <= FLOAT
     assert relative_deviation(M.sum(axis=1), 0.0) <= FLOAT
+
+
+def test_small_frames_exact_entries():
+    """Property: the smallest frames have the hand-computed entries: the K = 2 ETF on a line is
+    (1, -1); the d >= K ETF is sqrt(K/(K-1)) (I - J/K) over zero rows (d defaults to K); the
+    orthogonal frame is I over zero rows; the Helmert basis of K = 3 has rows (1, -1, 0)/sqrt(2)
+    and (1, 1, -2)/sqrt(6). Float frames equal the exact ones and are float64 arrays."""
+    assert simplex_etf(2, 1, exact=True) == sp.Matrix([[1, -1]])
+    P3 = sp.sqrt(sp.Rational(3, 2)) * (sp.eye(3) - sp.ones(3, 3) / 3)
+    assert simplex_etf(3, exact=True) == P3
+    assert simplex_etf(3, 5, exact=True) == P3.col_join(sp.zeros(2, 3))
+    assert orthogonal_frame(2, exact=True) == sp.eye(2)
+    assert orthogonal_frame(2, 3, exact=True) == sp.Matrix([[1, 0], [0, 1], [0, 0]])
+    E = sp.Matrix([[1, -1, 0], [0, 0, 0]]) / sp.sqrt(2) + sp.Matrix(
+        [[0] * 3, [1, 1, -2]]
+    ) / sp.sqrt(6)
+    assert helmert_basis(3, exact=True) == E
+    for K, d, exact in [(2, 1, sp.Matrix([[1, -1]])), (3, 5, P3.col_join(sp.zeros(2, 3)))]:
+        M = simplex_etf(K, d)
+        assert M.dtype == np.float64 and relative_deviation(M, np.array(exact, float)) <= FLOAT
+    frame = orthogonal_frame(2, 3)
+    assert frame.dtype == np.float64 and np.array_equal(frame, np.eye(3)[:, :2])
+    assert helmert_basis(3).dtype == np.float64  # float by default
+    assert relative_deviation(helmert_basis(3), np.array(E.evalf(20), float)) <= FLOAT
+
+
+@pytest.mark.parametrize("make", [simplex_etf, orthogonal_frame])
+def test_seeded_frame_is_the_rotation_of_the_padded_frame(make):
+    """Property: a seeded float frame is random_rotation(d, seed) times the unrotated (padded)
+    frame, and different seeds give different frames."""
+    Q = random_rotation(5, 7)
+    assert relative_deviation(make(3, 5, seed=7), Q @ make(3, 5)) <= FLOAT
+    assert relative_deviation(make(3, 5, seed=7), make(3, 5, seed=8)) > 0.1
+
+
+def test_etf_constants_exact():
+    """Property: etf_gram is exact by default and its float form equals the exact one; the ETF
+    cosine is -1/(K-1) for a symbol K, and the largest minimal angle of 3 and 4 unit vectors is
+    2 pi / 3 and arccos(-1/3)."""
+    assert etf_gram(2) == sp.Matrix([[1, -1], [-1, 1]])  # exact by default
+    for K in (2, 3, 7):
+        assert relative_deviation(etf_gram(K, exact=False), np.array(etf_gram(K), float)) <= FLOAT
+    K = sp.Symbol("K")
+    assert sp.simplify(etf_cosine(K) + 1 / (K - 1)) == 0
+    assert etf_max_min_angle(3) == 2 * sp.pi / 3
+    assert etf_max_min_angle(4) == sp.acos(sp.Rational(-1, 3))
+
+
+def test_min_pairwise_angle_exact_and_float():
+    """Property: the minimal pairwise angle is 2 pi / 3 for the exact K = 3 ETF and pi / 2 for an
+    orthogonal frame (exact, and in float); two coincident columns give angle 0, not NaN (their
+    float cosine 1 + 2.2e-16 for the column (0.7, 0.1) is clipped)."""
+    assert min_pairwise_angle(simplex_etf(3, exact=True)) == 2 * sp.pi / 3
+    assert min_pairwise_angle(2 * orthogonal_frame(3, exact=True)) == sp.pi / 2
+    M = sp.Matrix([[1, 0, 1], [0, 2, 1]])  # cosines 0, 1/sqrt(2), 1/sqrt(2)
+    assert min_pairwise_angle(M) == sp.pi / 4
+    assert relative_deviation(min_pairwise_angle(np.array(M, float)), np.pi / 4) <= FLOAT
+    assert relative_deviation(min_pairwise_angle(orthogonal_frame(3, seed=1)), np.pi / 2) <= FLOAT
+    x = np.array([0.7, 0.1])
+    assert min_pairwise_angle(np.column_stack([x, x, -x])) == 0.0
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_norm_and_cosine_predicates_say_no(exact):
+    """Property: each predicate separates, exactly and in float: columns of norms (2, 2) are
+    equinorm but not unit; norms (1, 2) are neither; the orthogonal frame has equal cosines 0 (not
+    the ETF's -1/2); a zero column has no cosine (False); an uncentred frame is not centred."""
+
+    def frame(rows):
+        return sp.Matrix(rows) if exact else np.array(rows, dtype=float)
+
+    twos = frame([[2, 0, -2], [0, 2, 0]])
+    assert is_equinorm(twos) and not is_unit_norm(twos)
+    mixed = frame([[1, 0], [0, 2]])
+    assert not is_equinorm(mixed) and not is_unit_norm(mixed)
+    ortho = frame([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    assert has_equal_cosines(ortho, 0) and not has_equal_cosines(ortho)
+    assert not has_equal_cosines(frame([[1, 0, -1], [0, 0, 1]]), 0)
+    assert not has_equal_cosines(frame([[1, 0, -1], [0, 0, 0]]))
+    assert is_centered(frame([[1, -1], [2, -2]])) and not is_centered(frame([[1, 0], [0, 1]]))
+
+
+def test_float_predicates_tolerance_is_inclusive():
+    """Property: a float identity holds when its deviation is at most FLOAT (the bound is
+    inclusive): columns summing to FLOAT are centred, to 2 FLOAT are not."""
+    assert is_centered(np.array([[FLOAT, 0.0]]))
+    assert not is_centered(np.array([[2 * FLOAT, 0.0]]))
+
+
+def test_exact_zero_needs_simplification():
+    """Property: a column of norm sqrt(3 + 2 sqrt 2) - sqrt 2 = 1 (a nested radical that expansion
+    does not settle, so the numeric screen passes it on to simplify) is exactly a unit column; the
+    same column shifted by 10^-30 is not."""
+    one = sp.sqrt(3 + 2 * sp.sqrt(2)) - sp.sqrt(2)
+    assert is_unit_norm(sp.Matrix([[one, 0], [0, 1]]))
+    assert not is_unit_norm(sp.Matrix([[one + sp.Rational(1, 10**30), 0], [0, 1]]))
+
+
+def test_frame_rank_exact_and_float():
+    """Property: the rank is exact for radical Grams (a rank-1 frame with irrational Gram, a
+    rank-2 one) and the float cut is relative to the largest singular value (at least 1): a
+    singular value 1e-3 counts at scale 1, a 1e-14 one does not, and neither does 1e-6 next to
+    1e8."""
+    r2 = sp.sqrt(2)
+    assert frame_rank(sp.Matrix([[1, r2], [r2, 2]])) == 1
+    assert frame_rank(sp.Matrix([[1, r2], [0, 1]])) == 2
+    assert frame_rank(sp.Matrix([[1, 0], [0, 0]])) == 1
+    assert frame_rank(np.diag([1.0, 1e-3])) == 2
+    assert frame_rank(np.diag([1.0, 1e-14])) == 1
+    assert frame_rank(np.diag([1e8, 1e-6])) == 1
+    assert frame_rank(np.diag([1e-3, 1e-9])) == 2
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: simplex_etf(2, 0), "d must be an integer >= 1, got 0"),
+        (lambda: simplex_etf(5, 3), "a simplex ETF of K unit vectors needs d >= 4 for K=5 classes"),
+        (lambda: orthogonal_frame(4, 3), "an orthogonal frame of K vectors needs d >= 4 for K=4"),
+        (
+            lambda: orthogonal_frame(3, exact=True, seed=0),
+            r"^seed \(a random rotation\) applies only to float frames, got exact=True$",
+        ),
+        (lambda: random_rotation(3, -1), "seed must be an integer >= 0, got -1"),
+        (lambda: random_rotation(0, 1), "d must be an integer >= 1, got 0"),
+        (lambda: helmert_basis(1), "K must be an integer >= 2, got 1"),
+        (lambda: is_unit_norm(sp.Matrix([[1], [0]])), "a frame needs K >= 2 columns, got 1"),
+        (lambda: is_unit_norm(np.ones((2, 1))), r"got shape \(2, 1\)"),
+        (lambda: is_unit_norm(np.array([[1.0, np.inf]])), "a frame must be a finite d x K"),
+        (lambda: seli("12"), "class_sizes must be a sequence of integers, got '12'"),
+        (lambda: seli(5), "class_sizes must be a sequence of integers, got 5"),
+        (lambda: seli([3]), "class_sizes must have K >= 2 entries, got 1"),
+        (lambda: seli_class_factors([2, 0]), r"class_sizes\[1\] must be an integer >= 1"),
+        (lambda: seli([2, 2, 2]).realize(0), "d must be an integer >= 1, got 0"),
+        (lambda: seli([2, 2, 2]).realize(1), "SELI has rank K-1=2, so it needs d >= 2, got d=1"),
+    ],
+)
+def test_refusal_messages(call, message):
+    """Property: each refusal names the argument, the rule and the value received."""
+    with pytest.raises(InvalidParameter, match=message):
+        call()
+
+
+def test_memory_limit_refuses_huge_frames(monkeypatch):
+    """Property: the memory estimate of a frame is four float64 arrays of max(K, d)^2 entries and a
+    frame above the limit is refused before any allocation, naming the frame and the remedy: with
+    a limit of 32000 bytes, max(K, d) = 31 (30752 bytes) is built and 32 (32768 bytes) is not."""
+    from ufm._limits import MEMORY_ENV, LimitExceeded
+
+    monkeypatch.setenv(MEMORY_ENV, "32000")
+    assert simplex_etf(31).shape == (31, 31) and orthogonal_frame(2, 31).shape == (31, 2)
+    with pytest.raises(LimitExceeded, match=r"a simplex ETF of K unit vectors \(K=32, d=32\)"):
+        simplex_etf(32)
+    with pytest.raises(LimitExceeded, match=r"\(K=2, d=32\) needs about 32 KiB.*; lower K or d"):
+        orthogonal_frame(2, 32)
+
+
+def test_seli_small_case_by_hand():
+    """Property: SELI of sizes (2, 1) by hand: K = 2, N = 3, labels (0, 0, 1), Z_class = P and
+    Z_hat = P Y = [[1, 1, -1], [-1, -1, 1]]/2; the realization without a seed in R^d is the
+    K - 1 = 1 dimensional one padded with zero rows, and realize(K - 1) is allowed."""
+    S = seli([2, 1])
+    assert (S.K, S.N) == (2, 3) and S.labels.tolist() == [0, 0, 1]
+    P = np.eye(2) - 0.5
+    assert relative_deviation(S.Z_class, P) <= FLOAT
+    assert relative_deviation(S.Z_hat, np.array([[1, 1, -1], [-1, -1, 1]]) / 2) <= FLOAT
+    W, H, M = S.realize(3)
+    assert np.array_equal(W, np.hstack([S.W, np.zeros((2, 2))]))
+    assert np.array_equal(H, np.vstack([S.H, np.zeros((2, 3))]))
+    assert np.array_equal(M, np.vstack([S.M, np.zeros((2, 2))]))
+    W1, H1, M1 = S.realize(1)
+    assert np.array_equal(W1, S.W) and np.array_equal(H1, S.H) and np.array_equal(M1, S.M)
+
+
+def test_seli_class_factors_sizes_beyond_int64():
+    """Property: the K x K route takes class sizes beyond the int64 range (no N-column array is
+    formed): balanced sizes n = 2^64 give W W^T = sqrt(n) P and M^T M = P / sqrt(n), and the
+    imbalanced (10^20, 1) still interpolates W M = P."""
+    n = 2**64
+    W, M = seli_class_factors([n] * 3)
+    P = np.eye(3) - 1.0 / 3
+    assert relative_deviation(W @ W.T / 2**32, P) <= FLOAT
+    assert relative_deviation(M.T @ M * 2**32, P) <= FLOAT
+    W, M = seli_class_factors([10**20, 1])
+    assert relative_deviation(W @ M, np.eye(2) - 0.5) <= FLOAT
+
+
+def test_verdicts_keys_and_angle_tolerance():
+    """Property: is_simplex_etf returns exactly its documented verdicts, and its float angle check
+    is consistent with its Gram check: M = [[1, -1], [0, 3e-8]] has the K = 2 ETF Gram within
+    FLOAT, while arccos turns its cosine -1 + 4.5e-16 into an angle pi - 3e-8 (square-root
+    sensitivity at -1), which the tolerance sqrt(FLOAT) accepts; its rank is 2, not K - 1."""
+    verdicts = is_simplex_etf(np.array([[1.0, -1.0], [0.0, 3e-8]]))
+    assert set(verdicts) == {
+        "unit_norm", "equinorm", "gram", "equal_cosines", "centered", "rank", "max_min_angle"
+    }  # fmt: skip
+    assert verdicts["gram"] and verdicts["equal_cosines"] and verdicts["max_min_angle"]
+    assert not verdicts["rank"] and not verdicts["centered"]
+
+
+def test_seli_seeded_realization_is_the_rotated_padding():
+    """Property: realize(d, seed) is the unseeded (zero-padded) realization rotated by
+    random_rotation(d, seed): features and means Q M, classifier W Q^T."""
+    S = seli([3, 1, 2])
+    Q = random_rotation(4, 5)
+    W0, H0, M0 = S.realize(4)
+    W, H, M = S.realize(4, seed=5)
+    assert relative_deviation(M, Q @ M0) <= FLOAT and relative_deviation(H, Q @ H0) <= FLOAT
+    assert relative_deviation(W, W0 @ Q.T) <= FLOAT
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_cosines_ignore_column_scales(exact):
+    """Property: cosines do not depend on the columns' norms: the K = 3 ETF with its columns scaled
+    by 1, 2, 3 still has equal cosines -1/2 (but is not equinorm), a uniformly scaled one too."""
+    E = simplex_etf(3, exact=exact)
+    for scales in ([1, 2, 3], [2, 2, 2]):
+        M = E * sp.diag(*scales) if exact else E * np.asarray(scales, float)
+        assert has_equal_cosines(M) and has_equal_cosines(M, -0.5)
+        assert is_equinorm(M) == (scales[0] == scales[1])
+
+
+def test_zero_columns_relative_to_the_largest():
+    """Property: in float a column counts as zero (no cosine: verdict False, and no division
+    warning) when its norm is at most FLOAT max(1, largest norm): for K = 2 (cosine -1) the columns
+    1 and -1e-12 are refused and 1 and -1.5e-12 pass; at scale 1e3 the cut is 1e-9."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not has_equal_cosines(np.array([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0]]))
+        assert not has_equal_cosines(np.array([[1.0, -1e-12]]))
+        assert has_equal_cosines(np.array([[1.0, -1.5e-12]]))
+        assert not has_equal_cosines(np.array([[1e3, -1e-9]]))
+        assert has_equal_cosines(np.array([[1e3, -1.5e-9]]))
+
+
+def test_centred_means_every_row_sums_to_zero():
+    """Property: centring is per coordinate: rows summing to (1, -1) are not centred although all
+    entries sum to zero (float and exact)."""
+    assert not is_centered(np.array([[1.0, 0.0], [0.0, -1.0]]))
+    assert not is_centered(sp.Matrix([[1, 0], [0, -1]]))
+
+
+def test_float_rank_cut():
+    """Property: the float rank counts singular values strictly above FLOAT K max(s_1, 1); for
+    K = 2 that cut is 2e-12: 1e-12 and 2e-12 are not counted, 3e-12 is."""
+    assert frame_rank(np.diag([1.0, 1e-12])) == 1
+    assert frame_rank(np.diag([1.0, 2e-12])) == 1
+    assert frame_rank(np.diag([1.0, 3e-12])) == 2
+
+
+def test_integer_frames_are_measured_in_float():
+    """Property: an integer frame is converted to float64 before its Gram is formed, so squares
+    beyond int64 do not wrap around: the K = 2 frame (2^32, -2^32) has cosine -1 and is an ETF
+    up to scale."""
+    M = np.array([[2**32, -(2**32)]])
+    assert has_equal_cosines(M) and is_equinorm(M) and is_centered(M)
+    assert min_pairwise_angle(M) == np.pi

@@ -3,13 +3,17 @@ finite differences, numerical stability of CE at huge logits, input validation."
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.special import logsumexp
+from scipy.special import logsumexp, softmax
 
 from ufm import InvalidParameter, Problem, gradient, objective
+from ufm.objectives import check_point
 from ufm.tolerances import FLOAT, GRADIENT_FD, relative_deviation
 
 
@@ -125,14 +129,16 @@ def test_ce_huge_logits_wrong_class_dominates(scale):
 @pytest.mark.parametrize(("loss", "scale"), [("ce", 1e200), ("mse", 1e160), ("ce-ls", 1e160)])
 def test_overflowing_logits_raise_not_nan(loss, scale):
     """Property: a finite point whose logits exceed the float64 range gets an InvalidParameter that
-    says so (objective and gradient), never NaN (issue 15, item 2)."""
+    says so (objective and gradient) without numpy warnings, never NaN (issue 15, item 2)."""
     params = {"loss_params": {"smoothing": 0.1}} if loss == "ce-ls" else {}
     problem = Problem(loss=loss, K=3, d=3, n=2, lambda_W=0.1, lambda_H=0.1, bias="free", **params)
     rng = np.random.default_rng(0)
     W, H = scale * rng.standard_normal((3, 3)), scale * rng.standard_normal((3, 6))
     for f in (objective, gradient):
-        with pytest.raises(InvalidParameter, match="float64 range"):
-            f(problem, W, H, np.zeros(3))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the overflow is reported once, as the error below
+            with pytest.raises(InvalidParameter, match=r"the logits W H \+ b 1\^T at .* float64"):
+                f(problem, W, H, np.zeros(3))
 
 
 def test_ce_logits_1e308_apart_are_exact():
@@ -199,3 +205,94 @@ def test_positive_rules_say_greater_than_zero():
         with pytest.raises(InvalidParameter, match="> 0") as exc:
             check_positive("lr", value)
         assert ">= 0" not in str(exc.value) and str(exc.value).endswith(shown)
+
+
+def test_overflow_message_names_the_point_and_warns_nothing():
+    """Property: a finite point whose gradient leaves the float64 range (finite logits) gets one
+    InvalidParameter naming the gradient and the point's largest entries, and numpy emits no
+    overflow or invalid-value warning on the way (warnings are turned into errors here). The third
+    point makes grad_W = G H^T + lambda_W W the sum inf + (-inf): G H^T = 2 (5e307)(1e8) and
+    lambda_W W = 1e10 (-1e299)."""
+    cases = [
+        (0.1, [[1e290], [-1e290]], [[1e10, -1e10]], [0, 0], "1e\\+290", "1e\\+10"),
+        (0.1, [[1e308], [-1e308]], [[0.5, -0.25]], [0, 0], "1e\\+308", "0.5"),
+        (1e10, [[-1e299], [-1e299]], [[1e8, 1e8]], [1e308, 1e308], "1e\\+299", "1e\\+08"),
+    ]
+    for lambda_W, W, H, b, top_W, top_H in cases:
+        p = Problem(loss="mse", K=2, d=1, n=1, lambda_W=lambda_W, lambda_H=0.1, bias="free")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(InvalidParameter) as exc:
+                gradient(p, np.array(W), np.array(H), np.array(b, dtype=float))
+        assert re.fullmatch(
+            rf"the gradient at \(W, H, b\) must lie within the float64 range .* it overflows at "
+            rf"max\|W\| = {top_W}, max\|H\| = {top_H}: rescale the point",
+            str(exc.value),
+        ), str(exc.value)
+
+
+def test_named_blocks_dispatch_to_the_model():
+    """Property: a mapping of named blocks gives the same value and gradient as (W, H, b); a
+    depth-2 deep linear model with W1 = I (unpenalized) has the UFM's value and, block by block,
+    grad W2 = grad_W f, grad H = grad_H f, grad W1 = W2^T G H^T with G = (softmax(Z) - Y)/N
+    (the chain rule); (W, H, b) for another model, or both forms at once, are refused."""
+    problem = make_problem("ce", "regularized", 3, 2, (2, 1, 2))
+    W, H, b = point(problem, 3)
+    g = gradient(problem, W, H, b)
+    assert objective(problem, {"W": W, "H": H, "b": b}) == objective(problem, W, H, b)
+    named = gradient(problem, {"W": W, "H": H, "b": b})
+    assert all(np.array_equal(named[k], getattr(g, k)) for k in "WHb")
+    deep = Problem(
+        loss="ce", K=3, d=2, class_sizes=(2, 1, 2), lambda_H=0.03, bias="regularized",
+        lambda_b=0.02, model="deep-linear", model_params={"depth": 2, "lambdas": [0.05, 0.0]},
+    )  # fmt: skip
+    blocks = {"W2": W, "W1": np.eye(2), "H": H, "b": b}
+    assert relative_deviation(objective(deep, blocks), objective(problem, W, H, b)) <= FLOAT
+    gd = gradient(deep, blocks)
+    Z = W @ H + b[:, None]
+    G = (softmax(Z, axis=0) - np.eye(3)[:, problem.labels]) / problem.N  # CE: d data / d Z
+    assert relative_deviation(gd["W2"], g.W) <= FLOAT and relative_deviation(gd["H"], g.H) <= FLOAT
+    assert relative_deviation(gd["b"], g.b) <= FLOAT
+    assert relative_deviation(gd["W1"], W.T @ G @ H.T) <= FLOAT
+    for f in (objective, gradient):
+        with pytest.raises(InvalidParameter, match=r"model 'deep-linear' has the blocks"):
+            f(deep, W, H, b)
+        with pytest.raises(InvalidParameter, match="either a mapping of named blocks or"):
+            f(problem, {"W": W, "H": H, "b": b}, H)
+        for args in ([{"W": W, "H": H, "b": b}], [W, H, b]):
+            with pytest.raises(InvalidParameter, match="must be a ufm.Problem, got dict"):
+                f({"loss": "ce"}, *args)
+    with pytest.raises(InvalidParameter, match=r"problem has model 'deep-linear': use its named"):
+        check_point(deep, W, H, b)
+
+
+def test_bias_refusals_name_the_bias():
+    """Property: a bias of the wrong shape is refused naming b and its shape, in every bias
+    mode; a nonzero bias without one is refused with exactly that rule."""
+    for bias in ("regularized", "none"):
+        problem = make_problem("mse", bias, 2, 1, (1, 1))
+        with pytest.raises(InvalidParameter, match=r"^b must have shape \(2\), got \(3,\)"):
+            objective(problem, np.ones((2, 1)), np.ones((1, 2)), np.zeros(3))
+    with pytest.raises(InvalidParameter, match=r"^b must be None or zero when bias='none'$"):
+        gradient(problem, np.ones((2, 1)), np.ones((1, 2)), np.ones(2))
+
+
+def test_positional_blocks_of_another_model():
+    """Property: (W, H) given positionally to a model whose blocks are W and H (the sphere) are its
+    named blocks: the sphere CE at W = H = I (K = 2, tau = 1) is log(1 + e^-1) either way, with
+    the same gradient; a bias it does not have is refused naming the blocks received, and so is a
+    bias next to a mapping."""
+    p = Problem(loss="ce", K=2, d=2, n=1, model="sphere", model_params={"tau": 1.0})
+    I2 = np.eye(2)
+    assert relative_deviation(objective(p, I2, I2), np.log1p(np.exp(-1.0))) <= FLOAT
+    assert objective(p, I2, I2) == objective(p, {"W": I2, "H": I2})
+    g, named = gradient(p, I2, I2), gradient(p, {"W": I2, "H": I2})
+    assert set(g) == {"W", "H"} and all(np.array_equal(g[k], named[k]) for k in g)
+    for f in (objective, gradient):
+        with pytest.raises(InvalidParameter, match=r"blocks \['W', 'H'\], got \['W', 'H', 'b'\]$"):
+            f(p, I2, I2, np.zeros(2))
+        with pytest.raises(
+            InvalidParameter,
+            match=r"^give either a mapping of named blocks or \(W, H, b\), not both$",
+        ):
+            f(p, {"W": I2, "H": I2}, None, np.zeros(2))

@@ -423,6 +423,10 @@ def nc4_mismatches(W: np.ndarray, b: np.ndarray | None, M: np.ndarray, H: np.nda
     H : ndarray, shape (d, n)
     """
     K = W.shape[0]
+    if b is not None and not np.any(b != b[0]):
+        # a constant bias (b = 0 included) leaves the argmax unchanged, while t Wu hu + b below
+        # would round to ties once t = s_w s underflows (W and H both near 1e-300)
+        b = None
     s = max(_max_abs(M), _max_abs(H)) or 1.0
     s_w = _max_abs(W)
     Mu = M / s
