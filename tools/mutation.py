@@ -11,7 +11,8 @@ The run happens in a temporary clone of the current commit (kept with ``--keep D
 writes a ``mutants/`` tree and a cache beside the sources), with ``[tool.mutmut]`` of
 ``pyproject.toml`` narrowed to the named modules (``only_mutate``) and tests
 (``pytest_add_cli_args_test_selection``). It prints mutmut's summary and the score: killed /
-(killed + survived), timeouts counted as killed, equivalent mutants (listed by id with a reason in
+(killed + survived), timeouts counted as killed, mutants that no selected test covers counted
+as survived, equivalent mutants (listed by id with a reason in
 ``tools/equivalent_mutants.txt``) left out.
 """
 
@@ -74,7 +75,8 @@ def main() -> int:
                       if line.strip() and not line.startswith("#")}  # fmt: skip
     counted = {k: v for k, v in status.items() if k not in equivalent}
     killed = sum(v in ("killed", "timeout") for v in counted.values())
-    survived = sorted(k for k, v in counted.items() if v == "survived")
+    # a mutant no selected test runs ("no tests") is not killed: it counts as a survivor
+    survived = sorted(k for k, v in counted.items() if v in ("survived", "no tests"))
     total = killed + len(survived)
     print(f"mutants: {len(status)} ({len(status) - len(counted)} equivalent, left out)")
     print(f"killed: {killed} of {total}" + (f" = {killed / total:.1%}" if total else ""))
