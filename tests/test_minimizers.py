@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+import sympy as sp
 from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -542,3 +543,241 @@ def test_deep_metastable_objective_is_where_descent_stops():
     run = chain_descend_to_stationary(inside_problem, init=below.blocks)
     stopped = objective(inside_problem, run.blocks)
     assert relative_deviation(stopped, inside.metastable_objective) <= DESCENT_OBJECTIVE
+
+
+# --- issue 16, item 5: checks that kill the mutants of ufm/minimizers.py ------------------------
+
+
+def _pj_matrix(K, a, b):
+    import sympy as sp
+
+    return a * sp.eye(K) + b * sp.ones(K, K)
+
+
+@pytest.mark.parametrize("K", [2, 3, 5])
+def test_pj_algebra_matches_explicit_matrices(K):
+    """Property: sums, differences, products (with PJ and with scalars), trace, Frobenius norm and
+    nuclear norm (sum of absolute eigenvalues) of P,J-algebra elements with symbolic K equal those
+    of the explicit K x K matrices, exactly; a PJ with a concrete K gives the same matrix."""
+    import sympy as sp
+
+    from ufm.minimizers import PJ, SYMBOLS
+
+    r = sp.Rational
+    A = PJ.from_IJ(r(3, 2), r(-5, 7))  # 3/2 I - 5/7 J: eigenvalues of both signs for K >= 3
+    B = PJ(r(-2, 3), r(1, 4))
+    a, b = _pj_matrix(K, r(3, 2), r(-5, 7)), _pj_matrix(K, r(-2, 3), r(1, 4) + r(2, 3) / K)
+    assert A.matrix(K) == a and B.matrix(K) == b
+    assert (A + B).matrix(K) == a + b
+    assert (A - B).matrix(K) == a - b
+    assert (A * B).matrix(K) == a * b
+    assert (A * r(3, 5)).matrix(K) == (r(3, 5) * A).matrix(K) == r(3, 5) * a
+    at_K = {SYMBOLS["K"]: K}
+    assert A.trace().subs(at_K) == a.trace()
+    assert A.frobenius_sq().subs(at_K) == sum(x**2 for x in a)
+    eigenvalues = [e for e, m in a.eigenvals().items() for _ in range(m)]
+    assert A.nuclear().subs(at_K) == sum(abs(e) for e in eigenvalues)
+    concrete = PJ(r(-2, 3), r(1, 4), sp.Integer(K))
+    assert concrete.matrix(K) == b and concrete.trace() == b.trace()
+
+
+@pytest.mark.parametrize(
+    "loss, bias", [*CASES, ("ce-ls", "free")], ids=lambda v: v if isinstance(v, str) else None
+)
+def test_reduced_objective_is_the_objective_on_the_collapsed_family(loss, bias):
+    """Property: the reduced objective F that every derivation minimizes equals the full objective
+    f(W, H, b) (``ufm.objective``) at the collapsed, symmetric, balanced-factorized point it
+    describes: WM = alpha P + gamma J realized with rho = sqrt(n lambda_H/lambda_W), b = beta 1
+    (CE: alpha = K x/(K-1), gamma = 0, b = 0). Both sides at a point with every scale nonzero."""
+    import sympy as sp
+
+    from ufm.minimizers import SYMBOLS, _collapsed_realization, _reduced_objective
+
+    K, n, lam_W, lam_H, lam_b, smoothing = 3, 2, 0.02, 0.03, 0.5, 0.125
+    scales = {"x": 0.7, "alpha": 0.6, "gamma": 0.2, "beta": 0.15 if bias != "none" else 0.0}
+    params = {"smoothing": smoothing} if loss == "ce-ls" else {}
+    problem = Problem(
+        loss=loss, K=K, d=K, n=n, lambda_W=lam_W, lambda_H=lam_H, bias=bias,
+        lambda_b=lam_b if bias == "regularized" else None, loss_params=params,
+    )  # fmt: skip
+    F, variables = _reduced_objective(loss, bias)
+    values = {"K": K, "n": n, "lambda_W": lam_W, "lambda_H": lam_H, "lambda_b": lam_b}
+    values |= scales | params
+    reduced = float(sp.N(F.subs({SYMBOLS[k]: sp.Rational(v) for k, v in values.items()}), 30))
+    if problem.loss_fn.link == "softmax":
+        assert variables == (SYMBOLS["x"],)
+        alpha, gamma, beta = scales["x"] * K / (K - 1), 0.0, 0.0
+    else:
+        assert set(variables) == {
+            SYMBOLS[v] for v in ("alpha", "gamma", "beta")[: (bias != "none") + 2]
+        }
+        alpha, gamma, beta = scales["alpha"], scales["gamma"], scales["beta"]
+    W, M = _collapsed_realization(K, K, alpha, gamma, math.sqrt(n * lam_H / lam_W))
+    b = np.full(K, beta) if problem.has_bias else None
+    assert relative_deviation(objective(problem, W, M[:, problem.labels], b), reduced) <= FLOAT
+
+
+@settings(max_examples=15)
+@given(
+    st.lists(st.integers(1, 6), min_size=2, max_size=4).filter(lambda s: len(set(s)) > 1),
+    st.sampled_from(["free", "none"]),
+    st.floats(-2, 0.5),
+    st.floats(-1, 1),
+)
+def test_imbalanced_mse_closed_form(sizes, bias, log_ratio_t, log_split):
+    """Property: for imbalanced MSE (free or no bias) with t = N sqrt(lambda_W lambda_H) from 1e-2
+    to 3 times the largest singular value sigma_1 of Yhat = (I - n 1^T/N) D^(1/2) (free) or
+    D^(1/2) (none), computed here by numpy's SVD: the closed form is stationary, its objective is
+    f(W, H, b) and the soft-threshold value sum min(sigma, t)^2/(2N) + sqrt(lambda_W lambda_H)
+    sum (sigma - t)_+, its expressions evaluate to t, sigma and the value, threshold = t/sigma_1
+    decides the zero solution, and w_norm, h_norm are the root mean squares of the rows of W and
+    the columns of H."""
+    K, N = len(sizes), sum(sizes)
+    n_vec = np.asarray(sizes, dtype=float)
+    Pi = np.eye(K) - np.outer(n_vec, np.ones(K)) / N if bias == "free" else np.eye(K)
+    sigma = np.linalg.svd(Pi * np.sqrt(n_vec), compute_uv=False)
+    t = 10**log_ratio_t * sigma[0]
+    root = t / N
+    problem = Problem(
+        loss="mse", K=K, d=K, class_sizes=tuple(sizes), bias=bias,
+        lambda_W=root * 10**log_split, lambda_H=root / 10**log_split,
+    )  # fmt: skip
+    cf = global_minimizer(problem)
+    assert _relative_gradient(*_args(problem, cf)) <= STATIONARY
+    value = np.sum(np.minimum(sigma, t) ** 2) / (2 * N) + root * np.sum(np.maximum(sigma - t, 0))
+    assert relative_deviation(cf.objective, value) <= FLOAT
+    assert relative_deviation(objective(*_args(problem, cf)), cf.objective) <= FLOAT
+    assert relative_deviation(float(cf.expressions["value"]), cf.objective) <= FLOAT
+    assert relative_deviation(float(cf.expressions["t"]), t) <= FLOAT
+    got_sigma = np.sort(np.asarray(cf.expressions["sigma"], dtype=float).ravel())[::-1]
+    assert np.max(np.abs(got_sigma - sigma)) <= FLOAT * (1 + sigma[0])
+    assert relative_deviation(cf.threshold, t / sigma[0]) <= FLOAT
+    assert cf.zero_solution == (cf.threshold >= 1) or abs(cf.threshold - 1) <= FLOAT
+    assert cf.zero_solution == (not cf.W.any())
+    assert relative_deviation(cf.w_norm, math.sqrt(np.sum(cf.W**2) / K)) <= FLOAT
+    assert relative_deviation(cf.h_norm, math.sqrt(np.sum(cf.H**2) / N)) <= FLOAT
+    assert cf.threshold_formula.endswith("iff t/sigma_1 >= 1")
+    assert cf.hypotheses.startswith(
+        "any class sizes, d >= " + ("K - 1" if bias == "free" else "K,")
+    )
+
+
+def _rerun_from_provenance(config):
+    """Call the function named by a configuration's ``produced_by`` with its parameters."""
+    import importlib
+
+    produced = config.metadata["produced_by"]
+    module, name = produced["method"].rsplit(".", 1)
+    function = getattr(importlib.import_module(module), name)
+    params = produced["parameters"]
+    if name == "global_minimizer":
+        return function(Problem.from_dict(params))
+    return function(**params)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: global_minimizer(
+            Problem(
+                loss="mse",
+                K=3,
+                d=4,
+                n=2,
+                lambda_W=0.01,
+                lambda_H=0.02,
+                bias="regularized",
+                lambda_b=0.5,
+            )  # fmt: skip
+        ),
+        lambda: global_minimizer(
+            Problem(loss="ce", K=3, d=2, n=2, lambda_W=0.01, lambda_H=0.02, bias="none")
+        ),
+        lambda: layer_peeled_optimum(3, 0.5, 2.0, d=4, n=2),
+    ],
+    ids=["mse-regularized", "ce-none", "layer-peeled"],
+)
+def test_configuration_records_how_to_reproduce_it(make):
+    """Property: a configuration's metadata name the function and parameters that reproduce it
+    (rerunning them gives the same W, H, b and objective), and carry the result's objective,
+    zero-solution flag, threshold and rotation seed; seed None keeps the canonical frame, an integer
+    seed rotates feature space (W changes, W W^T and WH do not), and the configuration's problem has
+    the same objective there (the layer-peeled one: its model and budgets)."""
+    cf = make()
+    canonical, rotated = cf.configuration(), cf.configuration(seed=3)
+    assert np.array_equal(canonical.W, cf.W) and np.array_equal(canonical.H, cf.H)
+    assert not np.allclose(rotated.W, cf.W)
+    assert relative_deviation(rotated.W @ rotated.W.T, cf.W @ cf.W.T) <= FLOAT
+    assert relative_deviation(rotated.W @ rotated.H, cf.W @ cf.H) <= FLOAT
+    for config, seed in ((canonical, None), (rotated, 3)):
+        assert relative_deviation(config.objective(), cf.objective) <= FLOAT
+        extra = config.metadata["extra"]
+        assert extra["rotation_seed"] == seed
+        assert extra["objective"] == cf.objective and extra["zero_solution"] == cf.zero_solution
+        assert extra["threshold"] == cf.threshold
+        assert extra["threshold_formula"] == cf.threshold_formula
+        again = _rerun_from_provenance(config)
+        assert np.array_equal(again.W, cf.W) and np.array_equal(again.H, cf.H)
+        assert np.array_equal(again.b, cf.b) and again.objective == cf.objective
+    if cf.problem is None:
+        assert canonical.problem.model == "layer-peeled"
+        assert canonical.problem.model_params == {"E_W": 0.5, "E_H": 2.0}
+        assert (canonical.problem.K, canonical.problem.d, canonical.problem.n) == (3, 4, 2)
+    else:
+        assert canonical.problem == cf.problem
+    assert np.array_equal(canonical.b, cf.b)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((0, 4, 2, 1), "K_A must be an integer >= 1"),
+        ((1, 4, 1, 1), "K_B must be an integer >= 2"),
+        ((1, 0, 2, 1), "n_A must be an integer >= 1"),
+        ((1, 4, 2, 0), "n_B must be an integer >= 1"),
+        ((1, 4, 2, 4), "minority must be smaller: n_B=4 >= n_A=4"),
+    ],
+)
+def test_ce_minority_threshold_refusals(args, match):
+    """Property: each size rule (K_A >= 1, K_B >= 2, n_A, n_B >= 1, n_B < n_A) is enforced with a
+    message naming it, and the smallest sizes it allows give sqrt(n_B)/N."""
+    from ufm.minimizers import ce_minority_threshold_value
+
+    with pytest.raises(InvalidParameter, match=match):
+        ce_minority_threshold_value(*args)
+    assert ce_minority_threshold_value(1, 2, 2, 1) == sp.Rational(1, 4)
+
+
+@pytest.mark.parametrize("sizes", [(3, 3), (2, 2, 2, 2), (5, 5, 5), (1, 4), (2, 1, 3), (1, 1, 6)])
+def test_max_margin_value_is_the_nuclear_norm_of_P_D_half(sizes):
+    """Property: the max-margin value equals ||P D^(1/2)||_* (sum of singular values, by numpy's
+    SVD), the SELI value; for balanced sizes it is exactly (K-1) sqrt(n)."""
+    from ufm.minimizers import max_margin_value
+
+    K = len(sizes)
+    P = np.eye(K) - np.ones((K, K)) / K
+    nuclear = np.linalg.svd(P * np.sqrt(sizes), compute_uv=False).sum()
+    value = max_margin_value(sizes)
+    assert relative_deviation(float(value), nuclear) <= FLOAT
+    if len(set(sizes)) == 1:
+        assert sp.simplify(value - (K - 1) * sp.sqrt(sizes[0])) == 0
+
+
+@pytest.mark.parametrize(
+    "sizes, match",
+    [
+        ("33", "sequence of K >= 2"),
+        (3, "sequence of K >= 2"),
+        ((3,), "K >= 2 entries, got 1"),
+        ((3, 0), r"class_sizes\[1\] must be an integer >= 1"),
+    ],  # fmt: skip
+)
+def test_class_size_refusals(sizes, match):
+    """Property: the max-margin value and the least-squares classifier refuse a string, a number,
+    one class and an empty class, naming the rule."""
+    from ufm.minimizers import least_squares_classifier, max_margin_value
+
+    with pytest.raises(InvalidParameter, match=match):
+        max_margin_value(sizes)
+    with pytest.raises(InvalidParameter, match=match):
+        least_squares_classifier(np.zeros((2, 3)), sizes, 0.1)
