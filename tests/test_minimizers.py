@@ -781,3 +781,114 @@ def test_class_size_refusals(sizes, match):
         max_margin_value(sizes)
     with pytest.raises(InvalidParameter, match=match):
         least_squares_classifier(np.zeros((2, 3)), sizes, 0.1)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.25])
+def test_least_squares_classifier_solves_its_normal_equations(lam):
+    """Property: the returned (W, b) satisfy the normal equations of
+    min (1/2N)||WH + b 1^T - Y||^2 + (lambda/2)||W||^2 exactly (rational arithmetic), the float64
+    solve returns the same W, b and value, and the value is the objective at (W, b). Features of
+    rank 1 < d with lambda = 0 exercise the minimum-norm solution."""
+    from ufm.minimizers import least_squares_classifier
+
+    H = np.array([[1.0, 0.5, -1.0, 0.25, -0.5], [2.0, 1.0, -2.0, 0.5, -1.0]])  # rank 1
+    sizes = (2, 1, 2)
+    K, N = 3, 5
+    W, b, value = least_squares_classifier(H, sizes, lam, exact=True)
+    Hs = sp.Matrix(H).applyfunc(sp.Rational)
+    Y = sp.Matrix(np.repeat(np.eye(K, dtype=int), sizes, axis=1))
+    R = W * Hs + b * sp.ones(1, N) - Y
+    assert R * Hs.T / N + sp.Rational(lam) * W == sp.zeros(K, 2)
+    assert R * sp.ones(N, 1) == sp.zeros(K, 1)
+    assert value == (R * R.T).trace() / (2 * N) + sp.Rational(lam) / 2 * (W * W.T).trace()
+    Wf, bf, vf = least_squares_classifier(H, sizes, lam)
+    assert relative_deviation(Wf, np.array(W, dtype=float)) <= FLOAT
+    assert relative_deviation(bf, np.array(b, dtype=float).ravel()) <= FLOAT
+    assert relative_deviation(vf, float(value)) <= FLOAT
+
+
+def test_layer_peeled_record():
+    """Property: the layer-peeled optimum's expressions evaluate to its numbers (x* = sqrt(E_W E_H),
+    ||w_k|| = sqrt(E_W), ||h_i|| = sqrt(E_H)), it is never the zero solution and has no threshold,
+    d defaults to K, d = K - 1 is allowed and d = K - 2 or n = 0 are refused with the rule."""
+    from ufm.minimizers import SYMBOLS
+
+    K, E_W, E_H = 4, 0.5, 2.0
+    cf = layer_peeled_optimum(K, E_W, E_H)
+    at = {SYMBOLS["K"]: K, SYMBOLS["E_W"]: sp.Rational(E_W), SYMBOLS["E_H"]: sp.Rational(E_H)}
+    numbers = {"x_star": 1.0, "value": cf.objective, "w_norm": cf.w_norm, "h_norm": cf.h_norm}
+    for name, want in numbers.items():
+        assert relative_deviation(float(sp.N(cf.expressions[name].subs(at), 30)), want) <= FLOAT
+    assert relative_deviation(cf.w_norm, math.sqrt(E_W)) <= FLOAT
+    assert relative_deviation(cf.h_norm, math.sqrt(E_H)) <= FLOAT
+    assert not cf.zero_solution and cf.threshold is None and cf.threshold_critical is None
+    assert cf.problem is None and not cf.b.any() and cf.b.shape == (K,)
+    assert cf.W.shape == (K, K) and cf.H.shape == (K, K)
+    assert layer_peeled_optimum(K, E_W, E_H, d=K - 1, n=2).H.shape == (K - 1, 2 * K)
+    with pytest.raises(InvalidParameter, match="needs d >= K - 1 = 3, got d=2"):
+        layer_peeled_optimum(K, E_W, E_H, d=K - 2)
+    with pytest.raises(InvalidParameter, match="n must be an integer >= 1"):
+        layer_peeled_optimum(K, E_W, E_H, n=0)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+def test_label_smoothing_moves_the_threshold(smoothing):
+    """Property: with label smoothing alpha the zero solution starts at kappa = 1 - alpha
+    (``threshold_critical``, and the rule printed in ``threshold_formula`` evaluates to it): just
+    below it the minimizer is not zero, just above it is; the CE expressions s and t are the norms
+    ||w_k|| and ||h_i|| of the realization."""
+    from ufm.minimizers import SYMBOLS
+
+    K, n = 3, 2
+    params = {"smoothing": smoothing} if smoothing else {}
+    loss = "ce-ls" if smoothing else "ce"
+    critical = 1 - smoothing
+    for factor, zero in ((0.9, False), (1.1, True)):
+        lam = factor * critical / (K * math.sqrt(n))
+        problem = Problem(loss=loss, K=K, d=K, n=n, lambda_W=lam, lambda_H=lam, bias="free",
+                          loss_params=params)  # fmt: skip
+        cf = global_minimizer(problem)
+        assert cf.zero_solution is zero
+        assert cf.threshold_critical == critical
+        rule = cf.threshold_formula.rsplit("kappa >= ", 1)[1]
+        assert eval(rule, {"smoothing": smoothing}) == critical
+        at = {SYMBOLS["K"]: K, SYMBOLS["n"]: n, SYMBOLS["lambda_W"]: sp.Rational(lam)}
+        at |= {SYMBOLS["lambda_H"]: sp.Rational(lam), SYMBOLS["smoothing"]: sp.Rational(smoothing)}
+        for name, norm in (("s", cf.w_norm), ("t", cf.h_norm)):
+            assert abs(float(sp.N(cf.expressions[name].subs(at), 30)) - norm) <= FLOAT
+
+
+@pytest.mark.parametrize("bias", ["free", "none"])
+def test_min_norm_interpolant_for_very_unequal_classes(bias):
+    """Property: with class sizes 1, 1, 16 (the largest 16 times the smallest, so the Richardson
+    step must be sized by the smallest class) the limit is ||Yhat||_* (numpy's singular values),
+    Yhat = (I - n 1^T/N) D^(1/2) (free) or D^(1/2) (none), with W M = I - n 1^T/N (free) or I and
+    b = n/N (free) or 0."""
+    from ufm.minimizers import min_norm_interpolant
+
+    sizes = (1, 1, 16)
+    n = np.asarray(sizes, dtype=float)
+    Pi = np.eye(3) - np.outer(n, np.ones(3)) / n.sum() if bias == "free" else np.eye(3)
+    r = min_norm_interpolant(sizes, bias)
+    assert relative_deviation(r.objective, np.linalg.svd(Pi * np.sqrt(n)).S.sum()) <= FLOAT
+    assert np.max(np.abs(r.WM - Pi)) <= FLOAT
+    assert np.max(np.abs(r.b - (n / n.sum() if bias == "free" else 0))) <= FLOAT
+
+
+@pytest.mark.parametrize("sizes", [(1, 3), (2, 5), (1, 4), (3, 7)])
+def test_imbalanced_value_is_correctly_rounded(sizes):
+    """Property: for K = 2 with a free bias Yhat has rank 1, sigma_1^2 = tr(Pi D Pi^T) exactly, so
+    the value min(sigma, t)^2/(2N) + sqrt(lambda_W lambda_H)(sigma - t)_+ is exact in sympy; the
+    closed form's float64 objective is that value correctly rounded (the module evaluates at
+    _DIGITS = 30 digits so that it is), on both sides of the threshold t = sigma_1."""
+    n = [sp.Integer(s) for s in sizes]
+    N = sum(n)
+    Pi = sp.eye(2) - sp.Matrix(n) * sp.ones(1, 2) / N
+    sigma = sp.sqrt((Pi * sp.diag(*n) * Pi.T).trace())
+    for lam_W, lam_H in [(0.013, 0.021), (0.0031, 0.007), (0.1, 0.0003), (1e-3, 3e-3), (0.2, 0.3)]:
+        problem = Problem(loss="mse", K=2, d=2, class_sizes=sizes, lambda_W=lam_W, lambda_H=lam_H,
+                          bias="free")  # fmt: skip
+        root = sp.sqrt(sp.Rational(lam_W) * sp.Rational(lam_H))
+        t = N * root
+        exact = sp.Min(sigma, t) ** 2 / (2 * N) + root * sp.Max(sigma - t, 0)
+        assert global_minimizer(problem).objective == float(sp.N(exact, 60))
