@@ -845,16 +845,12 @@ def max_margin_value(class_sizes):
     >>> round(max_margin_value((1, 4)), 12)
     1.581138830084
     """
-    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
-        raise InvalidParameter(
-            f"class_sizes must be a sequence of K >= 2 integers, got {class_sizes!r}"
-        )
-    sizes = [check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes)]
+    from .relaxations._nuclear import class_sizes_tuple
+
+    sizes = class_sizes_tuple(class_sizes)
     K = len(sizes)
-    if K < 2:
-        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {K}")
     if len(set(sizes)) == 1:
-        s, t = sp.symbols("s t", positive=True)
+        s = sp.Symbol("s", positive=True)
         n = sp.Integer(sizes[0])
         # on the margin-1 curve t = (K-1)/(K s): the ansatz energy as a function of s alone
         energy = sp.Rational(K, 2) * (s**2 + n * ((K - 1) / (K * s)) ** 2)
@@ -870,15 +866,11 @@ def _one_hot(class_sizes) -> np.ndarray:
     return np.repeat(np.eye(len(class_sizes)), class_sizes, axis=1)
 
 
-def _check_features(H, class_sizes, lambda_W) -> tuple[list[int], float]:
+def _check_features(H, class_sizes, lambda_W) -> tuple[tuple[int, ...], float]:
     """Validated class sizes (K >= 2, each >= 1, summing to H's column count) and lambda_W."""
-    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
-        raise InvalidParameter(
-            f"class_sizes must be a sequence of K >= 2 integers, got {class_sizes!r}"
-        )
-    sizes = [check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes)]
-    if len(sizes) < 2:
-        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {len(sizes)}")
+    from .relaxations._nuclear import class_sizes_tuple
+
+    sizes = class_sizes_tuple(class_sizes)
     shape = getattr(H, "shape", None)
     if shape is None or len(shape) != 2 or shape[1] != sum(sizes):
         raise InvalidParameter(
