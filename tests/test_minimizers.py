@@ -83,7 +83,8 @@ def _relative_gradient(problem, W, H, b) -> float:
 @given(problems())
 def test_stationary_and_value(problem):
     """Property: at the closed form the relative gradient norm is <= STATIONARY, the objective
-    equals the formula's value, and W = 0, H = 0 exactly when kappa >= 1."""
+    equals the formula's value, W = 0, H = 0 exactly when kappa >= 1, and b = 0 for CE and
+    without a bias."""
     cf = global_minimizer(problem)
     assert _relative_gradient(*_args(problem, cf)) <= STATIONARY
     assert relative_deviation(objective(*_args(problem, cf)), cf.objective) <= FLOAT
@@ -91,6 +92,8 @@ def test_stationary_and_value(problem):
     assert relative_deviation(cf.threshold, kappa) <= FLOAT
     # The closed form decides on the exact value of the float inputs; kappa here is rounded.
     assert cf.zero_solution == (kappa >= 1) or abs(kappa - 1) <= FLOAT
+    if problem.loss == "ce" or not problem.has_bias:  # CE's bias is 0 at the optimum
+        assert not cf.b.any()
     if cf.zero_solution:
         assert not cf.W.any() and not cf.H.any() and cf.w_norm == 0 and cf.h_norm == 0
     else:
@@ -731,16 +734,17 @@ def test_configuration_records_how_to_reproduce_it(make):
 @pytest.mark.parametrize(
     "args, match",
     [
-        ((0, 4, 2, 1), "K_A must be an integer >= 1"),
-        ((1, 4, 1, 1), "K_B must be an integer >= 2"),
-        ((1, 0, 2, 1), "n_A must be an integer >= 1"),
-        ((1, 4, 2, 0), "n_B must be an integer >= 1"),
-        ((1, 4, 2, 4), "minority must be smaller: n_B=4 >= n_A=4"),
+        ((0, 4, 2, 1), "^K_A must be an integer >= 1"),
+        ((1, 4, 1, 1), "^K_B must be an integer >= 2"),
+        ((1, 0, 2, 1), "^n_A must be an integer >= 1"),
+        ((1, 4, 2, 0), "^n_B must be an integer >= 1"),
+        ((1, 4, 2, 4), "^the minority must be smaller: n_B=4 >= n_A=4$"),
     ],
 )
 def test_ce_minority_threshold_refusals(args, match):
     """Property: each size rule (K_A >= 1, K_B >= 2, n_A, n_B >= 1, n_B < n_A) is enforced with a
-    message naming it, and the smallest sizes it allows give sqrt(n_B)/N."""
+    message that starts with the argument it names, and the smallest sizes it allows give
+    sqrt(n_B)/N."""
     from ufm.minimizers import ce_minority_threshold_value
 
     with pytest.raises(InvalidParameter, match=match):
@@ -892,3 +896,31 @@ def test_imbalanced_value_is_correctly_rounded(sizes):
         t = N * root
         exact = sp.Min(sigma, t) ** 2 / (2 * N) + root * sp.Max(sigma - t, 0)
         assert global_minimizer(problem).objective == float(sp.N(exact, 60))
+
+
+def test_min_norm_interpolant_refuses_a_regularized_bias():
+    """Property: the bias mode is validated with a message that starts with the argument and lists
+    the valid modes (the limit exists for a free bias and without one)."""
+    from ufm.minimizers import min_norm_interpolant
+
+    with pytest.raises(InvalidParameter, match="^bias must be one of 'free', 'none', got 'reg"):
+        min_norm_interpolant((3, 3), "regularized")
+
+
+@pytest.mark.parametrize("loss, bias", CASES, ids=lambda v: v)
+def test_stated_hypothesis_on_d_is_the_enforced_one(loss, bias):
+    """Property: the ``d >= ...`` rule that a closed form states in ``hypotheses`` (its first one,
+    for the smallest kappa-independent d) is the one global_minimizer enforces: d at the rule is
+    solved, one less is refused; every result carries a citation."""
+    import re
+
+    K = 3
+    spec = dict(loss=loss, K=K, n=2, lambda_W=0.2, lambda_H=0.2, bias=bias)
+    spec |= {"lambda_b": 0.1} if bias == "regularized" else {}
+    cf = global_minimizer(Problem(d=K + 1, **spec))
+    rule = re.search(r"d >= (K(?: - 1)?)\b", cf.hypotheses).group(1)
+    d = eval(rule, {"K": K})
+    assert global_minimizer(Problem(d=d, **spec)).problem.d == d
+    with pytest.raises(InvalidParameter, match=f"requires d >= {d}, got d={d - 1} with K={K}"):
+        global_minimizer(Problem(d=d - 1, **spec))
+    assert isinstance(cf.citation, str) and "(" in cf.citation
