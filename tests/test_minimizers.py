@@ -813,8 +813,9 @@ def test_least_squares_classifier_solves_its_normal_equations(lam):
 
 def test_layer_peeled_record():
     """Property: the layer-peeled optimum's expressions evaluate to its numbers (x* = sqrt(E_W E_H),
-    ||w_k|| = sqrt(E_W), ||h_i|| = sqrt(E_H)), it is never the zero solution and has no threshold,
-    d defaults to K, d = K - 1 is allowed and d = K - 2 or n = 0 are refused with the rule."""
+    ||w_k|| = sqrt(E_W), ||h_i|| = sqrt(E_H)), it is never the zero solution and has no threshold
+    (its formula says so), it states the d >= K - 1 it enforces: d defaults to K, d = K - 1 is
+    allowed and d = K - 2 is refused; each bad argument is refused by a message that names it."""
     from ufm.minimizers import SYMBOLS
 
     K, E_W, E_H = 4, 0.5, 2.0
@@ -828,11 +829,21 @@ def test_layer_peeled_record():
     assert not cf.zero_solution and cf.threshold is None and cf.threshold_critical is None
     assert cf.problem is None and not cf.b.any() and cf.b.shape == (K,)
     assert cf.W.shape == (K, K) and cf.H.shape == (K, K)
+    assert cf.threshold_formula.startswith("none: ") and "d >= K - 1," in cf.hypotheses
+    assert isinstance(cf.citation, str) and "(" in cf.citation
     assert layer_peeled_optimum(K, E_W, E_H, d=K - 1, n=2).H.shape == (K - 1, 2 * K)
-    with pytest.raises(InvalidParameter, match="needs d >= K - 1 = 3, got d=2"):
-        layer_peeled_optimum(K, E_W, E_H, d=K - 2)
-    with pytest.raises(InvalidParameter, match="n must be an integer >= 1"):
-        layer_peeled_optimum(K, E_W, E_H, n=0)
+    assert layer_peeled_optimum(2, E_W, E_H, d=1).W.shape == (2, 1)
+    refusals = [
+        (dict(d=K - 2), "^the simplex ETF optimum needs d >= K - 1 = 3, got d=2$"),
+        (dict(d=0), "^d must be an integer >= 1"),
+        (dict(n=0), "^n must be an integer >= 1"),
+        (dict(K=1), "^K must be an integer >= 2"),
+        (dict(E_W=0.0), "^E_W must be finite and > 0"),
+        (dict(E_H=-1.0), "^E_H must be finite and > 0"),
+    ]
+    for change, match in refusals:
+        with pytest.raises(InvalidParameter, match=match):
+            layer_peeled_optimum(**({"K": K, "E_W": E_W, "E_H": E_H} | change))
 
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.25])
@@ -879,12 +890,19 @@ def test_min_norm_interpolant_for_very_unequal_classes(bias):
     assert np.max(np.abs(r.b - (n / n.sum() if bias == "free" else 0))) <= FLOAT
 
 
+#: Relative accuracy of the imbalanced closed form's sympy expressions: they are computed at
+#: ``minimizers._DIGITS`` = 30 significant digits, so 1e-27 leaves three digits for the rounding of
+#: the eigen-solve; a float64 (16-digit) evaluation anywhere on the way would miss it by 1e11.
+_WORKING_PRECISION = sp.Float("1e-27")
+
+
 @pytest.mark.parametrize("sizes", [(1, 3), (2, 5), (1, 4), (3, 7)])
 def test_imbalanced_value_is_correctly_rounded(sizes):
     """Property: for K = 2 with a free bias Yhat has rank 1, sigma_1^2 = tr(Pi D Pi^T) exactly, so
     the value min(sigma, t)^2/(2N) + sqrt(lambda_W lambda_H)(sigma - t)_+ is exact in sympy; the
     closed form's float64 objective is that value correctly rounded (the module evaluates at
-    _DIGITS = 30 digits so that it is), on both sides of the threshold t = sigma_1."""
+    _DIGITS = 30 digits so that it is), its expressions for the value and sigma_1 carry those
+    digits, and its arrays are float64, on both sides of the threshold t = sigma_1."""
     n = [sp.Integer(s) for s in sizes]
     N = sum(n)
     Pi = sp.eye(2) - sp.Matrix(n) * sp.ones(1, 2) / N
@@ -895,7 +913,12 @@ def test_imbalanced_value_is_correctly_rounded(sizes):
         root = sp.sqrt(sp.Rational(lam_W) * sp.Rational(lam_H))
         t = N * root
         exact = sp.Min(sigma, t) ** 2 / (2 * N) + root * sp.Max(sigma - t, 0)
-        assert global_minimizer(problem).objective == float(sp.N(exact, 60))
+        cf = global_minimizer(problem)
+        assert cf.objective == float(sp.N(exact, 60))
+        assert abs(sp.N(cf.expressions["value"] - exact, 60)) <= _WORKING_PRECISION * exact
+        sigma_1 = max(cf.expressions["sigma"])
+        assert abs(sp.N(sigma_1 - sigma, 60)) <= _WORKING_PRECISION * sigma
+        assert all(a.dtype == np.float64 for a in (cf.W, cf.H, cf.M, cf.b))
 
 
 def test_min_norm_interpolant_refuses_a_regularized_bias():
