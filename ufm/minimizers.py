@@ -446,7 +446,8 @@ class ClosedForm:
                     "zero_solution": self.zero_solution,
                     "threshold": self.threshold,
                     "threshold_formula": self.threshold_formula,
-                    "rotation_seed": seed if isinstance(seed, int) else None,
+                    # random_rotation accepted it, so it is an integer (numpy's included)
+                    "rotation_seed": None if seed is None else int(seed),
                 },
             },
         )
