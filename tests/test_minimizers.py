@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from ufm import Problem, gradient, load, nc_metrics, objective
+from ufm import Problem, gradient, load, nc_metrics, objective, relaxations
 from ufm.cli import cli, main
 from ufm.errors import InvalidParameter
 from ufm.geometry import is_simplex_etf
@@ -224,11 +225,13 @@ def test_exactly_at_threshold():
 )
 def test_refusals(kwargs, match):
     """Property: inputs outside the hypotheses are refused with the rule, the value and the
-    remedy."""
+    remedy, a function that exists."""
     spec = dict(loss="ce", K=3, bias="free", lambda_W=1e-3, lambda_H=1e-3) | kwargs
     with pytest.raises(InvalidParameter, match=match) as exc:
         global_minimizer(Problem(**spec))
     assert "ufm relax nuclear" in str(exc.value)
+    remedy = re.search(r"\(ufm\.relaxations\.(\w+)\)$", str(exc.value))
+    assert callable(getattr(relaxations, remedy.group(1)))  # the named remedy exists
     with pytest.raises(InvalidParameter, match="ufm.Problem"):
         global_minimizer({"loss": "ce"})
 
@@ -703,11 +706,13 @@ def _rerun_from_provenance(config):
 def test_configuration_records_how_to_reproduce_it(make):
     """Property: a configuration's metadata name the function and parameters that reproduce it
     (rerunning them gives the same W, H, b and objective), and carry the result's objective,
-    zero-solution flag, threshold and rotation seed; seed None keeps the canonical frame, an integer
-    seed rotates feature space (W changes, W W^T and WH do not), and the configuration's problem has
-    the same objective there (the layer-peeled one: its model and budgets)."""
+    zero-solution flag, threshold and rotation seed (a numpy integer recorded as a Python int, not
+    lost); seed None keeps the canonical frame, an integer seed rotates feature space (W changes,
+    W W^T and WH do not), and the configuration's problem has the same objective there (the
+    layer-peeled one: its model and budgets)."""
     cf = make()
-    canonical, rotated = cf.configuration(), cf.configuration(seed=3)
+    canonical, rotated = cf.configuration(), cf.configuration(seed=np.int64(3))
+    assert np.array_equal(rotated.W, cf.configuration(seed=3).W)
     assert np.array_equal(canonical.W, cf.W) and np.array_equal(canonical.H, cf.H)
     assert not np.allclose(rotated.W, cf.W)
     assert relative_deviation(rotated.W @ rotated.W.T, cf.W @ cf.W.T) <= FLOAT
@@ -715,7 +720,7 @@ def test_configuration_records_how_to_reproduce_it(make):
     for config, seed in ((canonical, None), (rotated, 3)):
         assert relative_deviation(config.objective(), cf.objective) <= FLOAT
         extra = config.metadata["extra"]
-        assert extra["rotation_seed"] == seed
+        assert extra["rotation_seed"] == seed and type(extra["rotation_seed"]) is type(seed)
         assert extra["objective"] == cf.objective and extra["zero_solution"] == cf.zero_solution
         assert extra["threshold"] == cf.threshold
         assert extra["threshold_formula"] == cf.threshold_formula
@@ -935,8 +940,6 @@ def test_stated_hypothesis_on_d_is_the_enforced_one(loss, bias):
     """Property: the ``d >= ...`` rule that a closed form states in ``hypotheses`` (its first one,
     for the smallest kappa-independent d) is the one global_minimizer enforces: d at the rule is
     solved, one less is refused; every result carries a citation."""
-    import re
-
     K = 3
     spec = dict(loss=loss, K=K, n=2, lambda_W=0.2, lambda_H=0.2, bias=bias)
     spec |= {"lambda_b": 0.1} if bias == "regularized" else {}
