@@ -872,7 +872,10 @@ def _check_features(H, class_sizes, lambda_W) -> tuple[tuple[int, ...], float]:
     from .relaxations._nuclear import class_sizes_tuple
 
     sizes = class_sizes_tuple(class_sizes)
-    shape = getattr(H, "shape", None)
+    try:  # array_like: numpy arrays, sympy matrices and nested lists
+        shape = np.shape(H)
+    except ValueError:  # a ragged nested list
+        shape = None
     if shape is None or len(shape) != 2 or shape[1] != sum(sizes):
         raise InvalidParameter(
             f"H must be a d x N matrix with N = sum(class_sizes) = {sum(sizes)} columns, "
@@ -919,7 +922,7 @@ def least_squares_classifier(H, class_sizes, lambda_W, *, exact: bool = False):
         Bad class sizes, H not d x N, lambda_W negative or not finite.
     """
     sizes, lam = _check_features(H, class_sizes, float(lambda_W))
-    d, N = H.shape
+    d, N = np.shape(H)
     if exact:
         Xs = sp.Matrix(H).applyfunc(sp.Rational).col_join(sp.ones(1, N))
         Ys = sp.Matrix(_one_hot(sizes).astype(int))
