@@ -792,6 +792,43 @@ def test_class_size_refusals(sizes, match):
         least_squares_classifier(np.zeros((2, 3)), sizes, 0.1)
 
 
+@pytest.mark.parametrize(
+    "H, lam, match",
+    [
+        (np.zeros(5), 0.1, r"^H must be a d x N matrix with N = sum\(class_sizes\) = 5 columns"),
+        (np.zeros((2, 4)), 0.1, r"^H must be a d x N matrix .* got shape \(2, 4\)"),
+        ([[0.0] * 5, [0.0] * 4], 0.1, r"^H must be a d x N matrix .* got shape None"),
+        (np.zeros((1, 1, 5)), 0.1, r"^H must be a d x N matrix .* got shape \(1, 1, 5\)"),
+        (np.zeros((2, 5)), -0.1, r"^lambda_W must be finite and >= 0, got -0.1"),
+    ],
+)
+def test_feature_refusals(H, lam, match):
+    """Property: the least-squares classifier and the central-path loss refuse features that are
+    not a d x N array (N = sum of the class sizes; a ragged list has no shape) and a negative
+    weight decay, with a message that starts with the argument."""
+    from ufm.minimizers import central_path_loss, least_squares_classifier
+
+    for function in (least_squares_classifier, central_path_loss):
+        with pytest.raises(InvalidParameter, match=match):
+            function(H, (2, 3), lam)
+
+
+def test_features_may_be_nested_lists():
+    """Property: features given as a nested list (array_like, as documented) give the same
+    classifier loss as the numpy array, in float64 and in exact arithmetic."""
+    from ufm.minimizers import central_path_loss, least_squares_classifier
+
+    H = [[1.0, 0.5, -1.0, 0.25, -0.5], [0.0, 1.0, -2.0, 0.5, 1.0]]
+    sizes = (2, 1, 2)
+    value = least_squares_classifier(np.array(H), sizes, 0.25)[2]
+    assert least_squares_classifier(H, sizes, 0.25)[2] == value
+    assert (
+        least_squares_classifier(H, sizes, 0.25, exact=True)[2]
+        == least_squares_classifier(np.array(H), sizes, 0.25, exact=True)[2]
+    )
+    assert relative_deviation(central_path_loss(H, sizes, 0.25), value) <= FLOAT
+
+
 @pytest.mark.parametrize("lam", [0.0, 0.25])
 def test_least_squares_classifier_solves_its_normal_equations(lam):
     """Property: the returned (W, b) satisfy the normal equations of
