@@ -528,8 +528,8 @@ def _imbalanced_mse_minimizer(problem: Problem) -> ClosedForm:
     with mpmath.workdps(_DIGITS):
         exact = [[mpmath.mpf(C[i, j].p) / C[i, j].q for j in range(K)] for i in range(K)]
         mu, U = mpmath.eigsy(mpmath.matrix(exact))
-        t = mpmath.mpf(str(sp.N(t_expr, _DIGITS)))
         root = mpmath.mpf(str(sp.N(sp.sqrt(lW * lH), _DIGITS)))
+        t = int(N) * root
         # eigenvalues of a PSD matrix computed as tiny negatives are exact zeros (1 in ker for bias)
         sigma = [mpmath.sqrt(max(m, 0)) for m in mu]
         shrink = [max(1 - t / s, 0) if s > 0 else mpmath.mpf(0) for s in sigma]
