@@ -814,8 +814,8 @@ def test_feature_refusals(H, lam, match):
 
 
 def test_features_may_be_nested_lists():
-    """Property: features given as a nested list (array_like, as documented) give the same
-    classifier loss as the numpy array, in float64 and in exact arithmetic."""
+    """Property: features given as a nested list (array_like, as documented) or as a sympy matrix
+    give the same classifier loss as the numpy array, in float64 and in exact arithmetic."""
     from ufm.minimizers import central_path_loss, least_squares_classifier
 
     H = [[1.0, 0.5, -1.0, 0.25, -0.5], [0.0, 1.0, -2.0, 0.5, 1.0]]
@@ -827,6 +827,9 @@ def test_features_may_be_nested_lists():
         == least_squares_classifier(np.array(H), sizes, 0.25, exact=True)[2]
     )
     assert relative_deviation(central_path_loss(H, sizes, 0.25), value) <= FLOAT
+    exact_H = sp.Matrix(H).applyfunc(sp.Rational)
+    assert least_squares_classifier(exact_H, sizes, 0.25)[2] == value
+    assert relative_deviation(central_path_loss(exact_H, sizes, 0.25), value) <= FLOAT
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.25])
