@@ -638,7 +638,8 @@ def test_imbalanced_mse_closed_form(sizes, bias, log_ratio_t, log_split):
     sum (sigma - t)_+, its expressions evaluate to t, sigma and the value, threshold = t/sigma_1
     decides the zero solution, w_norm, h_norm are the root mean squares of the rows of W and
     the columns of H, b = n/N (free: Zbar n = 0 since (I - n 1^T/N) n = 0) or 0 (none), and its
-    configuration (on its problem) has the same objective."""
+    configuration (on its problem) has the same objective; it records its parameters, labels and
+    citation."""
     K, N = len(sizes), sum(sizes)
     n_vec = np.asarray(sizes, dtype=float)
     Pi = np.eye(K) - np.outer(n_vec, np.ones(K)) / N if bias == "free" else np.eye(K)
@@ -665,6 +666,8 @@ def test_imbalanced_mse_closed_form(sizes, bias, log_ratio_t, log_split):
     assert relative_deviation(cf.h_norm, math.sqrt(np.sum(cf.H**2) / N)) <= FLOAT
     assert not cf.b.any() if bias == "none" else relative_deviation(cf.b, n_vec / N) <= FLOAT
     assert relative_deviation(cf.configuration().objective(), cf.objective) <= FLOAT
+    assert Problem.from_dict(cf.parameters) == problem and np.array_equal(cf.labels, problem.labels)
+    assert isinstance(cf.citation, str) and "(" in cf.citation
     assert cf.threshold_formula.endswith("iff t/sigma_1 >= 1")
     assert cf.hypotheses.startswith(
         "any class sizes, d >= " + ("K - 1" if bias == "free" else "K,")
