@@ -6,6 +6,8 @@ Usage::
     python tools/mutation.py ufm/geometry.py --tests tests/test_geometry.py
     python tools/mutation.py ufm/metrics.py ufm/objectives.py --tests tests/test_metrics.py \
         tests/test_objectives.py tests/test_properties.py
+    python tools/mutation.py ufm/minimizers.py --tests tests/test_minimizers.py \
+        --mutants 'ufm.minimizers.x_max_margin_value__mutmut_*'   # some functions only
 
 The run happens in a temporary clone of the current commit (kept with ``--keep DIR``; mutmut
 writes a ``mutants/`` tree and a cache beside the sources), with ``[tool.mutmut]`` of
@@ -24,6 +26,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +38,13 @@ def main() -> int:
     parser.add_argument("modules", nargs="+", help="source files to mutate, e.g. ufm/geometry.py")
     parser.add_argument("--tests", nargs="+", required=True, help="test files that may kill them")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutmut workers")
+    parser.add_argument(
+        "--mutants",
+        nargs="+",
+        default=[],
+        help="only these mutant names or globs, e.g. 'ufm.minimizers.x_max_margin_value__mutmut_*' "
+        "(the score is then theirs)",
+    )
     parser.add_argument(
         "--keep",
         type=Path,
@@ -59,7 +69,8 @@ def main() -> int:
         )
         config.write_text(text)
         subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)],
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)]
+            + args.mutants,
             cwd=clone,
             check=False,
         )
@@ -71,6 +82,8 @@ def main() -> int:
             check=False,
         ).stdout
     status = dict(re.findall(r"^\s*(\S+): (\w[\w ]*)$", results, flags=re.M))
+    if args.mutants:
+        status = {k: v for k, v in status.items() if any(fnmatch(k, m) for m in args.mutants)}
     equivalent = set()
     if EQUIVALENT.is_file():
         equivalent = {line.split()[0] for line in EQUIVALENT.read_text().splitlines()

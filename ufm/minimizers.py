@@ -447,7 +447,8 @@ class ClosedForm:
                     "zero_solution": self.zero_solution,
                     "threshold": self.threshold,
                     "threshold_formula": self.threshold_formula,
-                    "rotation_seed": seed if isinstance(seed, int) else None,
+                    # random_rotation accepted it, so it is an integer (numpy's included)
+                    "rotation_seed": None if seed is None else int(seed),
                 },
             },
         )
@@ -528,8 +529,8 @@ def _imbalanced_mse_minimizer(problem: Problem) -> ClosedForm:
     with mpmath.workdps(_DIGITS):
         exact = [[mpmath.mpf(C[i, j].p) / C[i, j].q for j in range(K)] for i in range(K)]
         mu, U = mpmath.eigsy(mpmath.matrix(exact))
-        t = mpmath.mpf(str(sp.N(t_expr, _DIGITS)))
         root = mpmath.mpf(str(sp.N(sp.sqrt(lW * lH), _DIGITS)))
+        t = int(N) * root
         # eigenvalues of a PSD matrix computed as tiny negatives are exact zeros (1 in ker for bias)
         sigma = [mpmath.sqrt(max(m, 0)) for m in mu]
         shrink = [max(1 - t / s, 0) if s > 0 else mpmath.mpf(0) for s in sigma]
@@ -846,16 +847,12 @@ def max_margin_value(class_sizes):
     >>> round(max_margin_value((1, 4)), 12)
     1.581138830084
     """
-    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
-        raise InvalidParameter(
-            f"class_sizes must be a sequence of K >= 2 integers, got {class_sizes!r}"
-        )
-    sizes = [check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes)]
+    from .relaxations._nuclear import class_sizes_tuple
+
+    sizes = class_sizes_tuple(class_sizes)
     K = len(sizes)
-    if K < 2:
-        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {K}")
     if len(set(sizes)) == 1:
-        s, t = sp.symbols("s t", positive=True)
+        s = sp.Symbol("s", positive=True)
         n = sp.Integer(sizes[0])
         # on the margin-1 curve t = (K-1)/(K s): the ansatz energy as a function of s alone
         energy = sp.Rational(K, 2) * (s**2 + n * ((K - 1) / (K * s)) ** 2)
@@ -871,16 +868,15 @@ def _one_hot(class_sizes) -> np.ndarray:
     return np.repeat(np.eye(len(class_sizes)), class_sizes, axis=1)
 
 
-def _check_features(H, class_sizes, lambda_W) -> tuple[list[int], float]:
+def _check_features(H, class_sizes, lambda_W) -> tuple[tuple[int, ...], float]:
     """Validated class sizes (K >= 2, each >= 1, summing to H's column count) and lambda_W."""
-    if isinstance(class_sizes, str | bytes) or not hasattr(class_sizes, "__len__"):
-        raise InvalidParameter(
-            f"class_sizes must be a sequence of K >= 2 integers, got {class_sizes!r}"
-        )
-    sizes = [check_int(f"class_sizes[{k}]", s, 1) for k, s in enumerate(class_sizes)]
-    if len(sizes) < 2:
-        raise InvalidParameter(f"class_sizes must have K >= 2 entries, got {len(sizes)}")
-    shape = getattr(H, "shape", None)
+    from .relaxations._nuclear import class_sizes_tuple
+
+    sizes = class_sizes_tuple(class_sizes)
+    try:  # array_like: numpy arrays, sympy matrices and nested lists
+        shape = np.shape(H)
+    except ValueError:  # a ragged nested list
+        shape = None
     if shape is None or len(shape) != 2 or shape[1] != sum(sizes):
         raise InvalidParameter(
             f"H must be a d x N matrix with N = sum(class_sizes) = {sum(sizes)} columns, "
@@ -927,7 +923,7 @@ def least_squares_classifier(H, class_sizes, lambda_W, *, exact: bool = False):
         Bad class sizes, H not d x N, lambda_W negative or not finite.
     """
     sizes, lam = _check_features(H, class_sizes, float(lambda_W))
-    d, N = H.shape
+    d, N = np.shape(H)
     if exact:
         Xs = sp.Matrix(H).applyfunc(sp.Rational).col_join(sp.ones(1, N))
         Ys = sp.Matrix(_one_hot(sizes).astype(int))
