@@ -8,8 +8,9 @@ the nuclear-norm certificate. Both sides run the same points:
 * ``serial``: a plain loop in this process over every point, calling the task kind directly (after
   one warm-up point, as the workers get);
 * ``plain processes``: the hardware's own limit, with no scheduler at all: W spawned processes,
-  each warmed, then released together and each running every W-th task in a plain
-  loop (no communication, no store); timed from the common start to the last one's end;
+  each warmed, then released together and each running every W-th task in a plain loop of the
+  sweep's own task function (no communication, no store); timed from the common start to the
+  last one's end;
 * ``sweep``: :func:`ufm.sweep.run_sweep` on a W-worker LocalCluster (one thread each), writing
   every task into a Zarr store; timed from the first submission to the last write (cluster start
   and warm-up shown separately).
@@ -65,18 +66,16 @@ def _serial(spec) -> float:
 
 
 def _plain_worker(spec, tasks, barrier):
-    """In a spawned process: warm up, wait for the others, run ``tasks`` in a loop; return the
-    (start, end) of the loop on the machine-wide monotonic clock."""
-    from ufm.sweep import TASKS
+    """In a spawned process: warm up as each sweep worker does, wait for the others, run ``tasks``
+    with the sweep's own task function in a loop; return the (start, end) of the loop on the
+    machine-wide monotonic clock."""
+    from ufm.sweep._engine import _warm, run_task
 
-    kind = TASKS[spec.task]
-    _, point, seed = next(spec.points(spec.region(0)))
-    kind.run(point, seed, spec.outputs)  # warm-up, as each worker gets
+    _warm(spec)
     barrier.wait()
     start = time.perf_counter()
     for task in tasks:
-        for _, point, seed in spec.points(spec.region(task)):
-            kind.run(point, seed, spec.outputs)
+        run_task(spec, task)
     return start, time.perf_counter()
 
 
